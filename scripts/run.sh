@@ -28,8 +28,8 @@ shift || true
 ensure_dependencies
 case "$cmd" in
   infra) exec node infra/local/src/cli.ts "$@" ;;
-  start) exec node infra/local/src/start.ts "$@" ;;
-  test) exec node infra/local/src/test.ts "$@" ;;
+  start) exec node scripts/start.ts "$@" ;;
+  test) exec node scripts/test.ts "$@" ;;
   *)
     echo "usage: scripts/run.sh infra|start|test [args]" >&2
     exit 2

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+
+export {
+  bootstrapService,
+  createServiceApp,
+  defineService,
+  generateOpenApiDocument,
+  type ServiceApp,
+  type ServiceDefinition,
+} from './bootstrap.ts';
+export {
+  type CommonConfig,
+  ConfigError,
+  commonConfigSchema,
+  loadConfig,
+  maskConfig,
+  maskUrl,
+  type ServiceConfig,
+} from './config/config.ts';
+export { InjectDb, KYSELY, type Migrations, migrateToLatest, pingDatabase } from './database/database.ts';
+export { ensureDatabase, parseDatabaseUrl } from './database/provision.ts';
+export {
+  CommonErrorCode,
+  ConflictError,
+  DomainError,
+  type ErrorBody,
+  type FieldError,
+  NotFoundError,
+  ValidationError,
+} from './errors/domain-error.ts';
+export { mapError } from './errors/error-mapping.ts';
+export { ReadinessService } from './health/readiness.service.ts';
+export { ApiOperation, apiSchema, ZodBody, ZodParam, ZodQuery, ZodValidationPipe } from './http/zod.ts';
+export { currentRequestId, REQUEST_ID_HEADER, resolveRequestId } from './logging/request-context.ts';
+export {
+  loadManifest,
+  parseManifest,
+  type ServiceManifest,
+  serviceManifestSchema,
+} from './manifest/manifest.ts';
+export { type OpenApiDocument, serializeOpenApiDocument } from './openapi/openapi.ts';
+export { checkOpenApiDocument, packageRoot, writeOpenApiDocument } from './openapi/write.ts';
+export { InjectConfig, SERVICE_CONFIG, SERVICE_MANIFEST } from './tokens.ts';

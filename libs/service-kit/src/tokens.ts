@@ -1,0 +1,7 @@
+import { Inject } from '@nestjs/common';
+
+export const SERVICE_CONFIG = Symbol('openfoundry:service-config');
+export const SERVICE_MANIFEST = Symbol('openfoundry:service-manifest');
+
+/** Injects the validated config (common variables plus the service's own). */
+export const InjectConfig = (): ParameterDecorator & PropertyDecorator => Inject(SERVICE_CONFIG);

@@ -1,0 +1,45 @@
+// `npm start`: infra up, build, then every service under one supervisor until Ctrl-C.
+import { startPlatform } from './lib/platform.ts';
+import { bin, infraCli, node, StepFailed, step } from './lib/proc.ts';
+
+const keepInfra = process.argv.includes('--keep-infra');
+
+async function main() {
+  const started = Date.now();
+  await step('infra up', node, [infraCli, 'up']);
+  await step('build', bin('turbo'), ['run', 'build', '--output-logs=errors-only']);
+  console.log('\n[openfoundry] ▶ starting services');
+  const platform = await startPlatform({ extraEnv: { SEED_DEMO: 'true' } });
+
+  let stopping = false;
+  const shutdown = async (reason: string, exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n[openfoundry] ${reason}: stopping services`);
+    await platform.stop();
+    if (!keepInfra) await step('infra down', node, [infraCli, 'down']);
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  for (const unit of platform.units) {
+    unit.child.once('exit', (code) => {
+      if (!stopping) {
+        console.error(`[openfoundry] ${unit.name} exited unexpectedly (code ${code}); stopping everything`);
+        void shutdown(`${unit.name} exited`, 1);
+      }
+    });
+  }
+
+  console.log(`\n[openfoundry] platform ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  for (const unit of platform.units) {
+    console.log(`  ${unit.name.padEnd(28)} ${unit.url}   (openapi: ${unit.url}/openapi.json)`);
+  }
+  console.log('  infrastructure status:       npm run infra -- status');
+  console.log('\nPress Ctrl-C to stop.');
+}
+
+main().catch((err: unknown) => {
+  console.error(`\n[openfoundry] ${(err as Error).message}`);
+  process.exit(err instanceof StepFailed ? err.exitCode : 1);
+});

@@ -1,0 +1,83 @@
+// `npm test`: every set-up step, then every tier. Prints one closing line "N passed, N failed".
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPlatform } from './lib/platform.ts';
+import { bin, infraCli, node, repoRoot, StepFailed, step } from './lib/proc.ts';
+
+interface VitestReport {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+}
+
+const resultsDir = join(repoRoot, '.openfoundry', 'test-results');
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
+function addReport(file: string) {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as VitestReport;
+  totals.passed += report.numPassedTests;
+  totals.failed += report.numFailedTests;
+  totals.skipped += report.numPendingTests + report.numTodoTests;
+}
+
+async function vitest(name: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const out = join(resultsDir, `${name}.json`);
+  rmSync(out, { force: true });
+  try {
+    await step(
+      `tests: ${name}`,
+      bin('vitest'),
+      ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
+      { env },
+    );
+  } finally {
+    try {
+      addReport(out);
+    } catch {
+      totals.failed += 1; // the runner died before writing its report: count the tier as failed
+    }
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  mkdirSync(resultsDir, { recursive: true });
+  await step('infra up', node, [infraCli, 'up']);
+  await step('build', bin('turbo'), ['run', 'build', '--output-logs=errors-only']);
+  await step('lint (biome)', bin('biome'), ['check', '.']);
+  await step('typecheck (tsc -b)', bin('tsc'), ['-b']);
+
+  let failure: unknown;
+  try {
+    await vitest('unit+integration', ['--exclude', '**/*.e2e.spec.ts', '--exclude', '**/node_modules/**']);
+  } catch (err) {
+    failure = err;
+  }
+
+  console.log('\n[openfoundry] ▶ starting the platform for end-to-end tests');
+  const platform = await startPlatform();
+  try {
+    const urls = Object.fromEntries(
+      platform.units.map((u) => [`OPENFOUNDRY_E2E_${u.name.toUpperCase().replaceAll('-', '_')}_URL`, u.url]),
+    );
+    await vitest('e2e', ['e2e.spec', '--passWithNoTests'], { ...process.env, ...urls });
+  } catch (err) {
+    failure ??= err;
+  } finally {
+    await platform.stop();
+  }
+
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  console.log(`\n[openfoundry] test run finished in ${minutes} min`);
+  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  if (failure || totals.failed > 0) process.exit(1);
+}
+
+main().catch((err: unknown) => {
+  console.error(`\n[openfoundry] ${(err as Error).message}`);
+  console.log(
+    `tests: ${totals.passed} passed, ${totals.failed === 0 ? 1 : totals.failed} failed, ${totals.skipped} skipped`,
+  );
+  process.exit(err instanceof StepFailed ? err.exitCode : 1);
+});
