@@ -10,8 +10,12 @@ cd "$root"
 ensure_dependencies() {
   local stamp="node_modules/.package-lock.json"
   if [[ ! -x node_modules/.bin/node || ! -f "$stamp" || package-lock.json -nt "$stamp" ]]; then
-    echo "[openfoundry] installing workspace dependencies (npm ci)"
-    npm ci --no-audit --no-fund
+    # `npm install` rather than `npm ci`: the registries reachable here do not serve the optional
+    # per-platform binaries of other operating systems (e.g. @biomejs/cli-darwin-x64), so the lock
+    # file cannot list them and `npm ci` refuses it as "out of sync". With the lock present,
+    # `npm install` installs exactly the locked versions.
+    echo "[openfoundry] installing workspace dependencies (npm install from package-lock.json)"
+    npm install --no-audit --no-fund
   fi
   export PATH="$root/node_modules/.bin:$PATH"
   hash -r
