@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, type TestDatabase } from '@openfoundry/service-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The built service as an operator runs it: a real process, real signals, real exit codes.
+// `npm test` builds every package before this tier runs.
+const entry = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startService(env: Record<string, string>): Run {
+  const child = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitForReady(url: string, run: Run): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (run.child.exitCode !== null) throw new Error(`service exited early:\n${run.output()}`);
+    const status = await fetch(`${url}/readyz`).then(
+      (res) => res.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`service never became ready:\n${run.output()}`);
+}
+
+describe('the tenancy-service process', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    expect(existsSync(entry), `${entry} is missing: build the service first`).toBe(true);
+    database = await createTestDatabase('of_tenancy_proc');
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('serves, then exits 0 on SIGTERM after answering the request in flight', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const run = startService({ DATABASE_URL: database.url, PORT: String(port) });
+    await waitForReady(url, run);
+
+    // The request is in flight once the server has its headers: send them and half the body, signal,
+    // then send the rest. A graceful shutdown still answers it before the process exits.
+    const body = JSON.stringify({ slug: 'in-flight-at-shutdown', name: 'In flight' });
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      `POST /tenants HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+    );
+    let reply = '';
+    socket.on('data', (chunk: Buffer) => {
+      reply += chunk.toString();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    run.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.write(body.slice(10));
+    await once(socket, 'close');
+    expect(reply, run.output()).toMatch(/^HTTP\/1\.1 201/);
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain('shutdown complete');
+  });
+
+  it('refuses to start on bad config, naming the variable, without a stack trace', async () => {
+    const run = startService({ DATABASE_URL: database.url, PORT: 'not-a-port' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/PORT/);
+    expect(run.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses to start without a database URL', async () => {
+    const run = startService({});
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/DATABASE_URL/);
+  });
+});
