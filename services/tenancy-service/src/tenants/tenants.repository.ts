@@ -136,12 +136,7 @@ export class TenantsRepository {
     try {
       const row = await this.db
         .insertInto('tenants')
-        .values({
-          slug: tenant.slug,
-          name: tenant.name,
-          parent_id: tenant.parentId,
-          settings: JSON.stringify(tenant.settings),
-        })
+        .values(toInsertRow(tenant))
         .returningAll()
         .executeTakeFirstOrThrow();
       return toTenant(row);
@@ -157,12 +152,7 @@ export class TenantsRepository {
   async insertIfAbsent(tenant: NewTenant): Promise<Tenant> {
     await this.db
       .insertInto('tenants')
-      .values({
-        slug: tenant.slug,
-        name: tenant.name,
-        parent_id: tenant.parentId,
-        settings: JSON.stringify(tenant.settings),
-      })
+      .values(toInsertRow(tenant))
       .onConflict((oc) => oc.column('slug').doNothing())
       .execute();
     const existing = await this.findBySlug(tenant.slug);
@@ -210,4 +200,13 @@ export class TenantsRepository {
       delete from tenants where id in (select id from subtree)`.execute(this.db);
     return Number(result.numAffectedRows ?? 0);
   }
+}
+
+function toInsertRow(tenant: NewTenant) {
+  return {
+    slug: tenant.slug,
+    name: tenant.name,
+    parent_id: tenant.parentId,
+    settings: JSON.stringify(tenant.settings),
+  };
 }
