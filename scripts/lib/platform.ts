@@ -81,7 +81,8 @@ export function formatLogLine(line: string): string {
 
 function pipeLogs(unit: Unit, child: ChildProcess, color: number, logDir: string) {
   const file = createWriteStream(join(logDir, `${unit.name}.log`), { flags: 'a' });
-  const prefix = `\u001b[${color}m${unit.name.padEnd(24)}\u001b[0m|`;
+  const name = unit.name.padEnd(24);
+  const prefix = process.stdout.isTTY ? `\u001b[${color}m${name}\u001b[0m|` : `${name}|`;
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     createInterface({ input: stream }).on('line', (line) => {
