@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { repoRoot as findRepoRoot } from '@openfoundry/infra-local';
 
-export const repoRoot = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+export const repoRoot = findRepoRoot();
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;

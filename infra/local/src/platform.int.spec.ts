@@ -188,18 +188,22 @@ function errorChain(error: unknown): string {
   return parts.join(' | ');
 }
 
+function s3Client(): S3Client {
+  return new S3Client({
+    endpoint: env.OPENFOUNDRY_S3_ENDPOINT,
+    region: env.OPENFOUNDRY_S3_REGION,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY,
+      secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY,
+    },
+  });
+}
+
 describe('s3', () => {
   let s3: S3Client;
   beforeAll(() => {
-    s3 = new S3Client({
-      endpoint: env.OPENFOUNDRY_S3_ENDPOINT,
-      region: env.OPENFOUNDRY_S3_REGION,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY,
-        secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY,
-      },
-    });
+    s3 = s3Client();
   });
   afterAll(() => s3.destroy());
   const Bucket = () => env.OPENFOUNDRY_S3_WAREHOUSE_BUCKET;
@@ -309,15 +313,7 @@ describe('duckdb', () => {
   });
 
   it('reads an object from the local S3 server through httpfs', async () => {
-    const s3 = new S3Client({
-      endpoint: env.OPENFOUNDRY_S3_ENDPOINT,
-      region: env.OPENFOUNDRY_S3_REGION,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY,
-        secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY,
-      },
-    });
+    const s3 = s3Client();
     const Key = `it/${randomUUID()}/rows.csv`;
     await s3.send(
       new PutObjectCommand({
