@@ -13,6 +13,9 @@ export interface Ports {
   natsMonitor: number;
   kafka: number;
   kafkaController: number;
+  /** A second Kafka listener that advertises `kafkaFaultProxy`, where tests put a fault-injecting proxy. */
+  kafkaFault: number;
+  kafkaFaultProxy: number;
   s3: number;
   s3Console: number;
   redis: number;
@@ -26,6 +29,8 @@ export const PORT_ENV: Record<keyof Ports, string> = {
   natsMonitor: 'OPENFOUNDRY_NATS_MONITOR_PORT',
   kafka: 'OPENFOUNDRY_KAFKA_PORT',
   kafkaController: 'OPENFOUNDRY_KAFKA_CONTROLLER_PORT',
+  kafkaFault: 'OPENFOUNDRY_KAFKA_FAULT_PORT',
+  kafkaFaultProxy: 'OPENFOUNDRY_KAFKA_FAULT_PROXY_PORT',
   s3: 'OPENFOUNDRY_S3_PORT',
   s3Console: 'OPENFOUNDRY_S3_CONSOLE_PORT',
   redis: 'OPENFOUNDRY_REDIS_PORT',
@@ -38,6 +43,8 @@ const DEFAULT_PORTS: Ports = {
   natsMonitor: 8222,
   kafka: 9092,
   kafkaController: 9093,
+  kafkaFault: 9094,
+  kafkaFaultProxy: 9095,
   s3: 9000,
   s3Console: 9001,
   redis: 6379,
@@ -54,6 +61,8 @@ export interface PlatformConfig {
   ports: Ports;
   pg: { user: string; password: string };
   kafka: { adminUser: string; adminPassword: string };
+  /** The NATS user that administers streams and regenerates the other users; fixed for local dev. */
+  nats: { adminUser: string; adminPassword: string };
   s3: { accessKey: string; secretKey: string; region: string; warehouseBucket: string };
 }
 
@@ -94,6 +103,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     ports,
     pg: { user: 'openfoundry', password: 'openfoundry' },
     kafka: { adminUser: 'admin', adminPassword: 'admin-secret' },
+    nats: { adminUser: 'openfoundry-admin', adminPassword: 'openfoundry-admin-secret' },
     s3: {
       accessKey: 'openfoundry',
       secretKey: 'openfoundry-secret',
@@ -135,7 +145,11 @@ export interface PlatformEnv {
   OPENFOUNDRY_PG_HOST: string;
   OPENFOUNDRY_PG_PORT: string;
   OPENFOUNDRY_NATS_URL: string;
+  OPENFOUNDRY_NATS_ADMIN_USER: string;
+  OPENFOUNDRY_NATS_ADMIN_PASSWORD: string;
   OPENFOUNDRY_KAFKA_BROKERS: string;
+  OPENFOUNDRY_KAFKA_FAULT_PORT: string;
+  OPENFOUNDRY_KAFKA_FAULT_PROXY_PORT: string;
   OPENFOUNDRY_KAFKA_SASL_MECHANISM: string;
   OPENFOUNDRY_KAFKA_ADMIN_USER: string;
   OPENFOUNDRY_KAFKA_ADMIN_PASSWORD: string;
@@ -155,13 +169,17 @@ export interface PlatformEnv {
 /** What clients need to reach the local platform, computed from the environment and defaults. */
 export function platformEnv(env: Env = process.env): PlatformEnv {
   const config = loadConfig(env);
-  const { ports, pg, s3, kafka } = config;
+  const { ports, pg, s3, kafka, nats } = config;
   return {
     OPENFOUNDRY_PG_ADMIN_URL: `postgres://${pg.user}:${pg.password}@${HOST}:${ports.postgres}/postgres`,
     OPENFOUNDRY_PG_HOST: HOST,
     OPENFOUNDRY_PG_PORT: String(ports.postgres),
     OPENFOUNDRY_NATS_URL: `nats://${HOST}:${ports.nats}`,
+    OPENFOUNDRY_NATS_ADMIN_USER: nats.adminUser,
+    OPENFOUNDRY_NATS_ADMIN_PASSWORD: nats.adminPassword,
     OPENFOUNDRY_KAFKA_BROKERS: `${HOST}:${ports.kafka}`,
+    OPENFOUNDRY_KAFKA_FAULT_PORT: String(ports.kafkaFault),
+    OPENFOUNDRY_KAFKA_FAULT_PROXY_PORT: String(ports.kafkaFaultProxy),
     OPENFOUNDRY_KAFKA_SASL_MECHANISM: 'scram-sha-512',
     OPENFOUNDRY_KAFKA_ADMIN_USER: kafka.adminUser,
     OPENFOUNDRY_KAFKA_ADMIN_PASSWORD: kafka.adminPassword,

@@ -9,7 +9,13 @@ describe('serverProperties', () => {
   it('runs one combined KRaft node on loopback', () => {
     expect(props['process.roles']).toBe('broker,controller');
     expect(props['controller.quorum.voters']).toBe('1@127.0.0.1:19093');
-    expect(props.listeners).toBe('SASL_PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093');
+    expect(props.listeners).toBe(
+      'SASL_PLAINTEXT://127.0.0.1:19092,FAULT://127.0.0.1:9094,CONTROLLER://127.0.0.1:19093',
+    );
+  });
+  it('advertises the fault listener at the proxy port, so clients behind the proxy stay behind it', () => {
+    expect(props['advertised.listeners']).toBe('SASL_PLAINTEXT://127.0.0.1:19092,FAULT://127.0.0.1:9095');
+    expect(props['listener.name.fault.scram-sha-512.sasl.jaas.config']).toContain('username="admin"');
   });
   it('locks the broker down: SCRAM, ACLs, no auto-created topics', () => {
     expect(props['sasl.enabled.mechanisms']).toBe('SCRAM-SHA-512,SCRAM-SHA-256');

@@ -41,15 +41,18 @@ const jaas = (user: string, password: string) =>
 
 /** Single-node KRaft (broker+controller): SASL/SCRAM for clients and inter-broker, plain loopback controller. */
 export function serverProperties(config: PlatformConfig, logDir: string): Properties {
-  const { kafka: kafkaPort, kafkaController } = config.ports;
+  const { kafka: kafkaPort, kafkaController, kafkaFault, kafkaFaultProxy } = config.ports;
   const { adminUser, adminPassword } = config.kafka;
   const properties: Properties = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@${HOST}:${kafkaController}`,
-    listeners: `SASL_PLAINTEXT://${HOST}:${kafkaPort},CONTROLLER://${HOST}:${kafkaController}`,
-    'advertised.listeners': `SASL_PLAINTEXT://${HOST}:${kafkaPort}`,
-    'listener.security.protocol.map': 'SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    // FAULT is the same broker seen through a TCP proxy that tests cut and restore: it binds one
+    // port and advertises the proxy's, so clients that bootstrap through the proxy stay behind it.
+    listeners: `SASL_PLAINTEXT://${HOST}:${kafkaPort},FAULT://${HOST}:${kafkaFault},CONTROLLER://${HOST}:${kafkaController}`,
+    'advertised.listeners': `SASL_PLAINTEXT://${HOST}:${kafkaPort},FAULT://${HOST}:${kafkaFaultProxy}`,
+    'listener.security.protocol.map':
+      'SASL_PLAINTEXT:SASL_PLAINTEXT,FAULT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
     'inter.broker.listener.name': 'SASL_PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
     'sasl.enabled.mechanisms': SCRAM_MECHANISMS.join(','),
@@ -70,12 +73,15 @@ export function serverProperties(config: PlatformConfig, logDir: string): Proper
     'share.coordinator.state.topic.min.isr': 1,
     'group.initial.rebalance.delay.ms': 0,
   };
-  for (const mechanism of SCRAM_MECHANISMS) {
-    properties[`listener.name.sasl_plaintext.${mechanism.toLowerCase()}.sasl.jaas.config`] = jaas(
-      adminUser,
-      adminPassword,
-    );
+  for (const listener of ['sasl_plaintext', 'fault']) {
+    for (const mechanism of SCRAM_MECHANISMS) {
+      properties[`listener.name.${listener}.${mechanism.toLowerCase()}.sasl.jaas.config`] = jaas(
+        adminUser,
+        adminPassword,
+      );
+    }
   }
+  properties['listener.name.fault.sasl.enabled.mechanisms'] = SCRAM_MECHANISMS.join(',');
   return properties;
 }
 
@@ -195,7 +201,7 @@ export function kafkaAdmin(config: PlatformConfig, password = config.kafka.admin
 
 export const kafka = new Daemon({
   name: 'kafka',
-  ports: ['kafka', 'kafkaController'],
+  ports: ['kafka', 'kafkaController', 'kafkaFault'],
   isOurs: (cmd) => cmd.includes('kafka.Kafka'),
   async install(ctx) {
     await requireJava();

@@ -1,0 +1,46 @@
+export { jsonSchemaOf, registrySchemaFiles } from './jsonschema.ts';
+export {
+  BusError,
+  BusErrorCode,
+  type BusMessage,
+  type Lineage,
+  type MessageHandler,
+  PoisonMessageError,
+} from './messages.ts';
+export {
+  CONTROL_KINDS,
+  CONTROL_MAX_PAYLOAD_BYTES,
+  type ControlKind,
+  DATA_KINDS,
+  DAY_MS,
+  type DataKind,
+  defineRegistry,
+  OPAQUE_SCHEMA,
+  type PayloadSchema,
+  payloadSchema,
+  type Registry,
+  SCHEMA_BASE_URL,
+  type StreamConsumer,
+  type StreamDef,
+  type SubjectDef,
+  stream,
+  subject,
+  type TopicConsumer,
+  type TopicDef,
+  topic,
+} from './model.ts';
+export {
+  deadLetterTopicName,
+  domainOf,
+  fillSubject,
+  groupPrefix,
+  SubjectError,
+  type SubjectTokens,
+  streamPrefix,
+  subjectMatches,
+  subjectPlaceholders,
+  subjectTemplateProblem,
+  subjectWildcard,
+} from './naming.ts';
+export { platformRegistry, streams, subjects, topics } from './platform.ts';
+export { assertValidRegistry, RegistryError, type RegistryIssue, validateRegistry } from './validate.ts';

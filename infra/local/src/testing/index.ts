@@ -1,0 +1,1 @@
+export { FaultProxy } from './fault-proxy.ts';

@@ -1,0 +1,10 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: {
+    name: 'event-bus-control',
+    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});

@@ -1,0 +1,245 @@
+import {
+  type BusMessage,
+  type MessageHandler,
+  PoisonMessageError,
+  type TopicDef,
+} from '@openfoundry/bus-registry';
+import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
+import { decodePayload } from './codec.ts';
+import { parseLineage } from './lineage.ts';
+import type { Publisher } from './publisher.ts';
+
+export interface ConsumeOptions<T> {
+  /** A consumer group declared for this service in the topic's registry entry. */
+  group: string;
+  handler: MessageHandler<T>;
+  /** Where a group with no committed offset starts. Default: the beginning. */
+  from?: 'earliest' | 'latest';
+  /** Validate payloads against the registry schema; a violation is dead-lettered. Default true. */
+  validate?: boolean;
+  /** Attempts per record before it is dead-lettered. Default 3. */
+  maxAttempts?: number;
+  /** Delay before the n-th retry is `retryDelayMs * 2^(n-1)`. Default 200 ms. */
+  retryDelayMs?: number;
+  /** Records handled at once across partitions (one at a time within a partition). Default 64. */
+  maxInFlight?: number;
+}
+
+export interface ConsumerStats {
+  handled: number;
+  retried: number;
+  deadLettered: number;
+}
+
+export interface DataConsumerDeps<T> {
+  topic: TopicDef<T>;
+  client: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  deadLetters: Publisher<Uint8Array> | undefined;
+  log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
+
+const headersOf = (message: Message<Buffer, Buffer, Buffer, Buffer>): Record<string, string> => {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of message.headers) headers[k.toString('utf8')] = v.toString('utf8');
+  return headers;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One consumer group member. Records of a partition are handled strictly one after another; a
+ * record's offset is committed only after its handler resolved or it was dead-lettered and the
+ * dead-letter write was acknowledged. A crash anywhere before that redelivers the record.
+ */
+export class DataConsumer<T> {
+  readonly stats: ConsumerStats = { handled: 0, retried: 0, deadLettered: 0 };
+  readonly #deps: DataConsumerDeps<T>;
+  readonly #options: Required<Omit<ConsumeOptions<T>, 'handler' | 'group'>> & ConsumeOptions<T>;
+  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #chains = new Map<number, Promise<void>>();
+  #inFlight = 0;
+  #closing = false;
+  #failure: Error | undefined;
+
+  constructor(deps: DataConsumerDeps<T>, options: ConsumeOptions<T>) {
+    this.#deps = deps;
+    this.#options = {
+      from: 'earliest',
+      validate: true,
+      maxAttempts: 3,
+      retryDelayMs: 200,
+      maxInFlight: 64,
+      ...options,
+    };
+  }
+
+  /** Joins the group and starts handling; resolves once the stream is open. */
+  async start(): Promise<void> {
+    const stream = await this.#deps.client.consume({
+      topics: [this.#deps.topic.name],
+      mode: 'committed',
+      fallbackMode: this.#options.from,
+      autocommit: false,
+      // Records must reach the handler as raw bytes: decoding and validation are ours.
+      onDeserializationError: () => 'continue',
+    });
+    this.#stream = stream;
+    stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => this.#dispatch(message));
+    stream.on('error', (error: Error) => {
+      if (this.#closing) return;
+      this.#failure = error;
+      this.#deps.log('error', 'data bus consumer stream failed', {
+        topic: this.#deps.topic.name,
+        error: error.message,
+      });
+    });
+  }
+
+  /** The error that stopped the stream, if one did. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  #dispatch(message: Message<Buffer, Buffer, Buffer, Buffer>) {
+    if (this.#closing) return;
+    this.#inFlight += 1;
+    if (this.#inFlight >= this.#options.maxInFlight) this.#stream?.pause();
+    const previous = this.#chains.get(message.partition) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.#handle(message))
+      .catch((error: Error) => {
+        // Only a record that can neither be handled nor dead-lettered gets here. Skipping it
+        // would let later commits move past it, so the consumer stops with the offset unmoved.
+        this.#failure = error;
+        this.#closing = true;
+        this.#stream?.pause();
+        this.#deps.log('error', 'data bus consumer stopped', {
+          topic: this.#deps.topic.name,
+          error: error.message,
+        });
+      });
+    this.#chains.set(message.partition, next);
+    void next.finally(() => {
+      this.#inFlight -= 1;
+      if (this.#inFlight < this.#options.maxInFlight / 2 && !this.#closing) this.#stream?.resume();
+      if (this.#chains.get(message.partition) === next) this.#chains.delete(message.partition);
+    });
+  }
+
+  async #handle(message: Message<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+    if (this.#closing) return; // not committed: the next owner of the partition gets it again
+    const { topic } = this.#deps;
+    const headers = headersOf(message);
+    const position = `${message.partition}:${message.offset}`;
+    const decoded = decodePayload(topic.schema, message.value ?? Buffer.alloc(0), this.#options.validate);
+    if (!decoded.ok) {
+      await this.#deadLetter(message, headers, decoded.reason, decoded.detail);
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const busMessage: BusMessage<T> = {
+        bus: 'data',
+        source: topic.name,
+        key: message.key?.toString('utf8'),
+        value: decoded.value,
+        headers,
+        lineage: parseLineage(headers),
+        attempt,
+        position,
+        timestamp: new Date(Number(message.timestamp)),
+      };
+      try {
+        await this.#options.handler(busMessage);
+        this.stats.handled += 1;
+        await this.#commit(message);
+        return;
+      } catch (error) {
+        if (this.#closing) return;
+        const poison = error instanceof PoisonMessageError;
+        if (poison || attempt >= this.#options.maxAttempts) {
+          await this.#deadLetter(
+            message,
+            headers,
+            poison ? 'poison' : 'handler-failed',
+            `${(error as Error).message} (after ${attempt} attempt${attempt === 1 ? '' : 's'})`,
+          );
+          return;
+        }
+        this.stats.retried += 1;
+        this.#deps.log('warn', 'handler failed; retrying', {
+          topic: topic.name,
+          position,
+          attempt,
+          error: (error as Error).message,
+        });
+        await sleep(this.#options.retryDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  async #deadLetter(
+    message: Message<Buffer, Buffer, Buffer, Buffer>,
+    headers: Record<string, string>,
+    reason: string,
+    detail: string,
+  ): Promise<void> {
+    const { topic, deadLetters } = this.#deps;
+    const position = `${message.partition}:${message.offset}`;
+    if (!deadLetters) {
+      // Without a dead-letter topic the record must not be skipped: stop here, uncommitted.
+      throw new Error(`${topic.name} ${position}: ${reason}: ${detail}; no dead-letter topic to move it to`);
+    }
+    // The dead-letter write must land before the offset moves on, or the record would be lost.
+    for (let attempt = 1; !this.#closing; attempt++) {
+      try {
+        await deadLetters.publish({
+          key: message.key?.toString('utf8') || position,
+          value: new Uint8Array(message.value ?? Buffer.alloc(0)),
+          headers: {
+            ...Object.fromEntries(Object.entries(headers).filter(([k]) => !k.startsWith('ol-'))),
+            'dlq-reason': reason,
+            'dlq-detail': detail.slice(0, 2000),
+            'dlq-source': `${topic.name}/${position}`,
+            'dlq-group': this.#options.group,
+          },
+          timestamp: new Date(),
+        });
+        this.stats.deadLettered += 1;
+        this.#deps.log('warn', 'record dead-lettered', { topic: topic.name, position, reason, detail });
+        await this.#commit(message);
+        return;
+      } catch (error) {
+        this.#deps.log('error', 'dead-letter write failed; retrying', {
+          topic: topic.name,
+          position,
+          attempt,
+          error: (error as Error).message,
+        });
+        await sleep(Math.min(5_000, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  async #commit(message: Message<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+    try {
+      await message.commit();
+    } catch (error) {
+      // A commit lost to a rebalance is harmless: the partition's next owner redelivers.
+      this.#deps.log('warn', 'offset commit failed; the record may be delivered again', {
+        topic: this.#deps.topic.name,
+        position: `${message.partition}:${message.offset}`,
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  /** Stops taking records, lets handlers in progress finish and commit, then leaves the group. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#stream?.pause();
+    await Promise.allSettled([...this.#chains.values()]);
+    await this.#stream?.close().catch(() => {});
+    await this.#deps.client.close().catch(() => {});
+  }
+}
