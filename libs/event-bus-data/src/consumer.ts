@@ -60,6 +60,7 @@ export class DataConsumer<T> {
   #inFlight = 0;
   #closing = false;
   #failure: Error | undefined;
+  #commits = new Set<Promise<void>>();
 
   constructor(deps: DataConsumerDeps<T>, options: ConsumeOptions<T>) {
     this.#deps = deps;
@@ -151,7 +152,7 @@ export class DataConsumer<T> {
       try {
         await this.#options.handler(busMessage);
         this.stats.handled += 1;
-        await this.#commit(message);
+        this.#commit(message);
         return;
       } catch (error) {
         if (this.#closing) return;
@@ -206,7 +207,7 @@ export class DataConsumer<T> {
         });
         this.stats.deadLettered += 1;
         this.#deps.log('warn', 'record dead-lettered', { topic: topic.name, position, reason, detail });
-        await this.#commit(message);
+        this.#commit(message);
         return;
       } catch (error) {
         this.#deps.log('error', 'dead-letter write failed; retrying', {
@@ -220,17 +221,21 @@ export class DataConsumer<T> {
     }
   }
 
-  async #commit(message: Message<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
-    try {
-      await message.commit();
-    } catch (error) {
+  /**
+   * Commits the record's offset without waiting: the client merges commits per partition into one
+   * request in flight, so handling does not pay a round trip per record. close() waits for them.
+   */
+  #commit(message: Message<Buffer, Buffer, Buffer, Buffer>): void {
+    const pending = Promise.resolve(message.commit()).catch((error: Error) => {
       // A commit lost to a rebalance is harmless: the partition's next owner redelivers.
       this.#deps.log('warn', 'offset commit failed; the record may be delivered again', {
         topic: this.#deps.topic.name,
         position: `${message.partition}:${message.offset}`,
-        error: (error as Error).message,
+        error: error.message,
       });
-    }
+    });
+    this.#commits.add(pending);
+    void pending.finally(() => this.#commits.delete(pending));
   }
 
   /** Stops taking records, lets handlers in progress finish and commit, then leaves the group. */
@@ -239,6 +244,7 @@ export class DataConsumer<T> {
     this.#closing = true;
     this.#stream?.pause();
     await Promise.allSettled([...this.#chains.values()]);
+    await Promise.allSettled([...this.#commits]);
     await this.#stream?.close().catch(() => {});
     await this.#deps.client.close().catch(() => {});
   }

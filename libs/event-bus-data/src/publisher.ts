@@ -2,7 +2,9 @@ import { BusError, BusErrorCode, type TopicDef } from '@openfoundry/bus-registry
 import type { Producer } from '@platformatic/kafka';
 import { encodePayload } from './codec.ts';
 import { toBusError } from './errors.ts';
-import { lineageHeaders, rfc3339 } from './lineage.ts';
+import { LINEAGE_HEADERS, lineageHeaders, rfc3339 } from './lineage.ts';
+
+const EVENT_TIME = Buffer.from(LINEAGE_HEADERS.eventTime);
 
 export interface PublishRecord<T> {
   /** The record key: it picks the partition, so records with one key stay in order. */
@@ -184,6 +186,8 @@ export class Publisher<T> {
   readonly #queue: SendQueue;
   readonly #context: PublisherContext;
   readonly #partitionOf: (topic: string, key: Buffer) => number | Promise<number>;
+  readonly #fixedHeaders: [Buffer, Buffer][];
+  readonly #fixedHeadersSize: number;
 
   constructor(
     topic: TopicDef<T>,
@@ -197,6 +201,17 @@ export class Publisher<T> {
     this.#queue = queue;
     this.#context = context;
     this.#partitionOf = partitionOf;
+    const { [LINEAGE_HEADERS.eventTime]: _eventTime, ...fixed } = lineageHeaders({
+      namespace: context.namespace,
+      jobName: job,
+      runId: context.runId,
+      eventTime: '',
+      producer: context.producerUrl,
+      schemaUrl: topic.schema.url,
+    });
+    fixed['content-type'] = topic.kind === 'dead-letter' ? 'application/octet-stream' : 'application/json';
+    this.#fixedHeaders = Object.entries(fixed).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
+    this.#fixedHeadersSize = this.#fixedHeaders.reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
   }
 
   /** Resolves when the broker has the record on every in-sync replica (acks=all). */
@@ -239,29 +254,19 @@ export class Publisher<T> {
     const value = encodePayload(this.topic.schema, record.value, this.topic.name);
     const key = Buffer.from(record.key, 'utf8');
     const eventTime = record.timestamp ?? new Date();
-    const headers = {
-      ...(record.headers ?? {}),
-      'content-type':
-        value.length > 0 && this.topic.kind !== 'dead-letter'
-          ? 'application/json'
-          : 'application/octet-stream',
-      ...lineageHeaders({
-        namespace: this.#context.namespace,
-        jobName: this.job,
-        runId: this.#context.runId,
-        eventTime: rfc3339(eventTime),
-        producer: this.#context.producerUrl,
-        schemaUrl: this.topic.schema.url,
-      }),
-    };
     const headerMap = new Map<Buffer, Buffer>();
     let size = key.length + value.length + 70;
-    for (const [name, text] of Object.entries(headers)) {
+    for (const [name, text] of Object.entries(record.headers ?? {})) {
       const k = Buffer.from(name);
       const v = Buffer.from(text);
       headerMap.set(k, v);
       size += k.length + v.length + 4;
     }
+    // The lineage headers are the same for every record of this publisher but the event time.
+    for (const [k, v] of this.#fixedHeaders) headerMap.set(k, v);
+    const time = Buffer.from(rfc3339(eventTime));
+    headerMap.set(EVENT_TIME, time);
+    size += this.#fixedHeadersSize + EVENT_TIME.length + time.length + 4;
     if (size > this.topic.maxMessageBytes) {
       throw new BusError(
         BusErrorCode.TooLarge,

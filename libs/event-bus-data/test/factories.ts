@@ -29,12 +29,22 @@ export interface DataFixture extends Fixture {
   bus(service: string, extra?: Partial<DataBusOptions>): Promise<DataBus>;
 }
 
+export interface FixtureNames {
+  producer: string;
+  consumer: string;
+  other: string;
+}
+
+export interface FixtureShape {
+  partitions?: number;
+  maxMessageBytes?: number;
+}
+
 /**
  * A registry of two topics: `readings` owned by the producer and consumed by the consumer's
- * group, and one owned by a third service, provisioned on the local broker.
+ * group, and one owned by a third service. Pure, so a child process can rebuild it from the names.
  */
-export async function dataFixture(options: { partitions?: number; maxMessageBytes?: number } = {}) {
-  const names = fixtureServices(['producer', 'consumer', 'other'] as const);
+export function dataRegistry(names: FixtureNames, options: FixtureShape = {}) {
   const group = `${names.consumer}.readings`;
   const readings = topic({
     name: `${names.producer.replace(/-service$/, '')}.readings`,
@@ -55,6 +65,13 @@ export async function dataFixture(options: { partitions?: number; maxMessageByte
     partitions: 1,
   });
   const registry: Registry = defineRegistry({ topics: [readings, otherTopic], subjects: [], streams: [] });
+  return { registry, readings, otherTopic, group };
+}
+
+/** dataRegistry() with fresh service names, provisioned on the local broker. */
+export async function dataFixture(options: FixtureShape = {}) {
+  const names = fixtureServices(['producer', 'consumer', 'other'] as const);
+  const { registry, readings, otherTopic, group } = dataRegistry(names, options);
   const fixture = await provisionFixture(registry, Object.values(names));
   const buses: DataBus[] = [];
   const result: DataFixture = {
