@@ -32,10 +32,11 @@ shift || true
 ensure_dependencies
 case "$cmd" in
   infra) exec node infra/local/src/cli.ts "$@" ;;
+  bus) exec node infra/bus/src/cli.ts "$@" ;;
   start) exec node scripts/start.ts "$@" ;;
   test) exec node scripts/test.ts "$@" ;;
   *)
-    echo "usage: scripts/run.sh infra|start|test [args]" >&2
+    echo "usage: scripts/run.sh infra|bus|start|test [args]" >&2
     exit 2
     ;;
 esac
