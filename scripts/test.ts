@@ -46,6 +46,7 @@ async function main() {
   await step('infra up', node, [infraCli, 'up']);
   await step('build', bin('turbo'), ['run', 'build', '--output-logs=errors-only']);
   await step('lint (biome)', bin('biome'), ['check', '.']);
+  await step('lint (bus-lint)', node, [join(repoRoot, 'tools', 'bus-lint', 'src', 'cli.ts')]);
   await step('typecheck (tsc -b)', bin('tsc'), ['-b']);
 
   let failure: unknown;
