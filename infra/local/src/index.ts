@@ -6,8 +6,10 @@ export {
   platformEnv,
   readPlatformEnv,
   repoRoot,
+  statePaths,
 } from './config.ts';
 export { InfraError } from './errors.ts';
 export { type ServiceManifest, serviceManifests } from './manifests.ts';
 export { down, status, type UpResult, up } from './runner.ts';
+export { NATS_AUTH_FILE } from './servers/nats.ts';
 export type { Status } from './servers/server.ts';

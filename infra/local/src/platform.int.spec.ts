@@ -96,8 +96,15 @@ describe('postgres', () => {
 });
 
 describe('nats jetstream', () => {
+  const admin = () =>
+    natsConnect({
+      servers: env.OPENFOUNDRY_NATS_URL,
+      user: env.OPENFOUNDRY_NATS_ADMIN_USER,
+      pass: env.OPENFOUNDRY_NATS_ADMIN_PASSWORD,
+    });
+
   it('stores a message in a stream and reads it back', async () => {
-    const nc = await natsConnect({ servers: env.OPENFOUNDRY_NATS_URL });
+    const nc = await admin();
     const stream = `IT_${randomUUID().slice(0, 8)}`;
     try {
       const jsm = await jetstreamManager(nc);
@@ -111,6 +118,20 @@ describe('nats jetstream', () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it('refuses a client without credentials or with a wrong password', async () => {
+    await expect(natsConnect({ servers: env.OPENFOUNDRY_NATS_URL, reconnect: false })).rejects.toThrow(
+      /Authorization Violation/,
+    );
+    await expect(
+      natsConnect({
+        servers: env.OPENFOUNDRY_NATS_URL,
+        user: env.OPENFOUNDRY_NATS_ADMIN_USER,
+        pass: 'wrong',
+        reconnect: false,
+      }),
+    ).rejects.toThrow(/Authorization Violation/);
   });
 });
 

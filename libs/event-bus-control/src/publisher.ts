@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { type MsgHdrs, headers as natsHeaders } from '@nats-io/nats-core';
+import { BusError, BusErrorCode, type Lineage, type SubjectDef } from '@openfoundry/bus-registry';
+import { encodeValue, lineageHeaders, MSG_ID_HEADER } from './codec.ts';
+import { assertOpen, type BusContext, settle } from './context.ts';
+import { toBusError } from './errors.ts';
+import { concreteSubject, type TokensInput } from './subjects.ts';
+
+export interface MessageExtras {
+  /** Extra headers; `ol-*` lineage headers are better given as `lineage`. */
+  headers?: Readonly<Record<string, string>>;
+  /** OpenLineage facts; optional on the control bus. */
+  lineage?: Lineage;
+}
+
+export type PublishInput<T, P extends string> = MessageExtras & {
+  value: T;
+  /**
+   * The message id (`Nats-Msg-Id`): the stream drops a second message with the same id inside its
+   * duplicate window, and consumers see it as `key`. A random UUID when absent.
+   */
+  msgId?: string;
+} & TokensInput<P>;
+
+export interface PublishResult {
+  /** The concrete subject it went to. */
+  subject: string;
+  msgId: string;
+  /** For stored subjects: where the stream put it. */
+  stream?: string;
+  seq?: number;
+  /** True when the stream had already stored this msgId and dropped the copy. */
+  duplicate: boolean;
+}
+
+export function buildHeaders(extras: MessageExtras, msgId?: string): MsgHdrs {
+  const h = natsHeaders();
+  for (const [key, value] of Object.entries(extras.headers ?? {})) h.set(key, value);
+  if (extras.lineage)
+    for (const [key, value] of Object.entries(lineageHeaders(extras.lineage))) h.set(key, value);
+  if (msgId !== undefined) h.set(MSG_ID_HEADER, msgId);
+  return h;
+}
+
+/** How long a stored publish waits for the stream's acknowledgement. */
+const STREAM_ACK_TIMEOUT_MS = 5_000;
+
+/** Publishes one subject of the registry. */
+export interface ControlPublisher<T, P extends string = string> {
+  readonly subject: SubjectDef<T, P>;
+  publish(input: PublishInput<T, P>): Promise<PublishResult>;
+}
+
+/**
+ * Publishes one subject. Stored subjects resolve once their stream acknowledged the message;
+ * core subjects once the server has processed it (a flush), so a permission refusal surfaces here.
+ */
+export class SubjectPublisher<T, P extends string = string> implements ControlPublisher<T, P> {
+  readonly subject: SubjectDef<T, P>;
+  readonly #context: BusContext;
+
+  constructor(context: BusContext, subject: SubjectDef<T, P>) {
+    this.#context = context;
+    this.subject = subject;
+  }
+
+  async publish(input: PublishInput<T, P>): Promise<PublishResult> {
+    const context = this.#context;
+    assertOpen(context, `publish ${this.subject.name}`);
+    const subject = concreteSubject(this.subject.name, input.tokens);
+    const data = encodeValue(this.subject, input.value);
+    const msgId = input.msgId ?? randomUUID();
+    if (this.subject.stream !== undefined) {
+      const stream = this.subject.stream;
+      try {
+        const ack = await context.js.publish(subject, data, {
+          msgID: msgId,
+          headers: buildHeaders(input),
+          expect: { streamName: stream },
+          timeout: STREAM_ACK_TIMEOUT_MS,
+        });
+        return { subject, msgId, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+      } catch (error) {
+        const mapped = toBusError(error, `publish ${subject}`);
+        if (mapped.code === BusErrorCode.NoResponders) {
+          throw new BusError(
+            BusErrorCode.Unavailable,
+            `publish ${subject}: no stream stored it; is stream ${stream} provisioned (npm run bus -- provision)?`,
+            { subject, stream },
+            { cause: error },
+          );
+        }
+        throw mapped;
+      }
+    }
+    const refusal = context.watchPublishRefusal(subject);
+    let refused: Error | undefined;
+    try {
+      context.nc.publish(subject, data, { headers: buildHeaders(input, msgId) });
+      await context.nc.flush();
+      await settle();
+    } catch (error) {
+      throw toBusError(error, `publish ${subject}`);
+    } finally {
+      refused = refusal();
+    }
+    if (refused) throw toBusError(refused, `publish ${subject}`);
+    return { subject, msgId, duplicate: false };
+  }
+}
