@@ -1,9 +1,12 @@
 // Against the running local nats-server. Each run provisions its own scope with services named
 // `ctl<random>-…`, so the platform's users and other test files are untouched.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadConfig, readPlatformEnv, statePaths } from '@openfoundry/infra-local';
@@ -13,7 +16,21 @@ import { DAY_MS, defineRegistry, payloadSchema, type Registry, stream, subject }
 import { validateRegistry } from '../validate.ts';
 import { CredentialStore } from './credentials.ts';
 import { deprovisionNats, provisionNats } from './nats.ts';
-import { authFile, scopeFile } from './nats-auth.ts';
+import { authFile, reloadNats, renderAuthConf, scopeFile } from './nats-auth.ts';
+
+function natsServerBinary(): string {
+  const binary = [join(loadConfig().cacheDir, 'bin', 'nats-server'), '/usr/bin/nats-server'].find(existsSync);
+  if (!binary) throw new Error('no nats-server binary: run npm run infra -- up nats');
+  return binary;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 function fixture(prefix: string) {
   const a = `${prefix}-a-service`;
@@ -153,10 +170,8 @@ describe(provisionNats.name, () => {
 
   it('writes an auth.conf that nats-server itself accepts', () => {
     const config = loadConfig();
-    const binary = [join(config.cacheDir, 'bin', 'nats-server'), '/usr/bin/nats-server'].find(existsSync);
-    if (!binary) throw new Error('no nats-server binary: run npm run infra -- up nats');
     const checked = spawnSync(
-      binary,
+      natsServerBinary(),
       ['-t', '-c', join(statePaths(config).conf('nats'), 'nats-server.conf')],
       {
         encoding: 'utf8',
@@ -233,5 +248,61 @@ describe(deprovisionNats.name, () => {
     }
     // The scope under test keeps its users.
     await (await as(f.a)).close();
+  });
+});
+
+describe(reloadNats.name, () => {
+  it('waits for a good reload, and fails with the server’s complaint when it rejects the users', async () => {
+    // A throwaway server of our own: a rejected reload must not disturb the shared one.
+    const dir = mkdtempSync(join(tmpdir(), 'of-nats-reload-'));
+    const [port, monitor] = [await freePort(), await freePort()];
+    const paths = {
+      pidFile: join(dir, 'nats.pid'),
+      logFile: join(dir, 'nats.log'),
+      monitorUrl: `http://127.0.0.1:${monitor}`,
+    };
+    writeFileSync(
+      join(dir, 'nats-server.conf'),
+      `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${monitor}\ninclude ./auth.conf\n`,
+    );
+    const adminUser = { user: 'admin', password: 'pw' };
+    writeFileSync(authFile(dir), renderAuthConf(adminUser, []));
+    const server = spawn(
+      natsServerBinary(),
+      ['-c', join(dir, 'nats-server.conf'), '-P', paths.pidFile, '-l', paths.logFile],
+      { stdio: 'ignore' },
+    );
+    try {
+      for (
+        let i = 0;
+        i < 200 &&
+        !(await fetch(`${paths.monitorUrl}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ));
+        i++
+      ) {
+        await sleep(25);
+      }
+      const servers = `127.0.0.1:${port}`;
+      writeFileSync(
+        authFile(dir),
+        renderAuthConf(adminUser, [{ scope: 't', users: [{ user: 'someone', password: 'x' }] }]),
+      );
+      await reloadNats(paths);
+      await (await connect({ servers, user: 'someone', pass: 'x' })).close();
+
+      writeFileSync(
+        authFile(dir),
+        'authorization { users: [ {"user": "dup", "password": "a"}, {"user": "dup", "password": "b"} ] }\n',
+      );
+      await expect(reloadNats({ ...paths, timeoutMs: 1_000 })).rejects.toThrow(
+        /did not reload.*Duplicate user "dup"/,
+      );
+      // The server kept the users it had.
+      await (await connect({ servers, user: 'someone', pass: 'x' })).close();
+    } finally {
+      server.kill('SIGTERM');
+    }
   });
 });
