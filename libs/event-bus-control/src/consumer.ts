@@ -134,7 +134,15 @@ export class DurableConsumer<T = unknown> implements ControlConsumer {
   async #run(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
       await this.#slots.acquire();
-      const running = this.#process(msg).finally(() => this.#slots.release());
+      const running = this.#process(msg)
+        .catch((error: unknown) => {
+          // Settling can fail only when the connection is gone; the server redelivers after ack_wait.
+          this.#context.logger.error(
+            { service: this.#context.service, durable: this.declared.durable, err: (error as Error).message },
+            'could not settle a message',
+          );
+        })
+        .finally(() => this.#slots.release());
       this.#inflight.add(running);
       void running.finally(() => this.#inflight.delete(running));
     }

@@ -70,7 +70,12 @@ export class CoreSubscription implements ControlSubscription {
     this.#loop = (async () => {
       for await (const msg of sub) {
         this.#stats.received++;
-        const running = options.dispatch(msg, this);
+        const running = options.dispatch(msg, this).catch((error: unknown) => {
+          context.logger.error(
+            { service: context.service, subject: msg.subject, err: (error as Error).message },
+            'could not answer a message',
+          );
+        });
         if (!options.concurrent) {
           await running;
           continue;
