@@ -1,12 +1,13 @@
 // `npm start`: infra up, build, then every service under one supervisor until Ctrl-C.
 import { startPlatform } from './lib/platform.ts';
-import { bin, infraCli, node, StepFailed, step } from './lib/proc.ts';
+import { bin, busCli, infraCli, node, StepFailed, step } from './lib/proc.ts';
 
 const keepInfra = process.argv.includes('--keep-infra');
 
 async function main() {
   const started = Date.now();
   await step('infra up', node, [infraCli, 'up']);
+  await step('bus provision (topics, streams, service credentials)', node, [busCli, 'provision']);
   await step('build', bin('turbo'), ['run', 'build', '--output-logs=errors-only']);
   console.log('\n[openfoundry] ▶ starting services');
   const platform = await startPlatform({ extraEnv: { SEED_DEMO: 'true' } });

@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPlatform } from './lib/platform.ts';
-import { bin, infraCli, node, repoRoot, StepFailed, step } from './lib/proc.ts';
+import { bin, busCli, infraCli, node, repoRoot, StepFailed, step } from './lib/proc.ts';
 
 interface VitestReport {
   numPassedTests: number;
@@ -44,6 +44,7 @@ async function main() {
   const started = Date.now();
   mkdirSync(resultsDir, { recursive: true });
   await step('infra up', node, [infraCli, 'up']);
+  await step('bus provision (topics, streams, service credentials)', node, [busCli, 'provision']);
   await step('build', bin('turbo'), ['run', 'build', '--output-logs=errors-only']);
   await step('lint (biome)', bin('biome'), ['check', '.']);
   await step('lint (bus-lint)', node, [join(repoRoot, 'tools', 'bus-lint', 'src', 'cli.ts')]);

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { CredentialStore, credentialEnv } from '@openfoundry/bus-registry/provision';
 import { type PlatformEnv, readPlatformEnv, serviceManifests } from '@openfoundry/infra-local';
 import { node, repoRoot } from './proc.ts';
 
@@ -40,7 +41,9 @@ export function discoverUnits(): Unit[] {
 }
 
 function unitEnv(unit: Unit, platformEnv: PlatformEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...platformEnv, ...extra };
+  // Each service reaches the buses as itself: its own Kafka principal and NATS user.
+  const bus = credentialEnv(new CredentialStore().get(unit.name));
+  const env: NodeJS.ProcessEnv = { ...process.env, ...platformEnv, ...bus, ...extra };
   env.PORT = String(unit.port);
   env.HOST = '127.0.0.1';
   env.NODE_ENV ??= 'development';

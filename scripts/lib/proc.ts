@@ -44,3 +44,4 @@ export class StepFailed extends Error {
 export const node = process.execPath;
 export const bin = (tool: string) => `${repoRoot}/node_modules/.bin/${tool}`;
 export const infraCli = `${repoRoot}/infra/local/src/cli.ts`;
+export const busCli = `${repoRoot}/infra/bus/src/cli.ts`;

@@ -25,7 +25,9 @@ export interface Fixture {
 
 export async function provisionFixture(registry: Registry, services: readonly string[]): Promise<Fixture> {
   const store = new CredentialStore();
-  await provision(registry, { services, credentials: store });
+  // A scope of its own, so the fixture's NATS users never replace the platform's.
+  const scope = `test-${randomBytes(4).toString('hex')}`;
+  await provision(registry, { services, credentials: store, scope });
   const env = readPlatformEnv();
   return {
     registry,
@@ -33,6 +35,114 @@ export async function provisionFixture(registry: Registry, services: readonly st
     credentials: (service) => store.get(service),
     kafkaBrokers: env.OPENFOUNDRY_KAFKA_BROKERS.split(','),
     natsUrl: env.OPENFOUNDRY_NATS_URL,
-    teardown: () => deprovision(registry, { services, credentials: store }),
+    teardown: () => deprovision(registry, { services, credentials: store, scope }),
+  };
+}
+
+export interface ReadRecord {
+  key: string | undefined;
+  value: unknown;
+  headers: Record<string, string>;
+  partition: number;
+  offset: bigint;
+}
+
+/**
+ * Reads a topic from the beginning as the platform admin until `done` says enough (or the time
+ * runs out): how a test checks what a service really put on the data bus.
+ */
+export async function readTopic(
+  topicName: string,
+  done: (records: ReadRecord[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<ReadRecord[]> {
+  const { Consumer } = await import('@platformatic/kafka');
+  const env = readPlatformEnv();
+  const consumer = new Consumer({
+    clientId: 'openfoundry-test-reader',
+    groupId: `openfoundry-test-reader-${randomBytes(4).toString('hex')}`,
+    bootstrapBrokers: env.OPENFOUNDRY_KAFKA_BROKERS.split(','),
+    sasl: {
+      mechanism: 'SCRAM-SHA-512',
+      username: env.OPENFOUNDRY_KAFKA_ADMIN_USER,
+      password: env.OPENFOUNDRY_KAFKA_ADMIN_PASSWORD,
+    },
+  });
+  const records: ReadRecord[] = [];
+  try {
+    const stream = await consumer.consume({ topics: [topicName], mode: 'earliest', autocommit: false });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      stream.on(
+        'data',
+        (m: {
+          key?: Buffer;
+          value?: Buffer;
+          headers: Map<Buffer, Buffer>;
+          partition: number;
+          offset: bigint;
+        }) => {
+          const text = m.value?.toString('utf8') ?? '';
+          let value: unknown = text;
+          try {
+            value = JSON.parse(text);
+          } catch {}
+          records.push({
+            key: m.key?.toString('utf8'),
+            value,
+            headers: Object.fromEntries([...m.headers].map(([k, v]) => [k.toString(), v.toString()])),
+            partition: m.partition,
+            offset: m.offset,
+          });
+          if (done(records)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      );
+    });
+    await stream.close();
+  } finally {
+    await consumer.close(true).catch(() => {});
+  }
+  return records;
+}
+
+export interface WatchedMessage {
+  subject: string;
+  value: unknown;
+  headers: Record<string, string>;
+}
+
+/** Subscribes as the platform admin to a NATS subject pattern and collects what arrives. */
+export async function watchSubject(
+  pattern: string,
+): Promise<{ messages: WatchedMessage[]; stop(): Promise<void> }> {
+  const { connect } = await import('@nats-io/transport-node');
+  const env = readPlatformEnv();
+  const nc = await connect({
+    servers: env.OPENFOUNDRY_NATS_URL,
+    user: env.OPENFOUNDRY_NATS_ADMIN_USER,
+    pass: env.OPENFOUNDRY_NATS_ADMIN_PASSWORD,
+  });
+  const messages: WatchedMessage[] = [];
+  const sub = nc.subscribe(pattern, {
+    callback: (_error, msg) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of msg.headers ?? []) headers[k] = v.join(',');
+      let value: unknown = msg.string();
+      try {
+        value = msg.json();
+      } catch {}
+      messages.push({ subject: msg.subject, value, headers });
+    },
+  });
+  await nc.flush();
+  return {
+    messages,
+    async stop() {
+      sub.unsubscribe();
+      await nc.drain();
+    },
   };
 }

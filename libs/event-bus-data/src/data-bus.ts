@@ -118,6 +118,16 @@ export class DataBus {
     return bus;
   }
 
+  /** Resolves when a broker answers a metadata request as this service (a readiness check). */
+  async ping(): Promise<void> {
+    if (this.#closed) throw new BusError(BusErrorCode.Closed, 'the data bus is closed');
+    try {
+      await this.#producer.metadata({ topics: [], forceUpdate: true, retries: 0 });
+    } catch (error) {
+      throw toBusError(error, 'data bus ping');
+    }
+  }
+
   /** The registry entry of a topic given by definition or name; throws for unknown names. */
   topic<T>(topic: TopicDef<T> | string): TopicDef<T> {
     const name = typeof topic === 'string' ? topic : topic.name;

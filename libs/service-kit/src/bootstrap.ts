@@ -5,6 +5,13 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { Kysely } from 'kysely';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import {
+  type Buses,
+  type BusName,
+  connectBuses,
+  controlBusConfigSchema,
+  dataBusConfigSchema,
+} from './bus/buses.ts';
+import {
   ConfigError,
   loadConfig,
   maskConfig,
@@ -18,6 +25,7 @@ import { createRootLogger, PinoNestLogger } from './logging/logger.ts';
 import { REQUEST_ID_HEADER, requestContext, resolveRequestId } from './logging/request-context.ts';
 import { loadManifest, ManifestError, parseManifest, type ServiceManifest } from './manifest/manifest.ts';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi/openapi.ts';
+import { OutboxRelay } from './outbox/outbox.ts';
 import { ServiceKitModule } from './service-kit.module.ts';
 
 export interface ServiceDefinition<
@@ -30,6 +38,14 @@ export interface ServiceDefinition<
   /** The service's own variables, merged over the common ones. */
   configSchema?: S;
   migrations?: Migrations;
+  /**
+   * The buses the service connects to at boot, as its own principal (credentials from
+   * OPENFOUNDRY_KAFKA_USERNAME/PASSWORD and OPENFOUNDRY_NATS_USER/PASSWORD); each becomes a
+   * readiness check and is closed on shutdown.
+   */
+  buses?: readonly BusName[];
+  /** Relay the service's transactional outbox table (see outboxMigration) to the buses. */
+  outbox?: boolean;
   /** Extra readiness checks by name; each rejects (or throws) when its dependency is not usable. */
   readiness?: Record<string, (app: NestFastifyApplication) => Promise<unknown>>;
   /** Runs after migrations, once the app is initialised and before it listens (e.g. demo seed data). */
@@ -47,7 +63,9 @@ export interface ServiceApp<S extends ServiceConfigSchema | undefined = ServiceC
   manifest: ServiceManifest;
   db: Kysely<unknown>;
   logger: PinoLogger;
-  /** Stops serving (in-flight requests finish), then closes the database pool. */
+  buses: Buses;
+  outbox: OutboxRelay | undefined;
+  /** Stops serving (in-flight requests finish), relays what is left, then closes buses and pool. */
   close(): Promise<void>;
 }
 
@@ -59,6 +77,8 @@ export interface CreateServiceAppOptions {
   migrate?: boolean;
   /** Run the definition's onReady hook. Default true. */
   runOnReady?: boolean;
+  /** Connect the buses the definition asks for. Default true (false only to build documents). */
+  connectBuses?: boolean;
 }
 
 function resolveManifest(manifest: ServiceDefinition['manifest']): ServiceManifest {
@@ -76,7 +96,15 @@ export async function createServiceApp<S extends ServiceConfigSchema | undefined
   options: CreateServiceAppOptions = {},
 ): Promise<ServiceApp<S>> {
   const manifest = resolveManifest(definition.manifest);
-  const config = loadConfig<S>(definition.configSchema as S, options.env ?? process.env, {
+  const wantedBuses = options.connectBuses === false ? [] : (definition.buses ?? []);
+  let schema = definition.configSchema as ServiceConfigSchema | undefined;
+  for (const [bus, busSchema] of [
+    ['data', dataBusConfigSchema],
+    ['control', controlBusConfigSchema],
+  ] as const) {
+    if (wantedBuses.includes(bus)) schema = schema ? schema.extend(busSchema.shape) : busSchema;
+  }
+  const config = loadConfig<S>(schema as S, options.env ?? process.env, {
     PORT: String(manifest.port),
   });
   const logger = createRootLogger({
@@ -90,10 +118,16 @@ export async function createServiceApp<S extends ServiceConfigSchema | undefined
     await ensureDatabase(config.DATABASE_ADMIN_URL, config.DATABASE_URL, logger);
   }
   const db = createKysely<unknown>({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, logger });
+  let buses: Buses | undefined;
   try {
     if (options.migrate !== false && definition.migrations) {
       await migrateToLatest(db, definition.migrations, logger);
     }
+    buses = await connectBuses(manifest.name, wantedBuses, config as Record<string, unknown>, logger);
+    const outbox =
+      definition.outbox && wantedBuses.length > 0
+        ? new OutboxRelay({ service: manifest.name, db, data: buses.data, control: buses.control, logger })
+        : undefined;
 
     const adapter = new FastifyAdapter({
       loggerInstance: logger,
@@ -109,7 +143,7 @@ export async function createServiceApp<S extends ServiceConfigSchema | undefined
 
     const root: DynamicModule = {
       module: ServiceRootModule,
-      imports: [ServiceKitModule.forRoot({ config, manifest, db }), definition.module],
+      imports: [ServiceKitModule.forRoot({ config, manifest, db, buses, outbox }), definition.module],
     };
     const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
       logger: new PinoNestLogger(logger),
@@ -119,24 +153,41 @@ export async function createServiceApp<S extends ServiceConfigSchema | undefined
     const readiness = app.get(ReadinessService);
     for (const [name, check] of Object.entries(definition.readiness ?? {}))
       readiness.register(name, () => check(app));
+    const { data, control } = buses;
+    if (data) readiness.register('data-bus', () => data.ping());
+    if (control) readiness.register('control-bus', () => control.ping());
     await app.init();
     await adapter.getInstance().ready();
     if (options.runOnReady !== false && definition.onReady) await definition.onReady(app, config);
+    outbox?.start();
 
     let closed: Promise<void> | undefined;
+    const connected = buses;
     const close = () => {
       closed ??= (async () => {
         readiness.markShuttingDown();
         try {
           await app.close();
+          await outbox?.stop();
+          // What was committed before the HTTP server stopped leaves with this process if it can.
+          await outbox
+            ?.drain()
+            .catch((error: unknown) =>
+              logger.warn(
+                { context: 'OutboxRelay', err: error },
+                'outbox not drained at shutdown; the next start sends it',
+              ),
+            );
         } finally {
+          await connected.close();
           await db.destroy();
         }
       })();
       return closed;
     };
-    return { app, config, manifest, db, logger, close };
+    return { app, config, manifest, db, logger, buses, outbox, close };
   } catch (error) {
+    await buses?.close();
     await db.destroy();
     throw error;
   }
@@ -197,6 +248,7 @@ export async function generateOpenApiDocument(definition: ServiceDefinition): Pr
     env: { DATABASE_URL: 'postgres://openapi@127.0.0.1:1/openapi', LOG_LEVEL: 'silent' },
     migrate: false,
     runOnReady: false,
+    connectBuses: false,
   });
   try {
     return buildOpenApiDocument(service.app.get(ModulesContainer), service.manifest);

@@ -9,6 +9,16 @@ export {
   type ServiceDefinition,
 } from './bootstrap.ts';
 export {
+  type Buses,
+  type BusName,
+  CONTROL_BUS,
+  controlBusConfigSchema,
+  DATA_BUS,
+  dataBusConfigSchema,
+  InjectControlBus,
+  InjectDataBus,
+} from './bus/buses.ts';
+export {
   type CommonConfig,
   ConfigError,
   commonConfigSchema,
@@ -40,4 +50,12 @@ export {
 } from './manifest/manifest.ts';
 export { type OpenApiDocument, serializeOpenApiDocument } from './openapi/openapi.ts';
 export { checkOpenApiDocument, packageRoot, writeOpenApiDocument } from './openapi/write.ts';
-export { InjectConfig, SERVICE_CONFIG, SERVICE_MANIFEST } from './tokens.ts';
+export { outboxMigration } from './outbox/outbox.migration.ts';
+export {
+  appendToOutbox,
+  type OutboxEntry,
+  type OutboxRecord,
+  OutboxRelay,
+  type OutboxSignal,
+} from './outbox/outbox.ts';
+export { InjectConfig, InjectOutbox, OUTBOX_RELAY, SERVICE_CONFIG, SERVICE_MANIFEST } from './tokens.ts';

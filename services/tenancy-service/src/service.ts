@@ -11,6 +11,8 @@ export const tenancyService = defineService({
   module: AppModule,
   configSchema: tenancyConfigSchema,
   migrations,
+  buses: ['data', 'control'],
+  outbox: true,
   onReady: async (app, config) => {
     if (config.SEED_DEMO) await app.get(DemoSeedService).seed();
   },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { OutboxEntry } from '@openfoundry/service-kit';
 import type { JsonObject } from '../src/database.ts';
 import type { Tenant } from '../src/tenants/tenant.ts';
 import type { NewTenant, TenantChanges, TenantsRepository } from '../src/tenants/tenants.repository.ts';
@@ -34,6 +35,8 @@ export function createTenantBody(
 /** The repository's contract over a Map, for unit tests of TenantsService. */
 export class InMemoryTenantsRepository {
   readonly tenants = new Map<string, Tenant>();
+  /** What the service queued for the buses, in order. */
+  readonly published: OutboxEntry[] = [];
 
   add(overrides: Partial<Tenant> = {}): Tenant {
     const tenant = tenantFactory(overrides);
@@ -104,11 +107,19 @@ export class InMemoryTenantsRepository {
   async delete(id: string) {
     this.tenants.delete(id);
   }
-  async deleteSubtree(id: string) {
-    let deleted = 0;
+  async deleteSubtree(id: string): Promise<Tenant[]> {
+    const deleted: Tenant[] = [];
     for (const child of [...this.tenants.values()].filter((t) => t.parentId === id))
-      deleted += await this.deleteSubtree(child.id);
+      deleted.push(...(await this.deleteSubtree(child.id)));
+    const self = this.tenants.get(id);
     this.tenants.delete(id);
-    return deleted + 1;
+    return self ? [...deleted, self] : deleted;
+  }
+  async insertIfAbsent(tenant: NewTenant) {
+    const existing = await this.findBySlug(tenant.slug);
+    return existing ? { tenant: existing, created: false } : { tenant: this.add(tenant), created: true };
+  }
+  async publish(entries: OutboxEntry[]) {
+    this.published.push(...entries);
   }
 }

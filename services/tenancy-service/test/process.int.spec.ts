@@ -3,11 +3,15 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { topics } from '@openfoundry/bus-registry';
+import { readTopic } from '@openfoundry/bus-registry/testing';
 import { createTestDatabase, type TestDatabase } from '@openfoundry/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The built service as an operator runs it: a real process, real signals, real exit codes.
 // `npm test` builds every package before this tier runs.
+import { busEnv } from './bus-env.ts';
+
 const entry = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
 
 interface Run {
@@ -71,7 +75,7 @@ describe('the tenancy-service process', () => {
   it('serves, then exits 0 on SIGTERM after answering the request in flight', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const run = startService({ DATABASE_URL: database.url, PORT: String(port) });
+    const run = startService({ DATABASE_URL: database.url, PORT: String(port), ...(await busEnv()) });
     await waitForReady(url, run);
 
     // The request is in flight once the server has its headers: send them and half the body, signal,
@@ -94,6 +98,17 @@ describe('the tenancy-service process', () => {
     expect(reply, run.output()).toMatch(/^HTTP\/1\.1 201/);
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain('shutdown complete');
+    // The tenant committed during shutdown still reached the data bus: the outbox drained on exit.
+    const created = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as { id: string };
+    const records = await readTopic(topics.tenantState.name, (rs) => rs.some((r) => r.key === created.id));
+    expect(records.find((r) => r.key === created.id)?.value).toMatchObject({ slug: 'in-flight-at-shutdown' });
+  });
+
+  it('refuses to start when its bus credentials are wrong, naming the bus', async () => {
+    const env = await busEnv();
+    const run = startService({ DATABASE_URL: database.url, ...env, OPENFOUNDRY_KAFKA_PASSWORD: 'wrong' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/data bus: tenancy-service cannot connect/);
   });
 
   it('refuses to start on bad config, naming the variable, without a stack trace', async () => {

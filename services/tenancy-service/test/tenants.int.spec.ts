@@ -1,6 +1,7 @@
 import { createTestApp, createTestDatabase, type TestDatabase } from '@openfoundry/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenancyService } from '../src/service.ts';
+import { busEnv } from './bus-env.ts';
 import { createTenantBody, slug } from './factories.ts';
 
 type App = Awaited<ReturnType<typeof createTestApp<typeof tenancyService.configSchema>>>;
@@ -26,7 +27,7 @@ describe('tenancy-service over HTTP', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('of_tenancy');
-    app = await createTestApp(tenancyService, { env: { DATABASE_URL: database.url } });
+    app = await createTestApp(tenancyService, { env: { DATABASE_URL: database.url, ...(await busEnv()) } });
   });
 
   afterAll(async () => {
@@ -39,7 +40,7 @@ describe('tenancy-service over HTTP', () => {
       expect((await app.inject('/healthz')).statusCode).toBe(200);
       const ready = await app.inject('/readyz');
       expect(ready.statusCode).toBe(200);
-      expect(ready.json().checks).toEqual({ database: 'ok' });
+      expect(ready.json().checks).toEqual({ database: 'ok', 'data-bus': 'ok', 'control-bus': 'ok' });
     });
   });
 
@@ -264,7 +265,9 @@ describe('tenancy-service over HTTP', () => {
 describe('demo seed', () => {
   it('creates the acme hierarchy and can run twice', async () => {
     const database = await createTestDatabase('of_tenancy');
-    const app = await createTestApp(tenancyService, { env: { DATABASE_URL: database.url } });
+    const app = await createTestApp(tenancyService, {
+      env: { DATABASE_URL: database.url, ...(await busEnv()) },
+    });
     try {
       const { DemoSeedService } = await import('../src/tenants/demo-seed.service.ts');
       await app.app.get(DemoSeedService).seed();

@@ -8,6 +8,7 @@ import {
   type KafkaProvisionReport,
   provisionKafka,
 } from './kafka.ts';
+import { deprovisionNats, type NatsProvisionReport, PLATFORM_SCOPE, provisionNats } from './nats.ts';
 
 export { CREDENTIAL_ENV, CredentialStore, credentialEnv, type ServiceCredentials } from './credentials.ts';
 export {
@@ -20,6 +21,8 @@ export {
 } from './kafka.ts';
 
 export interface ProvisionOptions {
+  /** Whose NATS users these are: `platform`, or a test's own scope. */
+  scope?: string;
   /** The services that exist; defaults to the names in services/*\/service.json. */
   services?: readonly string[];
   credentials?: CredentialStore;
@@ -27,6 +30,7 @@ export interface ProvisionOptions {
 
 export interface ProvisionReport {
   kafka: KafkaProvisionReport;
+  nats: NatsProvisionReport;
 }
 
 /** The service names of the local checkout's manifests. */
@@ -56,7 +60,12 @@ export async function provision(
   assertValidRegistry(registry, services);
   const credentials = options.credentials ?? new CredentialStore();
   const kafka = await provisionKafka(registry, kafkaOptions(services, credentials));
-  return { kafka };
+  const nats = await provisionNats(registry, {
+    scope: options.scope ?? PLATFORM_SCOPE,
+    services,
+    credentials,
+  });
+  return { kafka, nats };
 }
 
 /** Removes what provision() made for a registry (tests clean up their fixture registries with it). */
@@ -64,4 +73,5 @@ export async function deprovision(registry: Registry, options: ProvisionOptions 
   const services = options.services ?? manifestServices();
   const credentials = options.credentials ?? new CredentialStore();
   await deprovisionKafka(registry, kafkaOptions(services, credentials));
+  await deprovisionNats(options.scope ?? PLATFORM_SCOPE, { services, credentials, registry });
 }

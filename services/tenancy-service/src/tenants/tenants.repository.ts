@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDb } from '@openfoundry/service-kit';
+import { appendToOutbox, InjectDb, type OutboxEntry } from '@openfoundry/service-kit';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { JsonObject, TenancyDatabase, TenantsTable } from '../database.ts';
 import type { Tenant } from './tenant.ts';
@@ -149,15 +149,17 @@ export class TenantsRepository {
   }
 
   /** Inserts unless the slug exists; returns the existing or new tenant (for idempotent seeding). */
-  async insertIfAbsent(tenant: NewTenant): Promise<Tenant> {
-    await this.db
+  async insertIfAbsent(tenant: NewTenant): Promise<{ tenant: Tenant; created: boolean }> {
+    const inserted = await this.db
       .insertInto('tenants')
       .values(toInsertRow(tenant))
       .onConflict((oc) => oc.column('slug').doNothing())
-      .execute();
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { tenant: toTenant(inserted), created: true };
     const existing = await this.findBySlug(tenant.slug);
     if (!existing) throw new Error(`tenant ${tenant.slug} vanished while seeding`);
-    return existing;
+    return { tenant: existing, created: false };
   }
 
   async update(id: string, changes: TenantChanges): Promise<Tenant | undefined> {
@@ -189,16 +191,21 @@ export class TenantsRepository {
     }
   }
 
-  /** Deletes the tenant and all its descendants in one statement. */
-  async deleteSubtree(id: string): Promise<number> {
-    const result = await sql`
+  /** Deletes the tenant and all its descendants in one statement; returns what it deleted. */
+  async deleteSubtree(id: string): Promise<Tenant[]> {
+    const { rows } = await sql<TenantRow>`
       with recursive subtree as (
         select id, 1 as level from tenants where id = ${id}
         union all
         select t.id, s.level + 1 from tenants t join subtree s on t.parent_id = s.id where s.level < ${RECURSION_GUARD}
       )
-      delete from tenants where id in (select id from subtree)`.execute(this.db);
-    return Number(result.numAffectedRows ?? 0);
+      delete from tenants where id in (select id from subtree) returning *`.execute(this.db);
+    return rows.map(toTenant);
+  }
+
+  /** Queues bus messages in this transaction's outbox: sent if and only if it commits. */
+  async publish(entries: OutboxEntry[]): Promise<void> {
+    await appendToOutbox(this.db, entries);
   }
 }
 

@@ -16,7 +16,7 @@ describe(TenantsService.name, () => {
 
   beforeEach(() => {
     repository = new InMemoryTenantsRepository();
-    service = new TenantsService(repository.asRepository());
+    service = new TenantsService(repository.asRepository(), null);
   });
 
   describe('create', () => {
@@ -133,6 +133,42 @@ describe(TenantsService.name, () => {
       const second = await service.list({ limit: 2, cursor: first.nextCursor ?? undefined });
       expect(second.items.map((t) => t.slug)).toEqual(['c-tenant']);
       expect(second.nextCursor).toBeNull();
+    });
+  });
+  describe('bus messages', () => {
+    const destinations = () =>
+      repository.published.map((e) =>
+        'topic' in e ? `data ${e.topic.name} ${e.key}` : `control ${e.subject.name} ${e.tokens.tenant}`,
+      );
+
+    it('queues the new state and a created signal with every create', async () => {
+      const tenant = await service.create({ slug: 'bus-one', name: 'Bus' });
+      expect(destinations()).toEqual([
+        `data tenancy.tenant-state.v1 ${tenant.id}`,
+        `control tenancy.{tenant}.tenant.changed ${tenant.id}`,
+      ]);
+      expect(repository.published[1]?.value).toMatchObject({ change: 'created', slug: 'bus-one' });
+    });
+
+    it('announces every tenant a cascading delete removes', async () => {
+      const [root, child, grandchild] = repository.chain(3);
+      await service.delete(root?.id ?? '', { cascade: true });
+      const deleted = repository.published.filter((e) => 'topic' in e).map((e) => e.key);
+      expect(new Set(deleted)).toEqual(new Set([root?.id, child?.id, grandchild?.id]));
+      expect(
+        repository.published.every(
+          (e) =>
+            (e.value as { deleted?: boolean; change?: string }).deleted ??
+            (e.value as { change: string }).change === 'deleted',
+        ),
+      ).toBe(true);
+    });
+
+    it('queues nothing when the change is refused', async () => {
+      await expect(
+        service.update('1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b', { name: 'x', settingsMode: 'merge' }),
+      ).rejects.toBeInstanceOf(TenantNotFoundError);
+      expect(repository.published).toEqual([]);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { InjectOutbox, type OutboxRelay } from '@openfoundry/service-kit';
 import {
   type CreateTenant,
   type ListTenantsQuery,
@@ -8,6 +9,7 @@ import {
 } from './dto/tenant.dto.ts';
 import { type EffectiveSettings, mergePatch, resolveEffectiveSettings } from './settings.ts';
 import type { Tenant, TenantPage } from './tenant.ts';
+import { tenantEvents } from './tenant-events.ts';
 import {
   InvalidCursorError,
   ParentNotFoundError,
@@ -32,21 +34,33 @@ export function decodeCursor(cursor: string): string {
 export class TenantsService {
   private readonly logger = new Logger(TenantsService.name);
 
-  constructor(private readonly repository: TenantsRepository) {}
+  constructor(
+    private readonly repository: TenantsRepository,
+    @InjectOutbox() private readonly outbox: OutboxRelay | null,
+  ) {}
+
+  /** Every change commits with its bus messages in the outbox; the relay sends them right after. */
+  private afterCommit<T>(result: T): T {
+    this.outbox?.poke();
+    return result;
+  }
 
   async create(input: CreateTenant): Promise<Tenant> {
     const parentId = input.parentId ?? null;
     const newTenant = { slug: input.slug, name: input.name, parentId, settings: input.settings ?? {} };
-    if (parentId === null) return this.logCreated(await this.repository.insert(newTenant));
     const tenant = await this.repository.transaction(async (repository) => {
-      await repository.lockHierarchy();
-      const parent = await repository.findById(parentId);
-      if (!parent) throw new ParentNotFoundError(parentId);
-      const depth = (await repository.ancestors(parentId)).length + 2;
-      if (depth > MAX_TENANT_DEPTH) throw new TenantTooDeepError(depth);
-      return repository.insert(newTenant);
+      if (parentId !== null) {
+        await repository.lockHierarchy();
+        const parent = await repository.findById(parentId);
+        if (!parent) throw new ParentNotFoundError(parentId);
+        const depth = (await repository.ancestors(parentId)).length + 2;
+        if (depth > MAX_TENANT_DEPTH) throw new TenantTooDeepError(depth);
+      }
+      const created = await repository.insert(newTenant);
+      await repository.publish(tenantEvents(created, 'created'));
+      return created;
     });
-    return this.logCreated(tenant);
+    return this.afterCommit(this.logCreated(tenant));
   }
 
   private logCreated(tenant: Tenant): Tenant {
@@ -118,10 +132,11 @@ export class TenantsService {
         ...(settings === undefined ? {} : { settings }),
       });
       if (!result) throw new TenantNotFoundError(id);
+      await repository.publish(tenantEvents(result, 'updated'));
       return result;
     });
     if (moving) this.logger.log({ msg: 'tenant moved', tenantId: id, parentId: updated.parentId });
-    return updated;
+    return this.afterCommit(updated);
   }
 
   /** Rejects a move that would create a cycle or exceed the maximum depth. Caller holds the hierarchy lock. */
@@ -141,11 +156,18 @@ export class TenantsService {
       await repository.lockHierarchy();
       const tenant = await repository.lockById(id);
       if (!tenant) throw new TenantNotFoundError(id);
-      if (options.cascade) return repository.deleteSubtree(id);
-      if (await repository.hasChildren(id)) throw new TenantHasChildrenError(id);
-      await repository.delete(id);
-      return 1;
+      let removed: Tenant[];
+      if (options.cascade) removed = await repository.deleteSubtree(id);
+      else {
+        if (await repository.hasChildren(id)) throw new TenantHasChildrenError(id);
+        await repository.delete(id);
+        removed = [tenant];
+      }
+      const at = new Date();
+      await repository.publish(removed.flatMap((t) => tenantEvents(t, 'deleted', at)));
+      return removed.length;
     });
+    this.afterCommit(undefined);
     this.logger.log({ msg: 'tenant deleted', tenantId: id, deleted });
   }
 }
