@@ -113,7 +113,15 @@ export function checkManifests(
     if (typeof m.description !== 'string' || m.description === '') {
       problem('has no "description": one sentence on what the service is for', 'description');
     }
-    for (const key of ['produces', 'consumes']) checkBusNames(m[key], key, problem);
+    // The registry is the one place that says who publishes and consumes what.
+    for (const key of ['produces', 'consumes']) {
+      if (m[key] !== undefined) {
+        problem(
+          `"${key}" does not belong in service.json: declare owners and consumers in the bus registry (infra/bus)`,
+          key,
+        );
+      }
+    }
 
     services.push({ name: name ?? basename(unit.dir), unit, database });
   }
@@ -133,19 +141,5 @@ function checkAdr(adr: unknown, adrs: ReadonlyMap<string, Adr>, problem: (messag
     problem(
       `ADR ${adr} (${record.file}) is ${record.status}: name the ADR in force${successor === '?' ? '' : `, ${successor}`}`,
     );
-  }
-}
-
-function checkBusNames(value: unknown, key: string, problem: (message: string, ...path: string[]) => void) {
-  if (value === undefined) return;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return problem(`"${key}" must be an object { topics: [], subjects: [] }`, key);
-  }
-  for (const list of ['topics', 'subjects']) {
-    const names = (value as Record<string, unknown>)[list];
-    if (names === undefined) continue;
-    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === '')) {
-      problem(`"${key}.${list}" must be a list of non-empty names`, key, list);
-    }
   }
 }

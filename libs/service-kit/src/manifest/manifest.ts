@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const kebab = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const busNames = z.object({
-  topics: z.array(z.string().min(1)).default([]),
-  subjects: z.array(z.string().min(1)).default([]),
-});
 
-/** `service.json`: what a service is, where it listens and what it puts on and takes off the buses. */
+/**
+ * `service.json`: what a service is and where it listens. What it puts on and takes off the
+ * buses is declared in the bus registry (infra/bus), not here.
+ */
 export const serviceManifestSchema = z.object({
   name: z.string().regex(kebab, 'must be lowercase kebab-case'),
   plane: z.enum(['control', 'ingestion', 'storage', 'compute', 'relational-state']),
@@ -17,8 +16,6 @@ export const serviceManifestSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase Postgres identifier')
     .nullable(),
-  produces: busNames.default({ topics: [], subjects: [] }),
-  consumes: busNames.default({ topics: [], subjects: [] }),
   description: z.string().min(1),
 });
 
