@@ -44,6 +44,9 @@ const headersOf = (message: Message<Buffer, Buffer, Buffer, Buffer>): Record<str
   return headers;
 };
 
+// How long handled offsets wait to be committed together.
+const COMMIT_INTERVAL_MS = 20;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -61,6 +64,8 @@ export class DataConsumer<T> {
   #closing = false;
   #failure: Error | undefined;
   #commits = new Set<Promise<void>>();
+  #toCommit = new Map<number, Message<Buffer, Buffer, Buffer, Buffer>>();
+  #commitTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: DataConsumerDeps<T>, options: ConsumeOptions<T>) {
     this.#deps = deps;
@@ -222,20 +227,33 @@ export class DataConsumer<T> {
   }
 
   /**
-   * Commits the record's offset without waiting: the client merges commits per partition into one
-   * request in flight, so handling does not pay a round trip per record. close() waits for them.
+   * Marks the record handled. Offsets are committed in the background, at most one commit per
+   * partition per tick for the latest handled record (committing offset n covers everything
+   * before it, and a partition's records finish in order), so handling never waits a round trip.
    */
   #commit(message: Message<Buffer, Buffer, Buffer, Buffer>): void {
-    const pending = Promise.resolve(message.commit()).catch((error: Error) => {
-      // A commit lost to a rebalance is harmless: the partition's next owner redelivers.
-      this.#deps.log('warn', 'offset commit failed; the record may be delivered again', {
-        topic: this.#deps.topic.name,
-        position: `${message.partition}:${message.offset}`,
-        error: error.message,
+    this.#toCommit.set(message.partition, message);
+    if (this.#commitTimer) return;
+    this.#commitTimer = setTimeout(() => {
+      this.#commitTimer = undefined;
+      this.#flushCommits();
+    }, COMMIT_INTERVAL_MS);
+  }
+
+  #flushCommits(): void {
+    for (const message of this.#toCommit.values()) {
+      const pending = Promise.resolve(message.commit()).catch((error: Error) => {
+        // A commit lost to a rebalance is harmless: the partition's next owner redelivers.
+        this.#deps.log('warn', 'offset commit failed; records may be delivered again', {
+          topic: this.#deps.topic.name,
+          position: `${message.partition}:${message.offset}`,
+          error: error.message,
+        });
       });
-    });
-    this.#commits.add(pending);
-    void pending.finally(() => this.#commits.delete(pending));
+      this.#commits.add(pending);
+      void pending.finally(() => this.#commits.delete(pending));
+    }
+    this.#toCommit.clear();
   }
 
   /** Stops taking records, lets handlers in progress finish and commit, then leaves the group. */
@@ -244,6 +262,9 @@ export class DataConsumer<T> {
     this.#closing = true;
     this.#stream?.pause();
     await Promise.allSettled([...this.#chains.values()]);
+    clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
+    this.#flushCommits();
     await Promise.allSettled([...this.#commits]);
     await this.#stream?.close().catch(() => {});
     await this.#deps.client.close().catch(() => {});
