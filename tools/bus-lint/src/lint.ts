@@ -5,6 +5,7 @@ import { readAdrs } from './adrs.ts';
 import { BusCallChecker } from './checks/bus-calls.ts';
 import { checkDatabases } from './checks/databases.ts';
 import { checkDependencies, checkImports } from './checks/imports.ts';
+import { OUTBOX_MARKER, OutboxEntryChecker } from './checks/outbox.ts';
 import { compareFindings, type Finding, relativePath } from './finding.ts';
 import { checkManifests } from './manifests.ts';
 import { createProgram } from './program.ts';
@@ -57,15 +58,17 @@ export async function lint(options: LintOptions): Promise<LintResult> {
 
   const sources = findSourceFiles(root, units).map((file) => {
     const text = readFileSync(file.path, 'utf8');
-    return { file, text, typed: !file.isTest && mayCallBus(text) };
+    return { file, text, typed: !file.isTest && mayUseBus(text) };
   });
-  // Only files that could call a bus method pay for a type-checked program; the rest are parsed alone.
+  // Only files that could call a bus method or write an outbox entry pay for a type-checked program;
+  // the rest are parsed alone.
   const program = createProgram(
     sources.filter((s) => s.typed).map((s) => s.file.path),
     findWorkspacePackages(root),
   );
   const checker = program.getTypeChecker();
   const busCalls = new BusCallChecker(loaded.registry);
+  const outboxEntries = new OutboxEntryChecker(loaded.registry);
   for (const { file, text, typed } of sources) {
     const source =
       (typed && program.getSourceFile(file.path)) ||
@@ -82,7 +85,10 @@ export async function lint(options: LintOptions): Promise<LintResult> {
     };
     checkImports(ctx);
     checkDatabases(ctx);
-    if (typed) busCalls.check({ ...ctx, checker });
+    if (typed) {
+      busCalls.check({ ...ctx, checker });
+      outboxEntries.check({ ...ctx, checker });
+    }
   }
 
   return {
@@ -96,8 +102,9 @@ export async function lint(options: LintOptions): Promise<LintResult> {
 /** A bus call is `x.<method>(…)` with one of the bus classes' method names; a file without one has none. */
 const BUS_METHOD_CALL = /\.\s*(?:publisher|consume|subscribe|request|handle)\s*[<(]/;
 
-function mayCallBus(text: string): boolean {
-  return BUS_METHOD_CALL.test(text);
+/** Could the file call a bus method, or write an outbox entry (which the relay publishes later)? */
+function mayUseBus(text: string): boolean {
+  return BUS_METHOD_CALL.test(text) || OUTBOX_MARKER.test(text);
 }
 
 function scriptKind(path: string): ts.ScriptKind {

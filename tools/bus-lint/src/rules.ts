@@ -51,7 +51,7 @@ export const RULES: readonly Rule[] = [
     id: 'not-owner',
     severity: 'error',
     summary:
-      "Only a topic's or subject's owner publishes it; a command is also sent by its declared senders and handled only by its owner.",
+      "Only a topic's or subject's owner publishes it, directly or through its outbox; a command is also sent by its declared senders and handled only by its owner.",
     fix: "publish from the owning service, or add this service to the command's senders in the registry",
     adrs: ['0003', '0005', '0010'],
   }),
@@ -74,7 +74,7 @@ export const RULES: readonly Rule[] = [
     id: 'lineage-job',
     severity: 'error',
     summary: 'Every data-bus publisher names its OpenLineage job.',
-    fix: "pass { job: '<service>.<purpose>' } as the publisher's options",
+    fix: "pass { job: '<service>.<purpose>' } as the publisher's options; on an outbox record, name the job or leave it out",
     adrs: ['0003', '0010'],
   }),
   rule({

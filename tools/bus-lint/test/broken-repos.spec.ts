@@ -47,6 +47,49 @@ describe('lint on a broken copy of the clean fixture', () => {
     ]);
   });
 
+  it('warns when the service kit cannot be resolved, because outbox entries would go unchecked', async () => {
+    using repo = copyFixture('clean');
+    rmSync(join(repo.root, 'libs/service-kit'), { recursive: true });
+    const result = await lint({ root: repo.root });
+    expect(result.findings.map(brief)).toEqual([
+      'services/billing-service/src/outbox.ts:3 bus/unresolved-name cannot resolve @openfoundry/service-kit, so none of the outbox entries in this file can be checked',
+      'services/shipping-service/src/outbox.ts:3 bus/unresolved-name cannot resolve @openfoundry/service-kit, so none of the outbox entries in this file can be checked',
+    ]);
+  });
+
+  it("checks outbox entries wherever their type is declared or asserted, and only the service kit's", async () => {
+    using repo = copyFixture('clean');
+    writeFileSync(
+      join(repo.root, 'services/shipping-service/src/relay.ts'),
+      [
+        "import { topics } from '@fixture/bus';",
+        "import type { OutboxRecord } from '@openfoundry/service-kit';",
+        '',
+        'const value = { id: "1", total: 0 };',
+        'export const made = (): OutboxRecord<typeof value> => ({ topic: topics.invoices, key: "1", value });',
+        'export function cast<E extends OutboxRecord<typeof value>>() {',
+        '  return { topic: topics.invoices, key: "1", value } as E;',
+        '}',
+        'export const satisfied = { topic: topics.invoices, key: "1", value } satisfies OutboxRecord<typeof value>;',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(repo.root, 'services/shipping-service/src/lookalike.ts'),
+      [
+        "interface OutboxRecord { topic: { name: 'billing.nowhere.v1' } }",
+        "export const record: OutboxRecord = { topic: { name: 'billing.nowhere.v1' } };",
+        '',
+      ].join('\n'),
+    );
+    const result = await lint({ root: repo.root });
+    expect(result.findings.map(brief)).toEqual([
+      'services/shipping-service/src/relay.ts:5 not-owner shipping-service publishes billing.invoices.v1 through its outbox, which billing-service owns',
+      'services/shipping-service/src/relay.ts:7 not-owner shipping-service publishes billing.invoices.v1 through its outbox, which billing-service owns',
+      'services/shipping-service/src/relay.ts:9 not-owner shipping-service publishes billing.invoices.v1 through its outbox, which billing-service owns',
+    ]);
+  });
+
   it('recognises the bus classes by where they are declared, not by their name', async () => {
     using repo = copyFixture('clean');
     writeFileSync(

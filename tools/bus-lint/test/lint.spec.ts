@@ -1,6 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type LintResult, lint, RULES, selectFindings } from '../src/index.ts';
 import { type Expected, fixture, key, markedFindings, repoRoot } from './repos.ts';
+
+const brief = (f: { file: string; line: number; rule: string; message: string }) =>
+  `${f.file}:${f.line} ${f.rule} ${f.message}`;
 
 // Findings in JSON files, which cannot carry `// expect:` comments.
 const jsonFindings: Expected[] = [
@@ -44,6 +48,22 @@ describe('lint', () => {
       );
     });
 
+    it('checks outbox entries as publishes of the service that writes them', () => {
+      const outbox = result.findings.filter((f) => f.file.endsWith('/outbox.ts')).map(brief);
+      expect(outbox).toEqual([
+        'services/billing-service/src/outbox.ts:34 lineage-job outbox record job is empty: name the OpenLineage job, or leave it out for <service>.outbox',
+        'services/billing-service/src/outbox.ts:35 unknown-topic topic "billing.credit-notes.v1" is not declared in the bus registry',
+        'services/billing-service/src/outbox.ts:36 unknown-subject subject "billing.{tenant}.invoice.refunded" is not declared in the bus registry',
+        "services/billing-service/src/outbox.ts:37 wrong-bus live.{tenant}.{asset} is a live fan-out subject (ADR 0005 row C4): it is fed only from Kafka by its forwarder, never from a service's outbox",
+        'services/billing-service/src/outbox.ts:38 wrong-bus billing.{tenant}.invoice.paid is a control-bus subject (signal, ADR 0005 row C2): write an OutboxSignal ({ subject, tokens, value }), not an OutboxRecord',
+        'services/billing-service/src/outbox.ts:39 wrong-bus billing.invoices.v1 is a data-bus topic (state-change, ADR 0005 row D2): write an OutboxRecord ({ topic, key, value }), not an OutboxSignal',
+        'services/billing-service/src/outbox.ts:44 bus/unresolved-name cannot tell which topic this outbox entry goes to: its topic is TopicDef<Invoice, string>, not a literal name or a registry definition',
+        'services/shipping-service/src/outbox.ts:22 not-owner shipping-service publishes billing.invoices.v1 through its outbox, which billing-service owns',
+        'services/shipping-service/src/outbox.ts:23 not-owner shipping-service publishes billing.{tenant}.invoice.paid through its outbox, which billing-service owns',
+        'services/shipping-service/src/outbox.ts:24 wrong-bus shipping.dlq.invoices is a dead-letter topic (ADR 0005 row D1): only the data bus writes the poison records of shipping-service.invoices there, never an outbox record',
+      ]);
+    });
+
     it('points a superseded ADR at its successor', () => {
       const superseded = result.findings.find(
         (f) => f.file === 'services/old-adr-service/service.json' && f.rule === 'manifest',
@@ -52,7 +72,9 @@ describe('lint', () => {
     });
 
     it('names the owner a publisher is not', () => {
-      const notOwner = result.findings.find((f) => f.rule === 'not-owner');
+      const notOwner = result.findings.find(
+        (f) => f.rule === 'not-owner' && f.file === 'services/shipping-service/src/shipments.ts',
+      );
       expect(notOwner).toMatchObject({
         file: 'services/shipping-service/src/shipments.ts',
         severity: 'error',
@@ -62,7 +84,7 @@ describe('lint', () => {
 
     it('reports a name it cannot resolve as a warning, not an error', () => {
       const unresolved = result.findings.filter((f) => f.rule === 'bus/unresolved-name');
-      expect(unresolved.map((f) => f.severity)).toEqual(['warning']);
+      expect(unresolved.map((f) => f.severity)).toEqual(['warning', 'warning']);
     });
   });
 
@@ -70,13 +92,33 @@ describe('lint', () => {
     const result = await lint({ root: fixture('clean') });
     expect(result.findings).toEqual([]);
     expect(result.services).toEqual(['billing-service', 'shipping-service']);
-    expect(result.filesChecked).toBe(3);
+    expect(result.filesChecked).toBe(5);
   });
 
   it('passes the OpenFoundry repository itself', async () => {
     const result = await lint({ root: repoRoot });
     expect(result.findings).toEqual([]);
     expect(result.services).toContain('tenancy-service');
+  });
+
+  it("inspects the outbox entries of this repository's services", async () => {
+    // With every topic and subject owned elsewhere, each entry tenancy-service writes is a finding;
+    // had the entries gone unchecked, there would be none.
+    const result = await lint({
+      root: repoRoot,
+      registry: {
+        module: fileURLToPath(new URL('./disowned-registry.ts', import.meta.url)),
+        exportName: 'disownedRegistry',
+      },
+      rules: ['not-owner'],
+    });
+    const outbox = result.findings
+      .filter((f) => f.file === 'services/tenancy-service/src/tenants/tenant-events.ts')
+      .map((f) => f.message);
+    expect(outbox).toEqual([
+      'tenancy-service publishes tenancy.tenant-state.v1 through its outbox, which nobody-service owns',
+      'tenancy-service publishes tenancy.{tenant}.tenant.changed through its outbox, which nobody-service owns',
+    ]);
   });
 
   describe('rule selection', () => {

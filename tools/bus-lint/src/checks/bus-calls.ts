@@ -22,9 +22,9 @@ const BUS_CLASSES: Readonly<Record<string, { bus: Bus; module: string }>> = {
   ControlBus: { bus: 'control', module: '@openfoundry/event-bus-control' },
 };
 
-const dataRow = (t: TopicDef) => `ADR 0005 row ${DATA_KINDS[t.kind] ?? '?'}`;
-const controlRow = (s: SubjectDef) => `ADR 0005 row ${CONTROL_KINDS[s.kind] ?? '?'}`;
-const list = (names: readonly string[]) => (names.length > 0 ? names.join(', ') : 'none');
+export const dataRow = (t: TopicDef) => `ADR 0005 row ${DATA_KINDS[t.kind] ?? '?'}`;
+export const controlRow = (s: SubjectDef) => `ADR 0005 row ${CONTROL_KINDS[s.kind] ?? '?'}`;
+export const list = (names: readonly string[]) => (names.length > 0 ? names.join(', ') : 'none');
 
 /** Registry lookups shared by every file of one run. */
 export class RegistryIndex {
@@ -54,7 +54,7 @@ export class RegistryIndex {
 }
 
 /** Which package a declaration comes from: its `declare module '…'` block or nearest package.json. */
-class PackageOf {
+export class PackageOf {
   readonly #byDir = new Map<string, string | undefined>();
 
   of(node: ts.Node): string | undefined {
@@ -131,7 +131,7 @@ export class BusCallChecker {
   }
 }
 
-type Resolved = { names: string[] } | { unresolved: string };
+export type Resolved = { names: string[] } | { unresolved: string };
 
 class CallCheck {
   readonly #ctx: TypedFileContext;
@@ -409,10 +409,10 @@ export function namesOfType(checker: ts.TypeChecker, type: ts.Type, at: ts.Node)
 }
 
 /**
- * The type of one option. An object literal's own initializer keeps its literal type
+ * The type of one option, or of one property of an outbox entry. An object literal's own initializer keeps its literal type
  * (`{ group: 'x' }` is `"x"` there, widened to string on the object's type).
  */
-function optionType(
+export function optionType(
   checker: ts.TypeChecker,
   options: ts.Expression,
   name: string,
