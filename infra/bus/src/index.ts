@@ -1,4 +1,5 @@
 export { jsonSchemaOf, registrySchemaFiles } from './jsonschema.ts';
+export { LINEAGE_HEADERS, lineageHeaders, parseLineage, rfc3339 } from './lineage.ts';
 export {
   BusError,
   BusErrorCode,

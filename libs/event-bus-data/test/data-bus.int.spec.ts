@@ -2,7 +2,7 @@ import { PoisonMessageError } from '@openfoundry/bus-registry';
 import { Consumer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusError, BusErrorCode, type BusMessage, DataBus } from '../src/index.ts';
-import { type DataFixture, dataFixture, type Reading, reading, sequenceReport, until } from './factories.ts';
+import { type DataFixture, dataFixture, type Reading, readBackReport, reading, until } from './factories.ts';
 
 let fx: DataFixture;
 beforeAll(async () => {
@@ -191,17 +191,7 @@ describe(DataBus.name, () => {
         const settled = await Promise.allSettled(sends);
         expect(settled.filter((r) => r.status === 'rejected')).toEqual([]);
 
-        const received: Reading[] = [];
-        const consumer = await (await f.bus(f.names.consumer)).consume(f.readings, {
-          group: f.group,
-          handler: async (m) => {
-            received.push(m.value);
-          },
-        });
-        await until(() => received.length >= assets * perAsset, 60_000, 'every record');
-        await new Promise((r) => setTimeout(r, 500));
-        await consumer.close();
-        expect(sequenceReport(received, assets, perAsset)).toEqual({
+        expect(await readBackReport(f, assets, perAsset, 60_000)).toEqual({
           lost: 0,
           duplicated: 0,
           reordered: 0,

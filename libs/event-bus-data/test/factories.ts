@@ -134,3 +134,22 @@ export function sequenceReport(received: readonly Reading[], assets: number, per
   }
   return { lost, duplicated, reordered, total: received.length };
 }
+
+/**
+ * Reads the fixture's readings back through the consumer's group until `count` arrived, lingers
+ * a moment so duplicates would show, and returns the sequence report of what came.
+ */
+export async function readBackReport(fx: DataFixture, assets: number, perAsset: number, timeoutMs = 60_000) {
+  const received: Reading[] = [];
+  const consumer = await (await fx.bus(fx.names.consumer)).consume(fx.readings, {
+    group: fx.group,
+    maxInFlight: 2_000,
+    handler: async (m) => {
+      received.push(m.value);
+    },
+  });
+  await until(() => received.length >= assets * perAsset, timeoutMs, 'every record');
+  await new Promise((r) => setTimeout(r, 1_000));
+  await consumer.close();
+  return sequenceReport(received, assets, perAsset);
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 import { FaultProxy } from '@openfoundry/infra-local/testing';
 import { describe, expect, it } from 'vitest';
-import { dataFixture, type Reading, reading, sequenceReport, until } from './factories.ts';
+import { dataFixture, readBackReport, reading, until } from './factories.ts';
 
 describe('data bus resilience', () => {
   it('redelivers a record whose consumer process was killed between receipt and commit', async () => {
@@ -93,18 +93,7 @@ describe('data bus resilience', () => {
       expect(failures.length).toBe(0);
       expect(proxy.severed).toBeGreaterThan(0);
 
-      const received: Reading[] = [];
-      const consumer = await (await fx.bus(fx.names.consumer)).consume(fx.readings, {
-        group: fx.group,
-        maxInFlight: 2_000,
-        handler: async (m) => {
-          received.push(m.value);
-        },
-      });
-      await until(() => received.length >= assets * perAsset, 120_000, 'every record');
-      await new Promise((r) => setTimeout(r, 1_000));
-      await consumer.close();
-      expect(sequenceReport(received, assets, perAsset)).toEqual({
+      expect(await readBackReport(fx, assets, perAsset, 120_000)).toEqual({
         lost: 0,
         duplicated: 0,
         reordered: 0,
