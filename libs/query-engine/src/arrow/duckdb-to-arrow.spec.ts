@@ -1,0 +1,65 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { makeData, RecordBatch, Struct } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { arrowSchemaOf, toArrowData } from './duckdb-to-arrow.ts';
+import { encodeBatches, readBatches } from './ipc.ts';
+
+let instance: DuckDBInstance;
+
+async function roundTrip(sql: string) {
+  const connection = await instance.connect();
+  const reader = await connection.runAndReadAll(sql);
+  const columns = reader.columnTypes().map((type, i) => ({ name: reader.columnName(i), type }));
+  const schema = arrowSchemaOf(columns);
+  const children = columns.map((c, i) => toArrowData(c.type, reader.getColumns()[i] ?? []));
+  const batch = new RecordBatch(
+    schema,
+    makeData({ type: new Struct(schema.fields), length: reader.currentRowCount, nullCount: 0, children }),
+  );
+  connection.closeSync();
+  // Through IPC and back, as a client would see it.
+  return readBatches(encodeBatches(schema, [batch]));
+}
+
+beforeAll(async () => {
+  instance = await DuckDBInstance.create(':memory:');
+});
+afterAll(() => instance.closeSync());
+
+describe('toArrowData', () => {
+  it('sends VARCHAR as plain Utf8 with nulls kept', async () => {
+    const { schema, batches } = await roundTrip("select * from (values ('é'), (null), ('')) t(s)");
+    expect(String(schema.fields[0]?.type)).toBe('Utf8');
+    expect(batches[0]?.getChildAt(0)?.toArray()).toEqual(['é', null, '']);
+  });
+
+  it('keeps integers, decimals and booleans exact', async () => {
+    const { batches } = await roundTrip(
+      'select 9223372036854775807::bigint as b, 123.45::decimal(10,2) as d, -1::tinyint as t, true as f',
+    );
+    const row = batches[0]?.get(0)?.toJSON() as Record<string, unknown>;
+    expect(row.b).toBe(9223372036854775807n);
+    expect(row.t).toBe(-1);
+    expect(row.f).toBe(true);
+    const decimal = batches[0]?.getChildAt(1)?.data[0]?.values as Uint32Array;
+    expect(decimal[0]).toBe(12345);
+  });
+
+  it('sends instants as UTC microseconds and local timestamps without a zone', async () => {
+    const { schema, batches } = await roundTrip(
+      "select timestamptz '2024-01-02 03:04:05.123456+02' as tz, timestamp '2024-01-02 03:04:05' as ts, date '2024-01-02' as d",
+    );
+    expect(String(schema.fields[0]?.type)).toBe('Timestamp<MICROSECOND, UTC>');
+    expect(String(schema.fields[1]?.type)).toBe('Timestamp<MICROSECOND>');
+    const tz = batches[0]?.getChildAt(0)?.data[0]?.values as BigInt64Array;
+    expect(tz[0]).toBe(BigInt(Date.UTC(2024, 0, 2, 1, 4, 5)) * 1000n + 123456n);
+    expect(batches[0]?.getChildAt(2)?.get(0)).toBe(Date.UTC(2024, 0, 2));
+  });
+
+  it('nests lists and structs', async () => {
+    const { batches } = await roundTrip("select [1, null, 3] as l, {'a': 'x', 'b': 2} as s");
+    const row = batches[0]?.get(0)?.toJSON() as Record<string, { toJSON(): unknown }>;
+    expect(row.l?.toJSON()).toEqual([1, null, 3]);
+    expect(row.s?.toJSON()).toEqual({ a: 'x', b: 2 });
+  });
+});

@@ -1,0 +1,412 @@
+import {
+  type DuckDBArrayValue,
+  type DuckDBBlobValue,
+  type DuckDBDateValue,
+  type DuckDBDecimalType,
+  type DuckDBDecimalValue,
+  type DuckDBIntervalValue,
+  type DuckDBListType,
+  type DuckDBListValue,
+  type DuckDBMapType,
+  type DuckDBMapValue,
+  type DuckDBStructType,
+  type DuckDBStructValue,
+  type DuckDBTimestampMillisecondsValue,
+  type DuckDBTimestampNanosecondsValue,
+  type DuckDBTimestampSecondsValue,
+  type DuckDBTimestampTZValue,
+  type DuckDBTimestampValue,
+  type DuckDBTimeValue,
+  type DuckDBType,
+  DuckDBTypeId,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import {
+  Binary,
+  Bool,
+  type Data,
+  type DataType,
+  DateDay,
+  Decimal,
+  Field,
+  Float32,
+  Float64,
+  Int8,
+  Int16,
+  Int32,
+  Int64,
+  IntervalMonthDayNano,
+  List,
+  Map_,
+  makeData,
+  Null,
+  Schema,
+  Struct,
+  TimeMicrosecond,
+  TimeNanosecond,
+  Timestamp,
+  TimeUnit,
+  Uint8,
+  Uint16,
+  Uint32,
+  Uint64,
+  Utf8,
+} from 'apache-arrow';
+
+/**
+ * The Arrow type a DuckDB column travels as. Strings are plain `Utf8` (never views or
+ * dictionaries) because the JDBC driver and older pyarrow read nothing else; types Arrow has
+ * no match for (UUID, HUGEINT, BIT, JSON, ENUM, TIME WITH TIME ZONE) travel as text.
+ */
+export function arrowTypeOf(type: DuckDBType): DataType {
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN:
+      return new Bool();
+    case DuckDBTypeId.TINYINT:
+      return new Int8();
+    case DuckDBTypeId.SMALLINT:
+      return new Int16();
+    case DuckDBTypeId.INTEGER:
+      return new Int32();
+    case DuckDBTypeId.BIGINT:
+      return new Int64();
+    case DuckDBTypeId.UTINYINT:
+      return new Uint8();
+    case DuckDBTypeId.USMALLINT:
+      return new Uint16();
+    case DuckDBTypeId.UINTEGER:
+      return new Uint32();
+    case DuckDBTypeId.UBIGINT:
+      return new Uint64();
+    case DuckDBTypeId.FLOAT:
+      return new Float32();
+    case DuckDBTypeId.DOUBLE:
+      return new Float64();
+    case DuckDBTypeId.DECIMAL: {
+      const decimal = type as DuckDBDecimalType;
+      return new Decimal(decimal.scale, decimal.width, 128);
+    }
+    case DuckDBTypeId.BLOB:
+      return new Binary();
+    case DuckDBTypeId.DATE:
+      return new DateDay();
+    case DuckDBTypeId.TIME:
+      return new TimeMicrosecond();
+    case DuckDBTypeId.TIME_NS:
+      return new TimeNanosecond();
+    case DuckDBTypeId.TIMESTAMP:
+      return new Timestamp(TimeUnit.MICROSECOND);
+    case DuckDBTypeId.TIMESTAMP_S:
+      return new Timestamp(TimeUnit.SECOND);
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return new Timestamp(TimeUnit.MILLISECOND);
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return new Timestamp(TimeUnit.NANOSECOND);
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      // Instants travel as UTC; the client renders them in its own zone.
+      return new Timestamp(TimeUnit.MICROSECOND, 'UTC');
+    case DuckDBTypeId.INTERVAL:
+      return new IntervalMonthDayNano();
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY:
+      return new List(new Field('item', arrowTypeOf((type as DuckDBListType).valueType), true));
+    case DuckDBTypeId.STRUCT: {
+      const struct = type as DuckDBStructType;
+      return new Struct(
+        struct.entryNames.map(
+          (name, i) => new Field(name, arrowTypeOf(struct.entryTypes[i] as DuckDBType), true),
+        ),
+      );
+    }
+    case DuckDBTypeId.MAP: {
+      const map = type as DuckDBMapType;
+      return new Map_(
+        new Field(
+          'entries',
+          new Struct([
+            new Field('key', arrowTypeOf(map.keyType), false),
+            new Field('value', arrowTypeOf(map.valueType), true),
+          ] as Field[]) as never,
+          false,
+        ),
+      );
+    }
+    case DuckDBTypeId.SQLNULL:
+      return new Null();
+    default:
+      return new Utf8();
+  }
+}
+
+export interface ColumnDescription {
+  name: string;
+  type: DuckDBType;
+}
+
+export function arrowSchemaOf(
+  columns: readonly ColumnDescription[],
+  metadata?: Map<string, string>[],
+): Schema {
+  return new Schema(
+    columns.map((column, i) => new Field(column.name, arrowTypeOf(column.type), true, metadata?.[i])),
+  );
+}
+
+function validity(values: readonly DuckDBValue[]): { bitmap: Uint8Array; nullCount: number } {
+  const bitmap = new Uint8Array(Math.ceil(values.length / 8));
+  let nullCount = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === null) nullCount++;
+    else bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
+  }
+  return { bitmap, nullCount };
+}
+
+function fixedWidth<A extends { [i: number]: number | bigint }>(
+  type: DataType,
+  values: readonly DuckDBValue[],
+  array: A,
+  read: (value: DuckDBValue) => number | bigint,
+): Data {
+  const { bitmap, nullCount } = validity(values);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as DuckDBValue;
+    if (value !== null) array[i] = read(value);
+  }
+  return makeData({
+    type,
+    length: values.length,
+    nullCount,
+    nullBitmap: nullCount ? bitmap : null,
+    data: array,
+  } as never);
+}
+
+const encoder = new TextEncoder();
+
+function variableWidth(
+  type: DataType,
+  values: readonly DuckDBValue[],
+  bytesOf: (v: DuckDBValue) => Uint8Array,
+) {
+  const { bitmap, nullCount } = validity(values);
+  const offsets = new Int32Array(values.length + 1);
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as DuckDBValue;
+    if (value !== null) {
+      const bytes = bytesOf(value);
+      parts.push(bytes);
+      total += bytes.length;
+    }
+    offsets[i + 1] = total;
+  }
+  const data = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    data.set(part, at);
+    at += part.length;
+  }
+  return makeData({
+    type,
+    length: values.length,
+    nullCount,
+    nullBitmap: nullCount ? bitmap : null,
+    valueOffsets: offsets,
+    data,
+  } as never);
+}
+
+function flattenLists(values: readonly DuckDBValue[]) {
+  const { bitmap, nullCount } = validity(values);
+  const offsets = new Int32Array(values.length + 1);
+  const items: DuckDBValue[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as DuckDBValue;
+    if (value !== null) items.push(...(value as DuckDBListValue | DuckDBArrayValue).items);
+    offsets[i + 1] = items.length;
+  }
+  return { bitmap, nullCount, offsets, items };
+}
+
+/** Converts one DuckDB column (any length) to Arrow data of `arrowTypeOf(type)`. */
+export function toArrowData(type: DuckDBType, values: readonly DuckDBValue[]): Data {
+  const arrowType = arrowTypeOf(type);
+  const n = values.length;
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN: {
+      const { bitmap, nullCount } = validity(values);
+      const bits = new Uint8Array(Math.ceil(n / 8));
+      for (let i = 0; i < n; i++)
+        if (values[i] === true) bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7));
+      return makeData({
+        type: arrowType as Bool,
+        length: n,
+        nullCount,
+        nullBitmap: nullCount ? bitmap : null,
+        data: bits,
+      });
+    }
+    case DuckDBTypeId.TINYINT:
+      return fixedWidth(arrowType, values, new Int8Array(n), (v) => v as number);
+    case DuckDBTypeId.SMALLINT:
+      return fixedWidth(arrowType, values, new Int16Array(n), (v) => v as number);
+    case DuckDBTypeId.INTEGER:
+      return fixedWidth(arrowType, values, new Int32Array(n), (v) => v as number);
+    case DuckDBTypeId.BIGINT:
+      return fixedWidth(arrowType, values, new BigInt64Array(n), (v) => v as bigint);
+    case DuckDBTypeId.UTINYINT:
+      return fixedWidth(arrowType, values, new Uint8Array(n), (v) => v as number);
+    case DuckDBTypeId.USMALLINT:
+      return fixedWidth(arrowType, values, new Uint16Array(n), (v) => v as number);
+    case DuckDBTypeId.UINTEGER:
+      return fixedWidth(arrowType, values, new Uint32Array(n), (v) => v as number);
+    case DuckDBTypeId.UBIGINT:
+      return fixedWidth(arrowType, values, new BigUint64Array(n), (v) => v as bigint);
+    case DuckDBTypeId.FLOAT:
+      return fixedWidth(arrowType, values, new Float32Array(n), (v) => v as number);
+    case DuckDBTypeId.DOUBLE:
+      return fixedWidth(arrowType, values, new Float64Array(n), (v) => v as number);
+    case DuckDBTypeId.DATE:
+      return fixedWidth(arrowType, values, new Int32Array(n), (v) => (v as DuckDBDateValue).days);
+    case DuckDBTypeId.TIME:
+      return fixedWidth(arrowType, values, new BigInt64Array(n), (v) => (v as DuckDBTimeValue).micros);
+    case DuckDBTypeId.TIME_NS:
+      return fixedWidth(
+        arrowType,
+        values,
+        new BigInt64Array(n),
+        (v) => (v as unknown as { nanos: bigint }).nanos,
+      );
+    case DuckDBTypeId.TIMESTAMP:
+      return fixedWidth(arrowType, values, new BigInt64Array(n), (v) => (v as DuckDBTimestampValue).micros);
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return fixedWidth(arrowType, values, new BigInt64Array(n), (v) => (v as DuckDBTimestampTZValue).micros);
+    case DuckDBTypeId.TIMESTAMP_S:
+      return fixedWidth(
+        arrowType,
+        values,
+        new BigInt64Array(n),
+        (v) => (v as DuckDBTimestampSecondsValue).seconds,
+      );
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return fixedWidth(
+        arrowType,
+        values,
+        new BigInt64Array(n),
+        (v) => (v as DuckDBTimestampMillisecondsValue).millis,
+      );
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return fixedWidth(
+        arrowType,
+        values,
+        new BigInt64Array(n),
+        (v) => (v as DuckDBTimestampNanosecondsValue).nanos,
+      );
+    case DuckDBTypeId.DECIMAL: {
+      const { bitmap, nullCount } = validity(values);
+      const words = new BigUint64Array(n * 2);
+      for (let i = 0; i < n; i++) {
+        const value = values[i] as DuckDBDecimalValue | null;
+        if (value === null) continue;
+        const unscaled = BigInt.asUintN(128, value.value);
+        words[i * 2] = unscaled & 0xffff_ffff_ffff_ffffn;
+        words[i * 2 + 1] = unscaled >> 64n;
+      }
+      return makeData({
+        type: arrowType as Decimal,
+        length: n,
+        nullCount,
+        nullBitmap: nullCount ? bitmap : null,
+        data: new Uint32Array(words.buffer),
+      });
+    }
+    case DuckDBTypeId.INTERVAL: {
+      const { bitmap, nullCount } = validity(values);
+      const buffer = new ArrayBuffer(n * 16);
+      const view = new DataView(buffer);
+      for (let i = 0; i < n; i++) {
+        const value = values[i] as DuckDBIntervalValue | null;
+        if (value === null) continue;
+        view.setInt32(i * 16, value.months, true);
+        view.setInt32(i * 16 + 4, value.days, true);
+        view.setBigInt64(i * 16 + 8, value.micros * 1000n, true);
+      }
+      return makeData({
+        type: arrowType as IntervalMonthDayNano,
+        length: n,
+        nullCount,
+        nullBitmap: nullCount ? bitmap : null,
+        data: new Int32Array(buffer),
+      });
+    }
+    case DuckDBTypeId.BLOB:
+      return variableWidth(arrowType, values, (v) => (v as DuckDBBlobValue).bytes);
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY: {
+      const { bitmap, nullCount, offsets, items } = flattenLists(values);
+      const child = toArrowData((type as DuckDBListType).valueType, items);
+      return makeData({
+        type: arrowType as List,
+        length: n,
+        nullCount,
+        nullBitmap: nullCount ? bitmap : null,
+        valueOffsets: offsets,
+        child,
+      });
+    }
+    case DuckDBTypeId.STRUCT: {
+      const struct = type as DuckDBStructType;
+      const { bitmap, nullCount } = validity(values);
+      const children = struct.entryNames.map((name, index) =>
+        toArrowData(
+          struct.entryTypes[index] as DuckDBType,
+          values.map((v) => (v === null ? null : ((v as DuckDBStructValue).entries[name] ?? null))),
+        ),
+      );
+      return makeData({
+        type: arrowType as Struct,
+        length: n,
+        nullCount,
+        nullBitmap: nullCount ? bitmap : null,
+        children,
+      });
+    }
+    case DuckDBTypeId.MAP: {
+      const map = type as DuckDBMapType;
+      const { bitmap, nullCount } = validity(values);
+      const offsets = new Int32Array(n + 1);
+      const keys: DuckDBValue[] = [];
+      const entryValues: DuckDBValue[] = [];
+      for (let i = 0; i < n; i++) {
+        const value = values[i] as DuckDBMapValue | null;
+        if (value !== null)
+          for (const entry of value.entries) {
+            keys.push(entry.key);
+            entryValues.push(entry.value);
+          }
+        offsets[i + 1] = keys.length;
+      }
+      const entriesType = (arrowType as Map_).children[0]?.type as Struct;
+      const entries = makeData({
+        type: entriesType,
+        length: keys.length,
+        nullCount: 0,
+        children: [toArrowData(map.keyType, keys), toArrowData(map.valueType, entryValues)],
+      });
+      return makeData({
+        type: arrowType as Map_,
+        length: n,
+        nullCount,
+        nullBitmap: nullCount ? bitmap : null,
+        valueOffsets: offsets,
+        child: entries,
+      });
+    }
+    case DuckDBTypeId.SQLNULL:
+      return makeData({ type: arrowType as Null, length: n });
+    default:
+      return variableWidth(arrowType, values, (v) => encoder.encode(String(v)));
+  }
+}

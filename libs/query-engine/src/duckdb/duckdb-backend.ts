@@ -1,0 +1,388 @@
+import {
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBPreparedStatement,
+  type DuckDBType,
+  DuckDBTypeId,
+  type DuckDBValue,
+  StatementType,
+} from '@duckdb/node-api';
+import { Schema as ArrowSchema, Field, makeData, RecordBatch, type Schema, Struct, Utf8 } from 'apache-arrow';
+import { arrowSchemaOf, arrowTypeOf, type ColumnDescription, toArrowData } from '../arrow/duckdb-to-arrow.ts';
+import type { Backend, QueryStream, StatementDescription, StatementOptions } from '../backend.ts';
+import { QueryError, QueryErrorCode } from '../errors.ts';
+
+export const DUCKDB_CATALOG = 'duckdb';
+export const POSTGRES_CATALOG = 'postgres';
+
+export interface DuckDBBackendOptions {
+  /** Where signed extensions (postgres_scanner, …) are installed; nothing is downloaded at run time. */
+  extensionDirectory?: string | undefined;
+  /** libpq connection string of the read-only Postgres exposed as the `postgres` catalog. */
+  postgres?: string | undefined;
+  /** Approximate size of one record batch on the wire. */
+  batchBytes?: number;
+  /** Statements running at once; more wait in a queue of `maxQueued`, then RESOURCE_EXHAUSTED. */
+  maxConcurrent?: number;
+  maxQueued?: number;
+  /** Interrupts a statement running longer (DEADLINE_EXCEEDED); 0 disables. */
+  statementTimeoutMs?: number;
+  /** Refuses a result with more rows (RESOURCE_EXHAUSTED); 0 disables. */
+  maxRows?: number;
+}
+
+const FIXED_WIDTH: Partial<Record<DuckDBTypeId, number>> = {
+  [DuckDBTypeId.BOOLEAN]: 1,
+  [DuckDBTypeId.TINYINT]: 1,
+  [DuckDBTypeId.UTINYINT]: 1,
+  [DuckDBTypeId.SMALLINT]: 2,
+  [DuckDBTypeId.USMALLINT]: 2,
+  [DuckDBTypeId.INTEGER]: 4,
+  [DuckDBTypeId.UINTEGER]: 4,
+  [DuckDBTypeId.DATE]: 4,
+  [DuckDBTypeId.FLOAT]: 4,
+  [DuckDBTypeId.DECIMAL]: 16,
+  [DuckDBTypeId.INTERVAL]: 16,
+};
+
+function estimateBytes(type: DuckDBType, values: readonly DuckDBValue[]): number {
+  if (type.typeId === DuckDBTypeId.VARCHAR) {
+    let total = values.length * 4;
+    for (const value of values) if (typeof value === 'string') total += value.length;
+    return total;
+  }
+  if (type.typeId === DuckDBTypeId.BLOB) {
+    let total = values.length * 4;
+    for (const value of values) if (value !== null) total += (value as { bytes: Uint8Array }).bytes.length;
+    return total;
+  }
+  if (
+    type.typeId === DuckDBTypeId.LIST ||
+    type.typeId === DuckDBTypeId.STRUCT ||
+    type.typeId === DuckDBTypeId.MAP
+  )
+    return values.length * 64;
+  return values.length * (FIXED_WIDTH[type.typeId] ?? 8);
+}
+
+function makeBatch(
+  schema: Schema,
+  columns: readonly ColumnDescription[],
+  values: DuckDBValue[][],
+  rows: number,
+) {
+  const children = columns.map((column, i) => toArrowData(column.type, values[i] as DuckDBValue[]));
+  return new RecordBatch(
+    schema,
+    makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children }),
+  );
+}
+
+function describeColumns(prepared: DuckDBPreparedStatement): ColumnDescription[] {
+  const columns: ColumnDescription[] = [];
+  for (let i = 0; i < prepared.columnCount; i++) {
+    let type: DuckDBType | undefined;
+    try {
+      type = prepared.columnType(i);
+    } catch {
+      // The type depends on an untyped parameter; it is text until the statement runs.
+      type = undefined;
+    }
+    columns.push({
+      name: prepared.columnName(i),
+      type: type ?? ({ typeId: DuckDBTypeId.VARCHAR } as DuckDBType),
+    });
+  }
+  return columns;
+}
+
+function parameterSchema(prepared: DuckDBPreparedStatement): Schema {
+  const fields: Field[] = [];
+  for (let i = 1; i <= prepared.parameterCount; i++) {
+    let type = arrowTypeOf({ typeId: DuckDBTypeId.VARCHAR } as DuckDBType);
+    try {
+      const id = prepared.parameterTypeId(i);
+      if (id !== DuckDBTypeId.INVALID && id !== DuckDBTypeId.ANY)
+        type = arrowTypeOf(prepared.parameterType(i));
+    } catch {
+      type = new Utf8();
+    }
+    const name = prepared.parameterName(i);
+    fields.push(new Field(name && name !== String(i) ? name : `parameter_${i}`, type, true));
+  }
+  return new ArrowSchema(fields);
+}
+
+const UPDATE_STATEMENTS = new Set<StatementType>([
+  StatementType.INSERT,
+  StatementType.UPDATE,
+  StatementType.DELETE,
+  StatementType.CREATE,
+  StatementType.DROP,
+  StatementType.ALTER,
+  StatementType.COPY,
+]);
+
+/** Counts running statements and queues the rest, so one process never runs more than its share. */
+class Gate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(
+    private readonly max: number,
+    private readonly maxQueued: number,
+  ) {}
+
+  async enter(): Promise<() => void> {
+    if (this.running >= this.max) {
+      if (this.waiting.length >= this.maxQueued)
+        throw new QueryError(QueryErrorCode.ResourceExhausted, 'too many statements queued; retry later');
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    };
+  }
+}
+
+/**
+ * DuckDB in-process: the `duckdb` catalog is an in-memory database, `postgres` a read-only
+ * attachment through the postgres scanner. Each statement gets its own connection so that a
+ * slow reader never blocks another session and a cancel interrupts exactly one statement.
+ */
+export class DuckDBBackend implements Backend {
+  readonly name = 'duckdb';
+  readonly catalogs: readonly string[];
+  private readonly gate: Gate;
+  private readonly batchBytes: number;
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    catalogs: string[],
+    private readonly options: DuckDBBackendOptions,
+  ) {
+    this.catalogs = catalogs;
+    this.gate = new Gate(options.maxConcurrent ?? 8, options.maxQueued ?? 64);
+    this.batchBytes = options.batchBytes ?? 2 * 1024 * 1024;
+  }
+
+  static async create(options: DuckDBBackendOptions = {}): Promise<DuckDBBackend> {
+    const config: Record<string, string> = {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'true',
+    };
+    if (options.extensionDirectory) config.extension_directory = options.extensionDirectory;
+    const instance = await DuckDBInstance.create(':memory:', config);
+    const setup = await instance.connect();
+    const catalogs = [DUCKDB_CATALOG];
+    try {
+      await setup.run(`ATTACH ':memory:' AS ${DUCKDB_CATALOG}`);
+      if (options.postgres) {
+        await setup.run('LOAD postgres');
+        await setup.run(
+          `ATTACH ${sqlString(options.postgres)} AS ${POSTGRES_CATALOG} (TYPE postgres, READ_ONLY)`,
+        );
+        catalogs.push(POSTGRES_CATALOG);
+      }
+      // Clients must not read the server's files, attach databases or change these settings.
+      await setup.run('SET enable_external_access = false');
+      await setup.run('SET lock_configuration = true');
+    } catch (error) {
+      setup.closeSync();
+      instance.closeSync();
+      throw error;
+    }
+    setup.closeSync();
+    return new DuckDBBackend(instance, catalogs, options);
+  }
+
+  private async connect(): Promise<DuckDBConnection> {
+    if (this.closed) throw new QueryError(QueryErrorCode.Unavailable, 'the engine is shutting down');
+    const connection = await this.instance.connect();
+    await connection.run(`USE ${DUCKDB_CATALOG}`);
+    return connection;
+  }
+
+  async describe(sql: string): Promise<StatementDescription> {
+    const connection = await this.connect();
+    try {
+      const prepared = await connection.prepare(sql);
+      try {
+        return {
+          datasetSchema: arrowSchemaOf(describeColumns(prepared)),
+          parameterSchema: parameterSchema(prepared),
+          isUpdate: UPDATE_STATEMENTS.has(prepared.statementType),
+        };
+      } finally {
+        prepared.destroySync();
+      }
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  async query(sql: string, options: StatementOptions): Promise<QueryStream> {
+    const release = await this.gate.enter();
+    let connection: DuckDBConnection | undefined;
+    try {
+      connection = await this.connect();
+      const conn = connection;
+      const prepared = await conn.prepare(sql);
+      if (options.parameters?.length) prepared.bind(options.parameters as DuckDBValue[]);
+      const watch = this.watch(conn, options.signal);
+      let result: Awaited<ReturnType<DuckDBPreparedStatement['stream']>>;
+      try {
+        result = await prepared.stream();
+      } catch (error) {
+        watch.stop();
+        throw watch.translate(error);
+      }
+      const columns: ColumnDescription[] = result.columnTypes().map((type, i) => ({
+        name: result.columnName(i),
+        type,
+      }));
+      const schema = arrowSchemaOf(columns);
+      const { batchBytes } = this;
+      const maxRows = this.options.maxRows ?? 0;
+      const batches = async function* () {
+        let values: DuckDBValue[][] = columns.map(() => []);
+        let rows = 0;
+        let bytes = 0;
+        let total = 0;
+        try {
+          for (;;) {
+            if (options.signal?.aborted)
+              throw new QueryError(QueryErrorCode.Cancelled, 'statement cancelled');
+            const chunk = await result.fetchChunk().catch((error: unknown) => {
+              throw watch.translate(error);
+            });
+            if (!chunk || chunk.rowCount === 0) break;
+            for (let c = 0; c < columns.length; c++) {
+              const column = chunk.getColumnValues(c);
+              const target = values[c] as DuckDBValue[];
+              for (const value of column) target.push(value);
+              bytes += estimateBytes((columns[c] as ColumnDescription).type, column);
+            }
+            rows += chunk.rowCount;
+            total += chunk.rowCount;
+            if (maxRows && total > maxRows)
+              throw new QueryError(
+                QueryErrorCode.ResourceExhausted,
+                `result exceeds the limit of ${maxRows} rows`,
+              );
+            if (bytes >= batchBytes) {
+              yield makeBatch(schema, columns, values, rows);
+              values = columns.map(() => []);
+              rows = 0;
+              bytes = 0;
+            }
+          }
+          if (rows > 0) yield makeBatch(schema, columns, values, rows);
+        } finally {
+          watch.stop();
+          prepared.destroySync();
+          conn.closeSync();
+          release();
+        }
+      };
+      return { schema, batches: batches() };
+    } catch (error) {
+      connection?.closeSync();
+      release();
+      throw error;
+    }
+  }
+
+  async update(
+    sql: string,
+    options: Omit<StatementOptions, 'parameters'> & { rows?: readonly (readonly unknown[])[] },
+  ): Promise<number> {
+    const release = await this.gate.enter();
+    const connection = await this.connect().catch((error: unknown) => {
+      release();
+      throw error;
+    });
+    const watch = this.watch(connection, options.signal);
+    try {
+      const prepared = await connection.prepare(sql);
+      try {
+        let changed = 0;
+        for (const row of options.rows?.length ? options.rows : [[]]) {
+          prepared.clearBindings();
+          if (row.length) prepared.bind(row as DuckDBValue[]);
+          const result = await prepared.run();
+          changed += result.rowsChanged;
+        }
+        return changed;
+      } finally {
+        prepared.destroySync();
+      }
+    } catch (error) {
+      throw watch.translate(error);
+    } finally {
+      watch.stop();
+      connection.closeSync();
+      release();
+    }
+  }
+
+  async metadata(sql: string, parameters: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
+    const connection = await this.connect();
+    try {
+      const reader = await connection.runAndReadAll(sql, parameters as DuckDBValue[]);
+      return reader.getRowObjectsJS() as Record<string, unknown>[];
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.metadata('select 1 as ok');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.instance.closeSync();
+  }
+
+  /** Interrupts the statement on abort or timeout and says which one it was. */
+  private watch(connection: DuckDBConnection, signal: AbortSignal | undefined) {
+    let reason: QueryError | undefined;
+    const interrupt = (why: QueryError) => {
+      reason ??= why;
+      connection.interrupt();
+    };
+    const onAbort = () =>
+      interrupt(new QueryError(QueryErrorCode.Cancelled, 'statement cancelled by the client'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timeoutMs = this.options.statementTimeoutMs ?? 0;
+    const timer = timeoutMs
+      ? setTimeout(
+          () =>
+            interrupt(
+              new QueryError(QueryErrorCode.DeadlineExceeded, `statement timed out after ${timeoutMs} ms`),
+            ),
+          timeoutMs,
+        )
+      : undefined;
+    return {
+      stop: () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      },
+      translate: (error: unknown) => reason ?? error,
+    };
+  }
+}
+
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { FlightSqlModule } from './flight-sql/flight-sql.module.ts';
+
+@Module({ imports: [FlightSqlModule] })
+export class AppModule {}

@@ -1,0 +1,4 @@
+import { bootstrapService } from '@openfoundry/service-kit';
+import { sqlBiGatewayService } from './service.ts';
+
+await bootstrapService(sqlBiGatewayService);
