@@ -117,4 +117,17 @@ describe(RegistryView.name, () => {
     expect(view('x').subjectOf('connectors.acme.connector.started', 'OTHER')).toBeUndefined();
     expect(view('x').subjectOf('connectors.acme.other')).toBeUndefined();
   });
+
+  it('answers a repeated lookup the same way, per stream, and stays bounded for open-ended tokens', () => {
+    const v = view('x');
+    for (let round = 0; round < 2; round++) {
+      expect(v.subjectOf('connectors.acme.connector.started', 'CONNECTORS')).toBe(started);
+      expect(v.subjectOf('connectors.acme.connector.started', 'OTHER')).toBeUndefined();
+      expect(v.subjectOf('connectors.acme.connector.started')).toBe(started);
+      expect(v.subjectOf('connectors.acme.other')).toBeUndefined();
+    }
+    for (let tenant = 0; tenant < 10_000; tenant++) {
+      expect(v.subjectOf(`connectors.t${tenant}.connector.started`, 'CONNECTORS')).toBe(started);
+    }
+  });
 });

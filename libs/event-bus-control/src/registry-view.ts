@@ -9,6 +9,8 @@ import {
   subjectWildcard,
 } from '@openfoundry/bus-registry';
 
+const RESOLVED_LIMIT = 4_096;
+
 /**
  * What one service may do with the control-bus part of a registry. Every check here mirrors a NATS
  * permission that provisioning generates from the same registry, so a call is refused in the process
@@ -17,10 +19,15 @@ import {
 export class RegistryView {
   readonly service: string;
   readonly #registry: Registry;
+  /** Each subject with its wildcard pattern, worked out once: consumers look one up per message. */
+  readonly #patterns: readonly { def: SubjectDef; pattern: string }[];
+  /** `subjectOf` answers by stream and concrete subject; bounded, as tokens (tenants…) are open-ended. */
+  readonly #resolved = new Map<string, SubjectDef | undefined>();
 
   constructor(registry: Registry, service: string) {
     this.#registry = registry;
     this.service = service;
+    this.#patterns = registry.subjects.map((def) => ({ def, pattern: subjectWildcard(def.name) }));
   }
 
   subject<T, P extends string, R>(subject: SubjectDef<T, P, R> | P): SubjectDef<T, P, R> {
@@ -133,9 +140,14 @@ export class RegistryView {
 
   /** The registry subject a concrete subject stored in a stream belongs to. */
   subjectOf(concrete: string, stream?: string): SubjectDef | undefined {
-    return this.#registry.subjects.find(
-      (s) =>
-        (stream === undefined || s.stream === stream) && subjectMatches(subjectWildcard(s.name), concrete),
-    );
+    const key = stream === undefined ? concrete : `${stream} ${concrete}`;
+    if (this.#resolved.has(key)) return this.#resolved.get(key);
+    const found = this.#patterns.find(
+      ({ def, pattern }) =>
+        (stream === undefined || def.stream === stream) && subjectMatches(pattern, concrete),
+    )?.def;
+    if (this.#resolved.size >= RESOLVED_LIMIT) this.#resolved.clear();
+    this.#resolved.set(key, found);
+    return found;
   }
 }

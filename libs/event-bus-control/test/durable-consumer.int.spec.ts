@@ -232,4 +232,29 @@ describe('a durable consumer', () => {
     await consumer.close();
     expect(most).toBe(3);
   });
+
+  it('lets the handler in flight finish and has every ack confirmed before close() resolves', async () => {
+    const publisher = owner.publisher(f.subjects.changed);
+    const numbers = Array.from({ length: 10 }, (_, i) => 20 + i);
+    for (const n of numbers) await publisher.publish({ tokens: { tenant: 'confirmed' }, value: { n } });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const seen: number[] = [];
+    const consumer = await reader.consume<Thing>(f.streams.things, {
+      durable: durable(),
+      handler: async (message) => {
+        seen.push(message.value.n);
+        if (seen.length === numbers.length) await gate;
+      },
+    });
+    await until('the last handler to start', () => (seen.length === numbers.length ? true : undefined));
+    const closing = consumer.close();
+    open();
+    await closing;
+    expect(seen).toEqual(numbers);
+    expect(consumer.stats()).toMatchObject({ received: 10, acked: 10, retried: 0 });
+    expect(await consumerState()).toMatchObject({ ackPending: 0, pending: 0 });
+  });
 });
