@@ -37,8 +37,8 @@ export const JDBC_DRIVER_VERSIONS = ['18.3.0', '17.0.0'] as const;
 export const target = {
   host: process.env.OPENFOUNDRY_E2E_SQL_BI_GATEWAY_FLIGHT_HOST ?? '127.0.0.1',
   port: Number(process.env.OPENFOUNDRY_E2E_SQL_BI_GATEWAY_FLIGHT_PORT ?? 50133),
-  user: process.env.OPENFOUNDRY_E2E_SQL_BI_GATEWAY_USER ?? 'admin',
-  password: process.env.OPENFOUNDRY_E2E_SQL_BI_GATEWAY_PASSWORD ?? 'admin',
+  user: process.env.OPENFOUNDRY_E2E_SQL_BI_GATEWAY_USER ?? 'openfoundry',
+  password: process.env.OPENFOUNDRY_E2E_SQL_BI_GATEWAY_PASSWORD ?? 'openfoundry',
 };
 
 export interface CheckResult {
@@ -222,7 +222,7 @@ export function documentedJdbcUrl(): string {
   if (!url) throw new Error(`${connectDoc} shows no jdbc:arrow-flight-sql:// URL on a line of its own`);
   return url
     .replace('127.0.0.1:50133', `${target.host}:${target.port}`)
-    .replace('user=admin&password=admin', `user=${target.user}&password=${target.password}`);
+    .replace('user=openfoundry&password=openfoundry', `user=${target.user}&password=${target.password}`);
 }
 
 /**

@@ -12,8 +12,8 @@ import pytest
 
 HOST = os.environ.get("CONFORMANCE_FLIGHT_HOST", "127.0.0.1")
 PORT = int(os.environ.get("CONFORMANCE_FLIGHT_PORT", "50133"))
-USER = os.environ.get("CONFORMANCE_USER", "admin")
-PASSWORD = os.environ.get("CONFORMANCE_PASSWORD", "admin")
+USER = os.environ.get("CONFORMANCE_USER", "openfoundry")
+PASSWORD = os.environ.get("CONFORMANCE_PASSWORD", "openfoundry")
 URI = f"grpc://{HOST}:{PORT}"
 
 

@@ -100,6 +100,13 @@ def test_bound_parameters(conn, table):
         assert cur.fetchall() == [(2, "two")]
 
 
+def test_parameter_in_the_select_list(conn):
+    # The result type depends on the bound value: the prepared schema and the result must still agree.
+    with conn.cursor() as cur:
+        cur.execute("SELECT 40 + ? AS answer", (2,))
+        assert cur.fetchall() == [(42,)]
+
+
 def test_execute_update_dml(conn, suffix):
     name = f"adbc_dml_{suffix}"
     update(conn, f"CREATE TABLE {name} (k INTEGER, v VARCHAR)")
@@ -131,7 +138,8 @@ def test_bulk_fetch_arrow_table(conn):
 
 def test_types(conn):
     sql = """SELECT
-        -128::TINYINT AS i8, 32767::SMALLINT AS i16, -2147483648::INTEGER AS i32, 9223372036854775807::BIGINT AS i64,
+        (-128)::TINYINT AS i8, 32767::SMALLINT AS i16, (-2147483648)::INTEGER AS i32, 9223372036854775807::BIGINT AS i64,
+        255::UTINYINT AS u8, 18446744073709551615::UBIGINT AS u64,
         1.5::REAL AS f32, -2.25::DOUBLE AS f64, 12345678.901::DECIMAL(18,3) AS dec,
         'héllo ✓'::VARCHAR AS txt, '\\xAA\\x00\\xFF'::BLOB AS bin, true AS flag,
         DATE '2024-02-29' AS d, TIME '13:45:30.123456' AS t,
@@ -146,6 +154,8 @@ def test_types(conn):
     assert types["i16"] == pa.int16()
     assert types["i32"] == pa.int32()
     assert types["i64"] == pa.int64()
+    assert types["u8"] == pa.uint8()
+    assert types["u64"] == pa.uint64()
     assert types["f32"] == pa.float32()
     assert types["f64"] == pa.float64()
     assert types["dec"] == pa.decimal128(18, 3)
@@ -160,6 +170,7 @@ def test_types(conn):
     assert pa.types.is_struct(types["st"])
     row = table.to_pylist()[0]
     assert row["i8"] == -128 and row["i16"] == 32767 and row["i32"] == -2147483648 and row["i64"] == 2**63 - 1
+    assert row["u8"] == 255 and row["u64"] == 2**64 - 1
     assert row["f32"] == 1.5 and row["f64"] == -2.25
     assert row["dec"] == decimal.Decimal("12345678.901")
     assert row["txt"] == "héllo ✓"

@@ -22,6 +22,6 @@ def test_connect_doc_python_snippet_runs(index, flight_uri, credentials):
     # The document speaks of the local defaults; point it at the server under test if that differs.
     code = snippets()[index]
     code = code.replace("grpc://127.0.0.1:50133", flight_uri)
-    code = code.replace('"username": "admin", "password": "admin"', f'"username": {credentials[0]!r}, "password": {credentials[1]!r}')
-    code = code.replace('authenticate_basic_token("admin", "admin")', f"authenticate_basic_token({credentials[0]!r}, {credentials[1]!r})")
+    code = code.replace('"username": "openfoundry", "password": "openfoundry"', f'"username": {credentials[0]!r}, "password": {credentials[1]!r}')
+    code = code.replace('authenticate_basic_token("openfoundry", "openfoundry")', f"authenticate_basic_token({credentials[0]!r}, {credentials[1]!r})")
     exec(compile(code, f"CONNECT.md python snippet {index + 1}", "exec"), {})

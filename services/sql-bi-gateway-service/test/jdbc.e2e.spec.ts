@@ -1,0 +1,61 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ConformanceRun, JDBC_DRIVER_VERSIONS, runJdbcConformance } from './conformance/toolchain.ts';
+
+/**
+ * The Arrow Flight SQL JDBC driver (Maven Central) against the running gateway, driven by
+ * conformance/jdbc/…/JdbcConformance.java in a JVM whose default zone is America/New_York. One JVM
+ * per driver version runs every check below; each test asserts one check's outcome.
+ */
+const checks: Record<string, string> = {
+  'connect.user_password': 'connects with user and password over plaintext',
+  'connect.documented_url': 'connects with the driver class and URL that CONNECT.md documents',
+  'connect.parallel': 'opens eight connections in parallel, each with its own handshake',
+  'auth.wrong_password': 'refuses a wrong password with an authentication error',
+  'metadata.product': 'names the database product and its version',
+  'metadata.capabilities': 'answers every capability question Tableau asks (supportsANSI92EntryLevelSQL, …)',
+  'metadata.identifierQuoteString': 'quotes identifiers with a double quote',
+  'metadata.getCatalogs': 'lists the catalog the session writes to',
+  'metadata.getSchemas': 'lists schemas, filtered by catalog and schema pattern',
+  'metadata.getTableTypes': 'lists table types',
+  'metadata.getTables': 'finds a table by name, by % and _ patterns and by table type',
+  'metadata.getColumns': "describes a table's columns with their JDBC types and positions",
+  'metadata.getPrimaryKeys': 'reports a primary key',
+  'metadata.getImportedExportedKeys': 'reports no foreign keys for a table without any',
+  'statement.query': 'runs a query through Statement',
+  'statement.maxRows': 'honours setMaxRows',
+  'prepared.query_with_parameters': 'binds and rebinds PreparedStatement parameters of a query',
+  'prepared.update_with_parameters': 'runs a parameterised INSERT as an update',
+  'types.integers': 'reads TINYINT, SMALLINT, INTEGER and BIGINT at their limits',
+  'types.floats': 'reads REAL, DOUBLE and NaN',
+  'types.decimal': 'reads DECIMAL up to 38 digits exactly',
+  'types.varchar': 'reads Unicode VARCHAR',
+  'types.blob': 'reads BLOB bytes',
+  'types.boolean': 'reads BOOLEAN',
+  'types.date': 'reads DATE, before and after 1970',
+  'types.time': 'reads TIME in a New York JVM',
+  'types.timestamp': 'keeps the wall clock of a TIMESTAMP in a New York JVM',
+  'types.timestamptz': 'keeps the instant of a TIMESTAMP WITH TIME ZONE in a New York JVM',
+  'types.interval': 'reads INTERVAL',
+  'types.uuid': 'reads UUID as its text',
+  'types.list': 'reads a LIST as a java.sql.Array',
+  'types.struct': 'reads a STRUCT as a map of its fields',
+  'types.nulls': 'reads NULL of every type as null, with wasNull',
+  'large.range_2m_summed': 'streams two million rows and sums them client-side',
+  'errors.bad_sql': "reports bad SQL with the engine's message",
+  'errors.unknown_table': 'reports an unknown table by its name',
+  'errors.connection_survives': 'keeps the connection usable after an error',
+};
+
+describe.each(JDBC_DRIVER_VERSIONS)('flight-sql-jdbc-driver %s', (version) => {
+  let run: ConformanceRun;
+
+  beforeAll(async () => {
+    run = await runJdbcConformance(version, Object.keys(checks));
+  }, 20 * 60_000);
+
+  it.each(Object.entries(checks))('%s %s', (check) => {
+    const result = run.results.get(check);
+    expect(result, `${check} was not reported by the Java program (${run.output})`).toBeDefined();
+    expect(result?.ok, `${check}: ${result?.error}`).toBe(true);
+  });
+});
