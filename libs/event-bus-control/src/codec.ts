@@ -2,7 +2,6 @@ import type { MsgHdrs } from '@nats-io/nats-core';
 import {
   BusError,
   BusErrorCode,
-  type Lineage,
   type PayloadSchema,
   type SubjectDef,
 } from '@openfoundry/bus-registry';
@@ -97,37 +96,8 @@ export function headerRecord(headers: MsgHdrs | undefined): Record<string, strin
   return record;
 }
 
-/** The OpenLineage headers (ADR 0003); optional on the control bus, read when present. */
-export const LINEAGE_HEADERS = {
-  namespace: 'ol-namespace',
-  jobName: 'ol-job-name',
-  runId: 'ol-run-id',
-  eventTime: 'ol-event-time',
-  producer: 'ol-producer',
-  schemaUrl: 'ol-schema-url',
-} as const;
-
-export function lineageHeaders(lineage: Lineage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [field, header] of Object.entries(LINEAGE_HEADERS) as [keyof Lineage, string][]) {
-    const value = lineage[field];
-    if (value) headers[header] = value;
-  }
-  return headers;
-}
-
-/** The lineage a producer sent, or undefined unless every required header is there. */
-export function parseLineage(headers: Readonly<Record<string, string>>): Lineage | undefined {
-  const get = (field: keyof typeof LINEAGE_HEADERS) => headers[LINEAGE_HEADERS[field]];
-  const namespace = get('namespace');
-  const jobName = get('jobName');
-  const runId = get('runId');
-  const eventTime = get('eventTime');
-  const producer = get('producer');
-  if (!namespace || !jobName || !runId || !eventTime || !producer) return undefined;
-  const schemaUrl = get('schemaUrl');
-  return { namespace, jobName, runId, eventTime, producer, ...(schemaUrl ? { schemaUrl } : {}) };
-}
+// The OpenLineage headers (ADR 0003) are shared with the data bus; optional here, read when present.
+export { LINEAGE_HEADERS, lineageHeaders, parseLineage } from '@openfoundry/bus-registry';
 
 /** The header JetStream de-duplicates on within a stream's duplicate window. */
 export const MSG_ID_HEADER = 'Nats-Msg-Id';
