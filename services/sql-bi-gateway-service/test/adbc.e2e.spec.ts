@@ -13,6 +13,9 @@ const tests: Record<string, string> = {
   'test_adbc.py::test_get_table_types': 'ADBC lists table types',
   'test_adbc.py::test_query': 'ADBC runs a query',
   'test_adbc.py::test_bound_parameters': 'ADBC binds and rebinds query parameters',
+  'test_adbc.py::test_parameter_batch_larger_than_4_mib': 'ADBC binds a parameter batch larger than 4 MiB',
+  'test_adbc.py::test_restricted_user_sees_only_granted_catalogs':
+    'ADBC shows a restricted user only the catalogs granted to them',
   'test_adbc.py::test_execute_update_dml': 'ADBC execute_update runs DDL and DML with row counts',
   'test_adbc.py::test_executemany_bound_inserts': 'ADBC executemany inserts bound rows',
   'test_adbc.py::test_bulk_fetch_arrow_table': 'ADBC fetches two million rows into one Arrow table',
@@ -30,6 +33,10 @@ const tests: Record<string, string> = {
   'test_flight.py::test_ticket_is_readable_twice': 'pyarrow.flight reads the same ticket twice',
   'test_flight.py::test_get_catalogs_schema':
     'pyarrow.flight gets CommandGetCatalogs with the schema the specification defines',
+  'test_flight.py::test_create_prepared_statement_describes_without_running':
+    'pyarrow.flight CreatePreparedStatement returns the result schema without running the query; closing twice is harmless',
+  'test_flight.py::test_get_sql_info_answers_exactly_the_requested_ids':
+    'pyarrow.flight CommandGetSqlInfo answers exactly the requested ids',
   'test_flight.py::test_wrong_password_is_unauthenticated':
     'pyarrow.flight gets FlightUnauthenticatedError for a wrong password',
   'test_flight.py::test_calls_without_a_token_are_unauthenticated':

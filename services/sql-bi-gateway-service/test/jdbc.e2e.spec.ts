@@ -25,6 +25,7 @@ const checks: Record<string, string> = {
   'statement.maxRows': 'honours setMaxRows',
   'prepared.query_with_parameters': 'binds and rebinds PreparedStatement parameters of a query',
   'prepared.update_with_parameters': 'runs a parameterised INSERT as an update',
+  'transactions.truthful': 'advertises transactions only if a rollback undoes an insert',
   'types.integers': 'reads TINYINT, SMALLINT, INTEGER and BIGINT at their limits',
   'types.floats': 'reads REAL, DOUBLE and NaN',
   'types.decimal': 'reads DECIMAL up to 38 digits exactly',

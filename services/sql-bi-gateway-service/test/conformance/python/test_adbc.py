@@ -2,6 +2,7 @@
 
 import datetime
 import decimal
+import os
 import uuid
 
 import adbc_driver_flightsql.dbapi as flightsql
@@ -107,6 +108,29 @@ def test_parameter_in_the_select_list(conn):
         assert cur.fetchall() == [(42,)]
 
 
+def test_parameter_batch_larger_than_4_mib(conn, suffix):
+    name = f"adbc_big_{suffix}"
+    update(conn, f"CREATE TABLE {name} (k BIGINT, v VARCHAR)")
+    rows = 10_000
+    batch = pa.table({"k": pa.array(range(rows), pa.int64()), "v": pa.array(["x" * 500] * rows)})
+    assert batch.nbytes > 4 * 1024 * 1024
+    with conn.cursor() as cur:
+        cur.executemany(f"INSERT INTO {name} VALUES (?, ?)", batch)
+        cur.execute(f"SELECT count(*), sum(k)::BIGINT, sum(length(v))::BIGINT FROM {name}")
+        assert cur.fetchone() == (rows, rows * (rows - 1) // 2, rows * 500)
+
+
+def test_restricted_user_sees_only_granted_catalogs(flight_uri):
+    user, password, *catalogs = os.environ.get("CONFORMANCE_RESTRICTED_USER", "analyst:analyst:duckdb").split(":")
+    granted = catalogs[0].split(",") if catalogs else []
+    restricted = connect(flight_uri, user, password)
+    try:
+        listed = [c["catalog_name"] for c in restricted.adbc_get_objects(depth="catalogs").read_all().to_pylist()]
+    finally:
+        restricted.close()
+    assert sorted(listed) == sorted(granted)
+
+
 def test_execute_update_dml(conn, suffix):
     name = f"adbc_dml_{suffix}"
     update(conn, f"CREATE TABLE {name} (k INTEGER, v VARCHAR)")
@@ -184,6 +208,15 @@ def test_types(conn):
     assert row["lst"] == [1, 2, None]
     assert row["st"] == {"a": 1, "b": "x"}
     assert row["nul"] is None
+
+
+def test_sum_of_integers_is_numeric(conn):
+    # DuckDB widens SUM(BIGINT) to HUGEINT; BI tools aggregate integer columns all the time.
+    with conn.cursor() as cur:
+        cur.execute("SELECT sum(x) AS total FROM range(10) t(x)")
+        table = cur.fetch_arrow_table()
+    assert pa.types.is_integer(table.schema.field("total").type) or pa.types.is_decimal(table.schema.field("total").type), table.schema
+    assert table.column("total")[0].as_py() == 45
 
 
 def test_interval(conn):

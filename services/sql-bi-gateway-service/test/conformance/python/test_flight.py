@@ -105,3 +105,63 @@ def test_unknown_command_is_unimplemented(client, options):
     descriptor = flight.FlightDescriptor.for_command(command("CommandNobodyDefined"))
     with pytest.raises(pa.ArrowNotImplementedError):
         client.get_flight_info(descriptor, options)
+
+
+def fields(message):
+    """Decodes one protobuf message into {field number: [values]} (varints and length-delimited only)."""
+    out, i = {}, 0
+    while i < len(message):
+        key, i = read_varint(message, i)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, i = read_varint(message, i)
+        elif wire == 2:
+            size, i = read_varint(message, i)
+            value, i = message[i : i + size], i + size
+        else:
+            raise ValueError(f"wire type {wire} not expected here")
+        out.setdefault(number, []).append(value)
+    return out
+
+
+def read_varint(data, i):
+    shift = result = 0
+    while True:
+        byte = data[i]
+        i += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, i
+        shift += 7
+
+
+def action(client, options, name, body):
+    """Runs Flight SQL action `name` with its Action<name>Request body; returns the result bodies."""
+    request = command(f"Action{name}Request", body)
+    return [r.body.to_pybytes() for r in client.do_action(flight.Action(name, request), options)]
+
+
+def test_create_prepared_statement_describes_without_running(client, options):
+    # error() fails only when executed: preparing must still answer with the result's schema.
+    results = action(client, options, "CreatePreparedStatement", length_delimited(1, b"SELECT error('boom') AS x, 1::INTEGER AS y"))
+    assert len(results) == 1
+    wrapped = fields(results[0])
+    assert wrapped[1][0].decode().endswith("ActionCreatePreparedStatementResult")
+    result = fields(wrapped[2][0])
+    handle = result[1][0]
+    schema = pa.ipc.read_schema(pa.py_buffer(result[2][0]))
+    assert schema.names == ["x", "y"]
+    assert schema.field("y").type == pa.int32()
+    for _ in range(2):  # closing twice is harmless
+        action(client, options, "ClosePreparedStatement", length_delimited(1, handle))
+
+
+def test_get_sql_info_answers_exactly_the_requested_ids(client, options):
+    # CommandGetSqlInfo { repeated uint32 info = 1 }: 0 = FLIGHT_SQL_SERVER_NAME, 1 = FLIGHT_SQL_SERVER_VERSION.
+    body = varint(1 << 3 | 0) + varint(0) + varint(1 << 3 | 0) + varint(1)
+    info = client.get_flight_info(flight.FlightDescriptor.for_command(command("CommandGetSqlInfo", body)), options)
+    assert info.schema.field("info_name").type == pa.uint32()
+    assert pa.types.is_union(info.schema.field("value").type)
+    rows = read_all(client, options, info).to_pylist()
+    assert sorted(r["info_name"] for r in rows) == [0, 1]
+    assert all(isinstance(r["value"], str) and r["value"] for r in rows), rows

@@ -507,6 +507,24 @@ public final class JdbcConformance {
       return "3 parameterised inserts";
     });
 
+    // Transactions only if advertised: when the server says it supports them, a rollback must undo.
+    checks.put("transactions.truthful", () -> {
+      boolean advertised = connection().getMetaData().supportsTransactions();
+      if (!advertised) return "not advertised";
+      String t = "jdbc_tx_" + suffix;
+      try (Connection c = DriverManager.getConnection(url(password)); Statement st = c.createStatement()) {
+        st.executeUpdate("CREATE TABLE " + t + " (k INTEGER)");
+        c.setAutoCommit(false);
+        st.executeUpdate("INSERT INTO " + t + " VALUES (1)");
+        c.rollback();
+        c.setAutoCommit(true);
+        try (ResultSet rs = one(st, "SELECT count(*) FROM " + t)) {
+          expectEquals(0L, rs.getLong(1), "rows after rollback");
+        }
+      }
+      return "advertised, rollback undoes an insert";
+    });
+
     checks.put("types.integers", () -> {
       try (Statement st = connection().createStatement();
           ResultSet rs = one(st, "SELECT (-128)::TINYINT, 32767::SMALLINT, (-2147483648)::INTEGER, 9223372036854775807::BIGINT")) {
