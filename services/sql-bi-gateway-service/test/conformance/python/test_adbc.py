@@ -39,7 +39,8 @@ def table(conn, suffix):
         cur.executescript(f"INSERT INTO {name} VALUES (1, 'one', 0.5), (2, 'two', 1.5)")
         cur.execute("SELECT current_database(), current_schema()")
         catalog, schema = cur.fetchone()
-    return {"name": name, "catalog": catalog, "schema": schema}
+    yield {"name": name, "catalog": catalog, "schema": schema}
+    update(conn, f"DROP TABLE IF EXISTS {name}")
 
 
 def update(conn, sql):
@@ -118,6 +119,7 @@ def test_parameter_batch_larger_than_4_mib(conn, suffix):
         cur.executemany(f"INSERT INTO {name} VALUES (?, ?)", batch)
         cur.execute(f"SELECT count(*), sum(k)::BIGINT, sum(length(v))::BIGINT FROM {name}")
         assert cur.fetchone() == (rows, rows * (rows - 1) // 2, rows * 500)
+    update(conn, f"DROP TABLE {name}")
 
 
 def test_restricted_user_sees_only_granted_catalogs(flight_uri):
@@ -150,6 +152,7 @@ def test_executemany_bound_inserts(conn, suffix):
         cur.executemany(f"INSERT INTO {name} VALUES (?, ?)", [(1, "a"), (2, "b"), (3, None)])
         cur.execute(f"SELECT k, v FROM {name} ORDER BY k")
         assert cur.fetchall() == [(1, "a"), (2, "b"), (3, None)]
+    update(conn, f"DROP TABLE {name}")
 
 
 def test_bulk_fetch_arrow_table(conn):
