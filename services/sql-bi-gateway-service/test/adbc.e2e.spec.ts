@@ -16,6 +16,8 @@ const tests: Record<string, string> = {
   'test_adbc.py::test_parameter_batch_larger_than_4_mib': 'ADBC binds a parameter batch larger than 4 MiB',
   'test_adbc.py::test_restricted_user_sees_only_granted_catalogs':
     'ADBC shows a restricted user only the catalogs granted to them',
+  'test_adbc.py::test_restricted_user_cannot_query_an_ungranted_catalog':
+    'ADBC gets UNAUTHORIZED when a restricted user queries an ungranted catalog',
   'test_adbc.py::test_execute_update_dml': 'ADBC execute_update runs DDL and DML with row counts',
   'test_adbc.py::test_executemany_bound_inserts': 'ADBC executemany inserts bound rows',
   'test_adbc.py::test_bulk_fetch_arrow_table': 'ADBC fetches two million rows into one Arrow table',

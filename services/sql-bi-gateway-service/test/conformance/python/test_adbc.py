@@ -123,14 +123,39 @@ def test_parameter_batch_larger_than_4_mib(conn, suffix):
 
 
 def test_restricted_user_sees_only_granted_catalogs(flight_uri):
-    user, password, *catalogs = os.environ.get("CONFORMANCE_RESTRICTED_USER", "analyst:analyst:duckdb").split(":")
-    granted = catalogs[0].split(",") if catalogs else []
+    user, password, granted = restricted_user()
     restricted = connect(flight_uri, user, password)
     try:
         listed = [c["catalog_name"] for c in restricted.adbc_get_objects(depth="catalogs").read_all().to_pylist()]
     finally:
         restricted.close()
     assert sorted(listed) == sorted(granted)
+
+
+def restricted_user():
+    user, password, *catalogs = os.environ.get("CONFORMANCE_RESTRICTED_USER", "analyst:analyst:duckdb").split(":")
+    return user, password, catalogs[0].split(",") if catalogs else []
+
+
+def test_restricted_user_cannot_query_an_ungranted_catalog(conn, flight_uri):
+    user, password, granted = restricted_user()
+    every = [c["catalog_name"] for c in conn.adbc_get_objects(depth="catalogs").read_all().to_pylist()]
+    ungranted = [c for c in every if c not in granted]
+    if not ungranted:
+        pytest.skip("the server has no catalog outside the restricted user's grants")
+    restricted = connect(flight_uri, user, password)
+    try:
+        with restricted.cursor() as cur, pytest.raises(adbc_driver_manager.Error) as caught:
+            cur.execute(f"SELECT count(*) FROM {ungranted[0]}.information_schema.tables")
+    finally:
+        restricted.close()
+    assert caught.value.status_code == adbc_driver_manager.AdbcStatusCode.UNAUTHORIZED, caught.value
+
+
+def test_write_to_a_read_only_catalog_is_permission_denied(conn):
+    with pytest.raises(adbc_driver_manager.Error) as caught:
+        update(conn, "CREATE TABLE postgres.public.conformance_must_not_exist (k INTEGER)")
+    assert caught.value.status_code == adbc_driver_manager.AdbcStatusCode.UNAUTHORIZED, caught.value
 
 
 def test_execute_update_dml(conn, suffix):
