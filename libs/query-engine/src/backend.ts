@@ -23,8 +23,10 @@ export interface QueryStream {
 }
 
 export interface StatementDescription {
+  /** The columns the statement produces when run (a row count column for DML in some engines). */
   datasetSchema: Schema;
   parameterSchema: Schema;
+  /** True when the statement only changes data or schema and reports a count. */
   isUpdate: boolean;
 }
 

@@ -150,6 +150,27 @@ describe('prepared statements', () => {
     await client.closePrepared(query);
   });
 
+  it('gives DML an empty dataset schema, so drivers run it as an update', async () => {
+    const insert = await client.prepare('insert into people values (?, ?)');
+    expect(insert.datasetSchema.fields).toHaveLength(0);
+    await client.closePrepared(insert);
+    const returning = await client.prepare("insert into people values (99, 'z') returning name");
+    expect(returning.datasetSchema.fields.map((f) => f.name)).toEqual(['name']);
+    await client.closePrepared(returning);
+  });
+
+  it('reports the result schema of untyped parameters once they are bound', async () => {
+    const statement = await client.prepare('select ? as anything');
+    await client.bind(statement, tableFromArrays({ p: Int32Array.from([5]) }));
+    const info = await client.getFlightInfo('CommandPreparedStatementQuery', {
+      preparedStatementHandle: statement.handle,
+    });
+    const result = await client.executePrepared(statement);
+    expect(result.getChild('anything')?.get(0)).toBe(5);
+    expect(info.schema).toBeDefined();
+    await client.closePrepared(statement);
+  });
+
   it('runs a prepared update once per bound row', async () => {
     const insert = await client.prepare('insert into people values (?, ?)');
     const rows = makeTable({

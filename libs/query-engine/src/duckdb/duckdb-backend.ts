@@ -210,16 +210,27 @@ export class DuckDBBackend implements Backend {
     return connection;
   }
 
-  async describe(sql: string): Promise<StatementDescription> {
+  async describe(sql: string, options?: StatementOptions): Promise<StatementDescription> {
     const connection = await this.connect();
     try {
       const prepared = await connection.prepare(sql);
       try {
-        return {
-          datasetSchema: arrowSchemaOf(describeColumns(prepared)),
+        const columns = describeColumns(prepared);
+        const description = {
+          datasetSchema: arrowSchemaOf(columns),
           parameterSchema: parameterSchema(prepared),
-          isUpdate: UPDATE_STATEMENTS.has(prepared.statementType),
+          // DuckDB answers DML and DDL with a single "Count" column; RETURNING makes it a query.
+          isUpdate:
+            UPDATE_STATEMENTS.has(prepared.statementType) &&
+            (columns.length === 0 || (columns.length === 1 && columns[0]?.name === 'Count')),
         };
+        if (!options?.parameters?.length || description.isUpdate) return description;
+        // With untyped parameters DuckDB knows the result types only once values are bound:
+        // start the statement and read the types of its (not yet consumed) streaming result.
+        prepared.bind(options.parameters as DuckDBValue[]);
+        const result = await prepared.stream();
+        const bound = result.columnTypes().map((type, i) => ({ name: result.columnName(i), type }));
+        return { ...description, datasetSchema: arrowSchemaOf(bound) };
       } finally {
         prepared.destroySync();
       }

@@ -311,8 +311,13 @@ export class FlightSqlServer {
       }
       case 'CommandPreparedStatementQuery': {
         const statement = this.preparedFor(message.preparedStatementHandle, context);
+        const parameters = statement.parameters[0];
+        const schema = parameters?.length
+          ? (await this.backend.describe(statement.sql, { principal: context.principal, parameters }))
+              .datasetSchema
+          : statement.description.datasetSchema;
         return {
-          schema: statement.description.datasetSchema,
+          schema,
           ticket: packSql('CommandPreparedStatementQuery', message),
         };
       }
@@ -343,8 +348,9 @@ export class FlightSqlServer {
   }
 
   private readonly getFlightInfo: handleUnaryCall<Message, Message> = (call, callback) => {
-    this.unary('GetFlightInfo', call.metadata, callback, async (context) => {
+    this.unary('GetFlightInfo', call.metadata, callback, async (context, log) => {
       const command = this.command(call.request);
+      log.command = command.name;
       const { schema, ticket } = await this.plan(command, context);
       return {
         schema: encodeSchema(schema),
@@ -745,7 +751,10 @@ export class FlightSqlServer {
         return [
           packSql('ActionCreatePreparedStatementResult', {
             preparedStatementHandle: Buffer.from(handle),
-            datasetSchema: encodeSchema(description.datasetSchema),
+            // An empty dataset schema is how drivers (JDBC) know to run the statement as an update.
+            datasetSchema: encodeSchema(
+              description.isUpdate ? new ArrowSchema([]) : description.datasetSchema,
+            ),
             parameterSchema: encodeSchema(description.parameterSchema),
           }),
         ];
@@ -890,17 +899,18 @@ export class FlightSqlServer {
     rpc: string,
     metadata: Metadata,
     callback: (error: ServiceError | null, value?: Message) => void,
-    run: (context: RpcContext) => Promise<Message>,
+    run: (context: RpcContext, log: { command?: string }) => Promise<Message>,
   ): void {
     const started = Date.now();
     let log = { requestId: this.requestId(metadata), rpc, user: undefined as string | undefined, started };
+    const extra: { command?: string } = {};
     (async () => {
       const context = this.authenticate(metadata);
       log = { ...log, requestId: context.requestId, user: context.principal.user };
-      return run(context);
+      return run(context, extra);
     })().then(
       (value) => {
-        this.logger.info(this.fields(log), 'rpc ok');
+        this.logger.info({ ...this.fields(log), ...extra }, 'rpc ok');
         callback(null, value);
       },
       (error: unknown) => callback(this.report(error, log)),
