@@ -14,6 +14,9 @@ export interface StatementOptions {
   parameters?: readonly unknown[];
   /** Aborting interrupts the running statement (client cancel, shutdown). */
   signal?: AbortSignal;
+  /** Where unqualified names resolve (the session's `catalog` and `schema` options). */
+  catalog?: string | undefined;
+  schema?: string | undefined;
 }
 
 export interface QueryStream {

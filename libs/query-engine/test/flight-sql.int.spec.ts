@@ -4,8 +4,12 @@ import { Int32, makeTable, Table, tableFromArrays, Utf8, vectorFromArray } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DuckDBBackend,
+  decode,
+  decodeSchema,
+  encode,
   FlightSqlClient,
   FlightSqlServer,
+  flightType,
   packAny,
   parseStaticUsers,
   StaticAuthProvider,
@@ -210,6 +214,33 @@ describe('metadata', () => {
       'table_type',
       'table_schema',
     ]);
+  });
+
+  it('marks NOT NULL columns in table schemas and carries decimal precision in column metadata', async () => {
+    await client.executeUpdate('create table ledger (id integer not null, amount decimal(18,3))');
+    const tables = await client.command('CommandGetTables', {
+      tableNameFilterPattern: 'ledger',
+      includeSchema: true,
+    });
+    const schema = decodeSchema(tables.getChild('table_schema')?.get(0) as Uint8Array);
+    expect(schema.fields.map((f) => f.nullable)).toEqual([false, true]);
+    expect(schema.fields[1]?.metadata.get('ARROW:FLIGHT:SQL:PRECISION')).toBe('18');
+    expect(schema.fields[1]?.metadata.get('ARROW:FLIGHT:SQL:SCALE')).toBe('3');
+    expect(schema.fields[0]?.metadata.get('ARROW:FLIGHT:SQL:TABLE_NAME')).toBe('ledger');
+  });
+
+  it('resolves unqualified names in the session catalog', async () => {
+    const session = await connect();
+    const [result] = await session.action(
+      'SetSessionOptions',
+      encode(flightType('SetSessionOptionsRequest'), {
+        sessionOptions: { catalog: { stringValue: 'postgres' } },
+      }),
+    );
+    expect(decode(flightType('SetSessionOptionsResult'), result as Uint8Array).errors).toEqual({});
+    const current = await session.query('select current_database() as db');
+    expect(current.getChild('db')?.get(0)).toBe('postgres');
+    session.close();
   });
 
   it('reports primary keys and the exact foreign-key schema', async () => {

@@ -143,12 +143,32 @@ export interface ColumnDescription {
   type: DuckDBType;
 }
 
-export function arrowSchemaOf(
-  columns: readonly ColumnDescription[],
-  metadata?: Map<string, string>[],
-): Schema {
+/** DuckDB's name for a type (e.g. `DECIMAL(18,3)`), as drivers show it in column metadata. */
+export function duckdbTypeName(type: DuckDBType): string {
+  return typeof type.toString === 'function' && type.toString !== Object.prototype.toString
+    ? type.toString()
+    : 'VARCHAR';
+}
+
+/**
+ * The Flight SQL column metadata drivers read for result sets (JDBC's getPrecision, getScale and
+ * getColumnTypeName come from here, not from the Arrow type).
+ */
+export function columnMetadata(type: DuckDBType): Map<string, string> {
+  const metadata = new Map([['ARROW:FLIGHT:SQL:TYPE_NAME', duckdbTypeName(type).replace(/\(.*$/, '')]]);
+  if (type.typeId === DuckDBTypeId.DECIMAL) {
+    const decimal = type as DuckDBDecimalType;
+    metadata.set('ARROW:FLIGHT:SQL:PRECISION', String(decimal.width));
+    metadata.set('ARROW:FLIGHT:SQL:SCALE', String(decimal.scale));
+  }
+  return metadata;
+}
+
+export function arrowSchemaOf(columns: readonly ColumnDescription[]): Schema {
   return new Schema(
-    columns.map((column, i) => new Field(column.name, arrowTypeOf(column.type), true, metadata?.[i])),
+    columns.map(
+      (column) => new Field(column.name, arrowTypeOf(column.type), true, columnMetadata(column.type)),
+    ),
   );
 }
 

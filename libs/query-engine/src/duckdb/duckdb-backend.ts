@@ -203,15 +203,25 @@ export class DuckDBBackend implements Backend {
     return new DuckDBBackend(instance, catalogs, options);
   }
 
-  private async connect(): Promise<DuckDBConnection> {
+  private async connect(options?: Pick<StatementOptions, 'catalog' | 'schema'>): Promise<DuckDBConnection> {
     if (this.closed) throw new QueryError(QueryErrorCode.Unavailable, 'the engine is shutting down');
     const connection = await this.instance.connect();
-    await connection.run(`USE ${DUCKDB_CATALOG}`);
+    const catalog =
+      options?.catalog && this.catalogs.includes(options.catalog) ? options.catalog : DUCKDB_CATALOG;
+    const target = options?.schema
+      ? `${quoteIdent(catalog)}.${quoteIdent(options.schema)}`
+      : quoteIdent(catalog);
+    try {
+      await connection.run(`USE ${target}`);
+    } catch (error) {
+      connection.closeSync();
+      throw error;
+    }
     return connection;
   }
 
   async describe(sql: string, options?: StatementOptions): Promise<StatementDescription> {
-    const connection = await this.connect();
+    const connection = await this.connect(options);
     try {
       const prepared = await connection.prepare(sql);
       try {
@@ -243,7 +253,7 @@ export class DuckDBBackend implements Backend {
     const release = await this.gate.enter();
     let connection: DuckDBConnection | undefined;
     try {
-      connection = await this.connect();
+      connection = await this.connect(options);
       const conn = connection;
       const prepared = await conn.prepare(sql);
       if (options.parameters?.length) prepared.bind(options.parameters as DuckDBValue[]);
@@ -295,7 +305,8 @@ export class DuckDBBackend implements Backend {
               bytes = 0;
             }
           }
-          if (rows > 0) yield makeBatch(schema, columns, values, rows);
+          // An empty result still sends one empty batch: the JDBC driver mis-describes a stream without any.
+          if (rows > 0 || total === 0) yield makeBatch(schema, columns, values, rows);
         } finally {
           watch.stop();
           prepared.destroySync();
@@ -316,7 +327,7 @@ export class DuckDBBackend implements Backend {
     options: Omit<StatementOptions, 'parameters'> & { rows?: readonly (readonly unknown[])[] },
   ): Promise<number> {
     const release = await this.gate.enter();
-    const connection = await this.connect().catch((error: unknown) => {
+    const connection = await this.connect(options).catch((error: unknown) => {
       release();
       throw error;
     });
@@ -392,6 +403,10 @@ export class DuckDBBackend implements Backend {
       translate: (error: unknown) => reason ?? error,
     };
   }
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 export function sqlString(value: string): string {

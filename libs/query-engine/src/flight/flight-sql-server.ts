@@ -302,7 +302,7 @@ export class FlightSqlServer {
       case 'CommandStatementQuery': {
         const sql = String(message.query ?? '');
         this.checkVisibility(sql, context.principal);
-        const description = await this.backend.describe(sql, { principal: context.principal });
+        const description = await this.backend.describe(sql, this.scope(context));
         const handle = Buffer.from(JSON.stringify({ sql }));
         return {
           schema: description.datasetSchema,
@@ -313,8 +313,7 @@ export class FlightSqlServer {
         const statement = this.preparedFor(message.preparedStatementHandle, context);
         const parameters = statement.parameters[0];
         const schema = parameters?.length
-          ? (await this.backend.describe(statement.sql, { principal: context.principal, parameters }))
-              .datasetSchema
+          ? (await this.backend.describe(statement.sql, { ...this.scope(context), parameters })).datasetSchema
           : statement.description.datasetSchema;
         return {
           schema,
@@ -419,13 +418,13 @@ export class FlightSqlServer {
         throw new QueryError(QueryErrorCode.InvalidArgument, 'the ticket is not one this server issued');
       }
       this.checkVisibility(sql, context.principal);
-      const stream = await this.backend.query(sql, { principal: context.principal, signal });
+      const stream = await this.backend.query(sql, { ...this.scope(context), signal });
       return this.writeStream(call, stream.schema, stream.batches, signal);
     }
     if (name === 'CommandPreparedStatementQuery') {
       const statement = this.preparedFor(message.preparedStatementHandle, context);
       const stream = await this.backend.query(statement.sql, {
-        principal: context.principal,
+        ...this.scope(context),
         parameters: statement.parameters[0] ?? [],
         signal,
       });
@@ -549,7 +548,16 @@ export class FlightSqlServer {
         matchesPattern(String(row.table_name), tablePattern) &&
         (types.length === 0 || types.includes(String(row.table_type).toUpperCase())),
     );
-    if (includeSchema) {
+    if (includeSchema && selected.length > 0) {
+      const columns = await this.backend.metadata(
+        `select table_catalog, table_schema, table_name, column_name, is_nullable
+         from information_schema.columns where table_catalog in (${sqlList(catalogs)})`,
+      );
+      const notNull = new Set(
+        columns
+          .filter((c) => c.is_nullable === 'NO')
+          .map((c) => [c.table_catalog, c.table_schema, c.table_name, c.column_name].join('\0')),
+      );
       for (const row of selected) {
         const [catalog, db, table] = [row.catalog_name, row.db_schema_name, row.table_name].map(String) as [
           string,
@@ -560,7 +568,10 @@ export class FlightSqlServer {
           `select * from ${quoteIdent(catalog)}.${quoteIdent(db)}.${quoteIdent(table)}`,
           { principal },
         );
-        row.table_schema = encodeSchema(withColumnMetadata(description.datasetSchema, catalog, db, table));
+        const required = (column: string) => notNull.has([catalog, db, table, column].join('\0'));
+        row.table_schema = encodeSchema(
+          withColumnMetadata(description.datasetSchema, catalog, db, table, required),
+        );
       }
     }
     return batchFromRows(schema, selected);
@@ -670,7 +681,7 @@ export class FlightSqlServer {
       case 'CommandStatementUpdate': {
         const sql = String(command.message.query ?? '');
         this.checkVisibility(sql, context.principal);
-        const count = await this.backend.update(sql, { principal: context.principal, signal });
+        const count = await this.backend.update(sql, { ...this.scope(context), signal });
         return { command: command.name, appMetadata: updateResult(count) };
       }
       case 'CommandPreparedStatementQuery': {
@@ -687,7 +698,7 @@ export class FlightSqlServer {
         const statement = this.preparedFor(command.message.preparedStatementHandle, context);
         const bound = rows();
         const count = await this.backend.update(statement.sql, {
-          principal: context.principal,
+          ...this.scope(context),
           signal,
           rows: bound.length ? bound : statement.parameters,
         });
@@ -739,7 +750,7 @@ export class FlightSqlServer {
         const request = this.actionRequest(body, 'ActionCreatePreparedStatementRequest');
         const sql = String(request.query ?? '');
         this.checkVisibility(sql, context.principal);
-        const description = await this.backend.describe(sql, { principal: context.principal });
+        const description = await this.backend.describe(sql, this.scope(context));
         const handle = randomBytes(16).toString('hex');
         this.prepared.set(handle, {
           sql,
@@ -863,6 +874,22 @@ export class FlightSqlServer {
 
   // ---- shared ---------------------------------------------------------------------------------
 
+  /** The principal and the session's catalog/schema options, for every statement of the session. */
+  private scope(context: RpcContext): { principal: Principal; catalog?: string; schema?: string } {
+    const options = this.sessions.get(context.token);
+    const text = (name: string) => {
+      const value = options?.get(name)?.stringValue;
+      return typeof value === 'string' && value ? value : undefined;
+    };
+    const catalog = text('catalog');
+    const schema = text('schema');
+    return {
+      principal: context.principal,
+      ...(catalog ? { catalog } : {}),
+      ...(schema ? { schema } : {}),
+    };
+  }
+
   private preparedFor(handle: unknown, context: RpcContext): PreparedStatement {
     const key = handle ? Buffer.from(handle as Uint8Array).toString() : '';
     const statement = this.prepared.get(key);
@@ -953,14 +980,20 @@ function putResult(name: string, message: Message): Buffer {
 }
 
 /** Adds the ARROW:FLIGHT:SQL:* column metadata GetTables' table_schema carries. */
-function withColumnMetadata(schema: Schema, catalog: string, db: string, table: string): Schema {
+function withColumnMetadata(
+  schema: Schema,
+  catalog: string,
+  db: string,
+  table: string,
+  required: (column: string) => boolean,
+): Schema {
   return new ArrowSchema(
     schema.fields.map((field) => {
       const metadata = new Map(field.metadata);
       metadata.set('ARROW:FLIGHT:SQL:CATALOG_NAME', catalog);
       metadata.set('ARROW:FLIGHT:SQL:DB_SCHEMA_NAME', db);
       metadata.set('ARROW:FLIGHT:SQL:TABLE_NAME', table);
-      return new Field(field.name, field.type, field.nullable, metadata);
+      return new Field(field.name, field.type, !required(field.name), metadata);
     }),
     schema.metadata,
   );
