@@ -39,6 +39,8 @@ const tests: Record<string, string> = {
     'pyarrow.flight CreatePreparedStatement returns the result schema without running the query; closing twice is harmless',
   'test_flight.py::test_get_sql_info_answers_exactly_the_requested_ids':
     'pyarrow.flight CommandGetSqlInfo answers exactly the requested ids',
+  'test_flight.py::test_get_xdbc_type_info':
+    'pyarrow.flight gets CommandGetXdbcTypeInfo with the specified schema, filtered by data type',
   'test_flight.py::test_wrong_password_is_unauthenticated':
     'pyarrow.flight gets FlightUnauthenticatedError for a wrong password',
   'test_flight.py::test_calls_without_a_token_are_unauthenticated':

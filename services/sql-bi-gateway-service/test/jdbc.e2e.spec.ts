@@ -23,6 +23,7 @@ const checks: Record<string, string> = {
   'metadata.getColumns_nullability': 'reports NOT NULL columns as not nullable',
   'metadata.getPrimaryKeys': 'reports a primary key',
   'metadata.getImportedExportedKeys': 'reports no foreign keys for a table without any',
+  'metadata.getTypeInfo': 'answers getTypeInfo with the JDBC columns (the driver does not ask the server)',
   'statement.query': 'runs a query through Statement',
   'statement.maxRows': 'honours setMaxRows',
   'statement.executeUpdate': 'runs CREATE, INSERT, UPDATE, DELETE and DROP with row counts',

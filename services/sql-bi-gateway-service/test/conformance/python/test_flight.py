@@ -165,3 +165,40 @@ def test_get_sql_info_answers_exactly_the_requested_ids(client, options):
     rows = read_all(client, options, info).to_pylist()
     assert sorted(r["info_name"] for r in rows) == [0, 1]
     assert all(isinstance(r["value"], str) and r["value"] for r in rows), rows
+
+
+def test_get_xdbc_type_info(client, options):
+    expected = pa.schema(
+        [
+            pa.field("type_name", pa.string(), nullable=False),
+            pa.field("data_type", pa.int32(), nullable=False),
+            pa.field("column_size", pa.int32()),
+            pa.field("literal_prefix", pa.string()),
+            pa.field("literal_suffix", pa.string()),
+            pa.field("create_params", pa.list_(pa.field("item", pa.string(), nullable=False))),
+            pa.field("nullable", pa.int32(), nullable=False),
+            pa.field("case_sensitive", pa.bool_(), nullable=False),
+            pa.field("searchable", pa.int32(), nullable=False),
+            pa.field("unsigned_attribute", pa.bool_()),
+            pa.field("fixed_prec_scale", pa.bool_(), nullable=False),
+            pa.field("auto_increment", pa.bool_()),
+            pa.field("local_type_name", pa.string()),
+            pa.field("minimum_scale", pa.int32()),
+            pa.field("maximum_scale", pa.int32()),
+            pa.field("sql_data_type", pa.int32(), nullable=False),
+            pa.field("datetime_subcode", pa.int32()),
+            pa.field("num_prec_radix", pa.int32()),
+            pa.field("interval_precision", pa.int32()),
+        ]
+    )
+    info = client.get_flight_info(flight.FlightDescriptor.for_command(command("CommandGetXdbcTypeInfo")), options)
+    assert info.schema.equals(expected), info.schema
+    rows = read_all(client, options, info).to_pylist()
+    codes = {r["data_type"] for r in rows}
+    assert {4, -5, 12, 8, 91, 93, 3} <= codes, codes  # INTEGER BIGINT VARCHAR DOUBLE DATE TIMESTAMP DECIMAL
+    assert 16 in codes or -7 in codes, codes  # BOOLEAN or BIT
+    # CommandGetXdbcTypeInfo { optional int32 data_type = 1 }: only that type's rows.
+    only = command("CommandGetXdbcTypeInfo", varint(1 << 3 | 0) + varint(12))
+    info = client.get_flight_info(flight.FlightDescriptor.for_command(only), options)
+    filtered = read_all(client, options, info).to_pylist()
+    assert filtered and {r["data_type"] for r in filtered} == {12}, filtered
