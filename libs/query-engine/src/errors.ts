@@ -35,7 +35,8 @@ export function classifyEngineError(error: unknown): QueryError {
   const message = error instanceof Error ? error.message : String(error);
   if (NOT_FOUND.test(message)) return new QueryError(QueryErrorCode.NotFound, message);
   if (/^INTERRUPT Error/.test(message)) return new QueryError(QueryErrorCode.Cancelled, message);
-  if (/^Permission Error/.test(message)) return new QueryError(QueryErrorCode.PermissionDenied, message);
+  if (/^Permission Error|attached in read-only mode/.test(message))
+    return new QueryError(QueryErrorCode.PermissionDenied, message);
   if (/^Out of Memory Error/.test(message)) return new QueryError(QueryErrorCode.ResourceExhausted, message);
   if (/^IO Error: Unable to connect|could not connect|Connection refused/i.test(message))
     return new QueryError(QueryErrorCode.Unavailable, message);

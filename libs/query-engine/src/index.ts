@@ -1,4 +1,4 @@
-export { parameterRows } from './arrow/arrow-to-duckdb.ts';
+export { parameterRows, type TypedParameter } from './arrow/arrow-to-duckdb.ts';
 export { arrowSchemaOf, arrowTypeOf, toArrowData } from './arrow/duckdb-to-arrow.ts';
 export {
   decodeSchema,

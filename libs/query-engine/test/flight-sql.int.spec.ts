@@ -119,6 +119,12 @@ describe('statements', () => {
     expect((await client.query('select 1 as ok')).numRows).toBe(1);
   });
 
+  it('sends sums of integers (HUGEINT) as a number', async () => {
+    const result = await client.query('select sum(range) as total from range(10)');
+    expect(String(result.schema.fields[0]?.type)).toBe('Decimal[38e0]');
+    expect((result.getChild('total')?.data[0]?.values as Uint32Array)[0]).toBe(45);
+  });
+
   it('runs updates through DoPut', async () => {
     expect(await client.executeUpdate('create table people (id integer primary key, name varchar)')).toBe(0);
     expect(await client.executeUpdate("insert into people values (1, 'ada'), (2, 'grace')")).toBe(2);
@@ -131,8 +137,8 @@ describe('statements', () => {
       "select count(*) as n from postgres.information_schema.tables where table_schema = 'pg_catalog'",
     );
     expect(Number(result.getChild('n')?.get(0))).toBeGreaterThan(0);
-    expect(await grpcCode(client.executeUpdate('create table postgres.public.nope (i int)'))).not.toBe(
-      undefined,
+    expect(await grpcCode(client.executeUpdate('create table postgres.public.nope (i int)'))).toBe(
+      status.PERMISSION_DENIED,
     );
   });
 });
@@ -172,6 +178,15 @@ describe('prepared statements', () => {
     const result = await client.executePrepared(statement);
     expect(result.getChild('anything')?.get(0)).toBe(5);
     expect(info.schema).toBeDefined();
+    await client.closePrepared(statement);
+  });
+
+  it('binds parameters with the type the client sent', async () => {
+    const statement = await client.prepare('select ? + 1 as x');
+    await client.bind(statement, tableFromArrays({ p: BigInt64Array.from([41n]) }));
+    const result = await client.executePrepared(statement);
+    expect(String(result.schema.fields[0]?.type)).toBe('Int64');
+    expect(result.getChild('x')?.get(0)).toBe(42n);
     await client.closePrepared(statement);
   });
 

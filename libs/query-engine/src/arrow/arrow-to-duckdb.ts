@@ -1,10 +1,23 @@
 import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
   DuckDBBlobValue,
   DuckDBDateValue,
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
   DuckDBTimeValue,
+  type DuckDBType,
   type DuckDBValue,
+  FLOAT,
+  INTEGER,
+  SMALLINT,
+  TINYINT,
+  UBIGINT,
+  UINTEGER,
+  USMALLINT,
+  UTINYINT,
+  VARCHAR,
 } from '@duckdb/node-api';
 import { type Data, DataType, type RecordBatch, type Timestamp, TimeUnit, type Vector } from 'apache-arrow';
 
@@ -49,10 +62,32 @@ function toDuckDBValue(vector: Vector, index: number): DuckDBValue {
   return value === null || value === undefined ? null : String(value);
 }
 
-/** The rows of a bound parameter batch (DoPut of a prepared statement), as DuckDB values. */
-export function parameterRows(batch: RecordBatch): DuckDBValue[][] {
+/** A parameter value with the DuckDB type it was sent as, so binding keeps the client's type. */
+export interface TypedParameter {
+  value: DuckDBValue;
+  type: DuckDBType | undefined;
+}
+
+function duckdbTypeOf(type: DataType): DuckDBType | undefined {
+  if (DataType.isInt(type)) {
+    const { bitWidth, isSigned } = type as unknown as { bitWidth: number; isSigned: boolean };
+    const signed: Record<number, DuckDBType> = { 8: TINYINT, 16: SMALLINT, 32: INTEGER, 64: BIGINT };
+    const unsigned: Record<number, DuckDBType> = { 8: UTINYINT, 16: USMALLINT, 32: UINTEGER, 64: UBIGINT };
+    return (isSigned ? signed : unsigned)[bitWidth];
+  }
+  if (DataType.isFloat(type))
+    return (type as unknown as { precision: number }).precision === 1 ? FLOAT : DOUBLE;
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return VARCHAR;
+  if (DataType.isBool(type)) return BOOLEAN;
+  return undefined;
+}
+
+/** The rows of a bound parameter batch (DoPut of a prepared statement), as typed DuckDB values. */
+export function parameterRows(batch: RecordBatch): TypedParameter[][] {
   const columns = batch.schema.fields.map((_, i) => batch.getChildAt(i) as Vector);
-  const rows: DuckDBValue[][] = [];
-  for (let r = 0; r < batch.numRows; r++) rows.push(columns.map((column) => toDuckDBValue(column, r)));
+  const types = batch.schema.fields.map((field) => duckdbTypeOf(field.type));
+  const rows: TypedParameter[][] = [];
+  for (let r = 0; r < batch.numRows; r++)
+    rows.push(columns.map((column, c) => ({ value: toDuckDBValue(column, r), type: types[c] })));
   return rows;
 }

@@ -86,6 +86,9 @@ export function arrowTypeOf(type: DuckDBType): DataType {
       const decimal = type as DuckDBDecimalType;
       return new Decimal(decimal.scale, decimal.width, 128);
     }
+    case DuckDBTypeId.HUGEINT:
+      // SUM over integers is HUGEINT: clients must see a number, and 38 digits hold every real sum.
+      return new Decimal(0, 38, 128);
     case DuckDBTypeId.BLOB:
       return new Binary();
     case DuckDBTypeId.DATE:
@@ -324,13 +327,14 @@ export function toArrowData(type: DuckDBType, values: readonly DuckDBValue[]): D
         new BigInt64Array(n),
         (v) => (v as DuckDBTimestampNanosecondsValue).nanos,
       );
-    case DuckDBTypeId.DECIMAL: {
+    case DuckDBTypeId.DECIMAL:
+    case DuckDBTypeId.HUGEINT: {
       const { bitmap, nullCount } = validity(values);
       const words = new BigUint64Array(n * 2);
       for (let i = 0; i < n; i++) {
-        const value = values[i] as DuckDBDecimalValue | null;
+        const value = values[i] as DuckDBDecimalValue | bigint | null;
         if (value === null) continue;
-        const unscaled = BigInt.asUintN(128, value.value);
+        const unscaled = BigInt.asUintN(128, typeof value === 'bigint' ? value : value.value);
         words[i * 2] = unscaled & 0xffff_ffff_ffff_ffffn;
         words[i * 2 + 1] = unscaled >> 64n;
       }

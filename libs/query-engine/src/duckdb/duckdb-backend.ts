@@ -78,6 +78,21 @@ function makeBatch(
   );
 }
 
+/** Binds positional parameters; typed ones (from an Arrow batch) keep the type the client sent. */
+function bindAll(prepared: DuckDBPreparedStatement, parameters: readonly unknown[]): void {
+  parameters.forEach((parameter, i) => {
+    if (parameter !== null && typeof parameter === 'object' && 'value' in parameter && 'type' in parameter) {
+      const typed = parameter as { value: DuckDBValue; type: DuckDBType | undefined };
+      if (typed.value === null) prepared.bindNull(i + 1);
+      else prepared.bindValue(i + 1, typed.value, typed.type);
+    } else if (parameter === null || parameter === undefined) {
+      prepared.bindNull(i + 1);
+    } else {
+      prepared.bindValue(i + 1, parameter as DuckDBValue);
+    }
+  });
+}
+
 function describeColumns(prepared: DuckDBPreparedStatement): ColumnDescription[] {
   const columns: ColumnDescription[] = [];
   for (let i = 0; i < prepared.columnCount; i++) {
@@ -237,7 +252,7 @@ export class DuckDBBackend implements Backend {
         if (!options?.parameters?.length || description.isUpdate) return description;
         // With untyped parameters DuckDB knows the result types only once values are bound:
         // start the statement and read the types of its (not yet consumed) streaming result.
-        prepared.bind(options.parameters as DuckDBValue[]);
+        bindAll(prepared, options.parameters);
         const result = await prepared.stream();
         const bound = result.columnTypes().map((type, i) => ({ name: result.columnName(i), type }));
         return { ...description, datasetSchema: arrowSchemaOf(bound) };
@@ -256,7 +271,7 @@ export class DuckDBBackend implements Backend {
       connection = await this.connect(options);
       const conn = connection;
       const prepared = await conn.prepare(sql);
-      if (options.parameters?.length) prepared.bind(options.parameters as DuckDBValue[]);
+      if (options.parameters?.length) bindAll(prepared, options.parameters);
       const watch = this.watch(conn, options.signal);
       let result: Awaited<ReturnType<DuckDBPreparedStatement['stream']>>;
       try {
@@ -338,7 +353,7 @@ export class DuckDBBackend implements Backend {
         let changed = 0;
         for (const row of options.rows?.length ? options.rows : [[]]) {
           prepared.clearBindings();
-          if (row.length) prepared.bind(row as DuckDBValue[]);
+          if (row.length) bindAll(prepared, row);
           const result = await prepared.run();
           changed += result.rowsChanged;
         }
