@@ -25,6 +25,8 @@ const checks: Record<string, string> = {
   'metadata.getImportedExportedKeys': 'reports no foreign keys for a table without any',
   'metadata.getTypeInfo': 'answers getTypeInfo with the JDBC columns (the driver does not ask the server)',
   'statement.query': 'runs a query through Statement',
+  'statement.tableau_empty_probe':
+    'describes a custom SQL wrapped in WHERE (1 = 0) through PreparedStatement metadata, as Tableau does',
   'statement.maxRows': 'honours setMaxRows',
   'statement.executeUpdate': 'runs CREATE, INSERT, UPDATE, DELETE and DROP with row counts',
   'prepared.query_with_parameters': 'binds and rebinds PreparedStatement parameters of a query',

@@ -424,17 +424,28 @@ public final class JdbcConformance {
       }
     });
 
-    // How Tableau learns a custom SQL's columns: wrap it, ask for no rows, read the metadata.
+    // How Tableau learns a custom SQL's columns: wrap it so that no row comes back and read the
+    // prepared statement's metadata.
     checks.put("statement.tableau_empty_probe", () -> {
       fixture();
-      try (Statement st = connection().createStatement();
-          ResultSet rs = st.executeQuery("SELECT * FROM (SELECT id, name, amount FROM " + table + ") \"TableauSQL\" WHERE (1 = 0)")) {
-        ResultSetMetaData md = rs.getMetaData();
+      String sql = "SELECT * FROM (SELECT id, name, amount FROM " + table + ") \"TableauSQL\" WHERE (1 = 0)";
+      try (PreparedStatement ps = connection().prepareStatement(sql)) {
+        ResultSetMetaData md = ps.getMetaData();
         expectEquals(3, md.getColumnCount(), "column count");
         expectEquals("amount", md.getColumnName(3), "third column");
         expectEquals(Types.DECIMAL, md.getColumnType(3), "type of amount");
         expectEquals(2, md.getScale(3), "scale of amount");
-        expect(!rs.next(), "a row came back from WHERE (1 = 0)");
+        try (ResultSet rs = ps.executeQuery()) {
+          expect(!rs.next(), "a row came back from WHERE (1 = 0)");
+        }
+        return "ok";
+      }
+    });
+
+    checks.put("statement.empty_result_metadata", () -> {
+      try (Statement st = connection().createStatement(); ResultSet rs = st.executeQuery("SELECT 1 AS a, 'x' AS b WHERE 1 = 0")) {
+        expectEquals(2, rs.getMetaData().getColumnCount(), "column count of an empty result");
+        expect(!rs.next(), "a row came back from WHERE 1 = 0");
         return "ok";
       }
     });
