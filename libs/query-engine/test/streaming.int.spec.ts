@@ -5,8 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Backend,
   DuckDBBackend,
+  decode,
+  encode,
   FlightSqlClient,
   FlightSqlServer,
+  flightType,
   parseStaticUsers,
   type QueryStream,
   StaticAuthProvider,
@@ -30,6 +33,7 @@ function counting(backend: Backend): { backend: Backend; pulled: () => number } 
 }
 
 const ROWS = 4_000_000;
+const CANCEL_STATUS_CANCELLED = 1;
 const BATCH_BYTES = 64 * 1024;
 const TOTAL_BATCHES = Math.floor((ROWS * 8) / BATCH_BYTES);
 
@@ -68,6 +72,27 @@ describe('streaming', () => {
     const readAhead = pulled() - before;
     expect(readAhead).toBeLessThan(TOTAL_BATCHES / 4);
     await stream.return(undefined);
+  });
+
+  it('stops a running stream on CancelFlightInfo', async () => {
+    const info = await client.getFlightInfo('CommandStatementQuery', {
+      query: `select range as n from range(${ROWS})`,
+    });
+    const endpoint = (info.endpoint as { ticket: { ticket: Uint8Array } }[])[0];
+    const stream = client.doGet(endpoint?.ticket.ticket as Uint8Array);
+    await stream.next();
+    const [result] = await client.action(
+      'CancelFlightInfo',
+      encode(flightType('CancelFlightInfoRequest'), { info }),
+    );
+    expect(decode(flightType('CancelFlightInfoResult'), result as Uint8Array).status).toBe(
+      CANCEL_STATUS_CANCELLED,
+    );
+    await expect(
+      (async () => {
+        for await (const _ of stream);
+      })(),
+    ).rejects.toMatchObject({ code: status.CANCELLED });
   });
 
   it('releases the statement when the client cancels, so the next query runs', async () => {
