@@ -232,7 +232,10 @@ function table(results: ClientResult[]): string {
     ['failure', (r) => r.failure ?? ''],
   );
   const header = ['', ...results.map((r) => r.client.name)];
-  const body = rows.map(([label, cell]) => [label, ...results.map(cell)]);
+  // Rows of phases that did not run (every cell a dash) would only hide the ones that did.
+  const body = rows
+    .map(([label, cell]) => [label, ...results.map(cell)])
+    .filter((row) => row.slice(1).some((cell) => !/^[—\s/]*$/.test(cell)));
   const widths = header.map((_, c) => Math.max(...[header, ...body].map((row) => (row[c] ?? '').length)));
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');

@@ -1,7 +1,7 @@
 import { FaultProxy } from '@openfoundry/infra-local/testing';
 import type { BenchClient, KafkaTarget } from './bench-client.ts';
 import type { BenchTopics } from './topics.ts';
-import { assetKeys, readSequence, runWindow, sequencedValue, withTimeout } from './workload.ts';
+import { assetKeys, readSequence, runWindow, sequencedValue, sleep, withTimeout } from './workload.ts';
 
 export interface NoLossSettings {
   partitions: number;
@@ -43,6 +43,31 @@ export interface NoLossRun {
   errors: string[];
 }
 
+const PROXY_WAIT_MS = 120_000;
+
+/**
+ * The broker advertises one fault port, so every test that cuts the link (event-bus-data's
+ * integration tests too) needs the same proxy port; wait for a run in progress to let go of it.
+ */
+async function startProxy(settings: NoLossSettings): Promise<FaultProxy> {
+  const deadline = Date.now() + PROXY_WAIT_MS;
+  for (;;) {
+    const proxy = new FaultProxy({ listenPort: settings.proxyPort, targetPort: settings.faultListenerPort });
+    try {
+      await proxy.start();
+      return proxy;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) {
+        throw new Error(
+          `cannot listen on the fault proxy port ${settings.proxyPort}: ${(error as Error).message}` +
+            ' (another broker-cut test holds it; run again when it has finished)',
+        );
+      }
+      await sleep(2000);
+    }
+  }
+}
+
 /**
  * Produces keyed, per-key-numbered records with many sends in flight while a proxy severs every
  * connection of the producer a few times, then reads the topic back over the direct listener and
@@ -58,8 +83,7 @@ export async function measureNoLoss(
 ): Promise<NoLossRun> {
   const keys = assetKeys(settings.keys);
   const keyIndex = new Map(keys.map((key, i) => [key.toString(), i]));
-  const proxy = new FaultProxy({ listenPort: settings.proxyPort, targetPort: settings.faultListenerPort });
-  await proxy.start();
+  const proxy = await startProxy(settings);
   const faultTarget = { ...directTarget, brokers: [`127.0.0.1:${settings.proxyPort}`] };
   // 0 = not issued, 1 = acknowledged, 2 = rejected
   const outcome = new Uint8Array(settings.messages);
