@@ -27,6 +27,7 @@ const checks: Record<string, string> = {
   'statement.query': 'runs a query through Statement',
   'statement.tableau_empty_probe':
     'describes a custom SQL wrapped in WHERE (1 = 0) through PreparedStatement metadata, as Tableau does',
+  'statement.cancel': 'cancels a long query from another thread and keeps the connection usable',
   'statement.maxRows': 'honours setMaxRows',
   'statement.executeUpdate': 'runs CREATE, INSERT, UPDATE, DELETE and DROP with row counts',
   'prepared.query_with_parameters': 'binds and rebinds PreparedStatement parameters of a query',

@@ -450,6 +450,37 @@ public final class JdbcConformance {
       }
     });
 
+    // A query that would run for many minutes, cancelled from another thread: the driver reports
+    // the cancel and the connection keeps working.
+    checks.put("statement.cancel", () -> {
+      Statement st = connection().createStatement();
+      Thread canceller = new Thread(() -> {
+        try {
+          Thread.sleep(1000);
+          st.cancel();
+        } catch (Exception ignored) {
+          // the query's own outcome is what the check asserts
+        }
+      });
+      canceller.start();
+      try (ResultSet rs = st.executeQuery("SELECT sum(hash(i)) FROM range(1000000000000) t(i)")) {
+        while (rs.next()) {
+          // draining: the cancel must end this early
+        }
+        throw new CheckFailed("the query finished although it was cancelled");
+      } catch (SQLException e) {
+        canceller.join();
+        String text = fullMessage(e).toLowerCase(Locale.ROOT);
+        expect(text.contains("cancel"), "not a cancellation: " + fullMessage(e));
+      } finally {
+        st.close();
+      }
+      try (Statement again = connection().createStatement(); ResultSet rs = one(again, "SELECT 1")) {
+        expectEquals(1, rs.getInt(1), "SELECT 1 after the cancel");
+      }
+      return "cancelled";
+    });
+
     checks.put("statement.maxRows", () -> {
       try (Statement st = connection().createStatement()) {
         st.setMaxRows(10);
