@@ -1,7 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { makeData, RecordBatch, Struct } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arrowSchemaOf, toArrowData } from './duckdb-to-arrow.ts';
+import { arrowSchemaOf, ColumnAccumulator, toArrowData } from './duckdb-to-arrow.ts';
 import { encodeBatches, readBatches } from './ipc.ts';
 
 let instance: DuckDBInstance;
@@ -61,5 +61,44 @@ describe('toArrowData', () => {
     const row = batches[0]?.get(0)?.toJSON() as Record<string, { toJSON(): unknown }>;
     expect(row.l?.toJSON()).toEqual([1, null, 3]);
     expect(row.s?.toJSON()).toEqual({ a: 'x', b: 2 });
+  });
+});
+
+describe(ColumnAccumulator.name, () => {
+  async function accumulate(sql: string) {
+    const connection = await instance.connect();
+    const result = await connection.stream(sql);
+    const column = new ColumnAccumulator(result.columnType(0));
+    let chunks = 0;
+    for (
+      let chunk = await result.fetchChunk();
+      chunk && chunk.rowCount > 0;
+      chunk = await result.fetchChunk()
+    ) {
+      column.append(chunk, 0);
+      chunks++;
+    }
+    connection.closeSync();
+    return { data: column.finish(), chunks };
+  }
+
+  it('joins fixed-width chunks and keeps their nulls in place', async () => {
+    const { data, chunks } = await accumulate(
+      'select case when range % 3 = 0 then null else range end as v from range(5000)',
+    );
+    expect(chunks).toBeGreaterThan(1);
+    expect(data.length).toBe(5000);
+    expect(data.nullCount).toBe(1667);
+    const values = data.values as BigInt64Array;
+    expect(values[4999]).toBe(4999n);
+    expect(data.getValid(3000)).toBe(false);
+    expect(data.getValid(3001)).toBe(true);
+    expect(values[3001]).toBe(3001n);
+  });
+
+  it('falls back to values for other types', async () => {
+    const { data } = await accumulate("select 'v' || range as s from range(3000)");
+    expect(data.length).toBe(3000);
+    expect(String(data.type)).toBe('Utf8');
   });
 });

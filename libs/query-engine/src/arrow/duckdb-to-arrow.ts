@@ -1,6 +1,7 @@
 import {
   type DuckDBArrayValue,
   type DuckDBBlobValue,
+  type DuckDBDataChunk,
   type DuckDBDateValue,
   type DuckDBDecimalType,
   type DuckDBDecimalValue,
@@ -433,4 +434,148 @@ export function toArrowData(type: DuckDBType, values: readonly DuckDBValue[]): D
     default:
       return variableWidth(arrowType, values, (v) => encoder.encode(String(v)));
   }
+}
+
+type FixedArray =
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+type FixedArrayConstructor = { new (length: number): FixedArray };
+
+/** Types whose DuckDB vector storage already is the Arrow buffer (same width, same meaning). */
+const SAME_LAYOUT: Partial<Record<DuckDBTypeId, FixedArrayConstructor>> = {
+  [DuckDBTypeId.TINYINT]: Int8Array,
+  [DuckDBTypeId.SMALLINT]: Int16Array,
+  [DuckDBTypeId.INTEGER]: Int32Array,
+  [DuckDBTypeId.BIGINT]: BigInt64Array,
+  [DuckDBTypeId.UTINYINT]: Uint8Array,
+  [DuckDBTypeId.USMALLINT]: Uint16Array,
+  [DuckDBTypeId.UINTEGER]: Uint32Array,
+  [DuckDBTypeId.UBIGINT]: BigUint64Array,
+  [DuckDBTypeId.FLOAT]: Float32Array,
+  [DuckDBTypeId.DOUBLE]: Float64Array,
+  [DuckDBTypeId.DATE]: Int32Array,
+  [DuckDBTypeId.TIME]: BigInt64Array,
+  [DuckDBTypeId.TIMESTAMP]: BigInt64Array,
+  [DuckDBTypeId.TIMESTAMP_TZ]: BigInt64Array,
+  [DuckDBTypeId.TIMESTAMP_S]: BigInt64Array,
+  [DuckDBTypeId.TIMESTAMP_MS]: BigInt64Array,
+  [DuckDBTypeId.TIMESTAMP_NS]: BigInt64Array,
+};
+
+interface RawVector {
+  items?: unknown;
+  validity?: { data?: BigUint64Array | null };
+}
+
+interface Piece {
+  items: FixedArray;
+  /** Arrow-layout validity bits of this piece, or null when every value is valid. */
+  valid: Uint8Array | null;
+}
+
+/**
+ * Collects one column across DuckDB chunks until a record batch is cut. Fixed-width columns
+ * copy DuckDB's storage as it is (its validity mask has Arrow's bit layout); everything else
+ * goes through DuckDB values and `toArrowData`.
+ */
+export class ColumnAccumulator {
+  private readonly fixed: FixedArrayConstructor | undefined;
+  private pieces: Piece[] = [];
+  private values: DuckDBValue[] = [];
+  private length = 0;
+
+  constructor(readonly type: DuckDBType) {
+    this.fixed = SAME_LAYOUT[type.typeId];
+  }
+
+  /** Appends a chunk's column; returns roughly how many Arrow bytes it adds. */
+  append(chunk: DuckDBDataChunk, column: number): number {
+    const rows = chunk.rowCount;
+    if (this.fixed) {
+      const vector = chunk.getColumnVector(column) as unknown as RawVector;
+      const items = vector.items;
+      if (items instanceof this.fixed && items.length >= rows) {
+        const mask = vector.validity?.data;
+        const valid = mask ? new Uint8Array(mask.buffer, mask.byteOffset, Math.ceil(rows / 8)).slice() : null;
+        this.pieces.push({ items: items.slice(0, rows) as FixedArray, valid });
+        this.length += rows;
+        return items.BYTES_PER_ELEMENT * rows;
+      }
+    }
+    const values = chunk.getColumnValues(column);
+    for (const value of values) this.values.push(value);
+    this.length += rows;
+    return estimateBytes(this.type, values);
+  }
+
+  /** The Arrow data of everything appended since the last call. */
+  finish(): Data {
+    if (this.pieces.length === 0) {
+      const data = toArrowData(this.type, this.values);
+      this.values = [];
+      this.length = 0;
+      return data;
+    }
+    const length = this.length;
+    const items = new (this.fixed as FixedArrayConstructor)(length);
+    const anyNull = this.pieces.some((p) => p.valid !== null);
+    const bitmap = anyNull ? new Uint8Array(Math.ceil(length / 8)) : null;
+    let at = 0;
+    let nullCount = 0;
+    for (const piece of this.pieces) {
+      (items as unknown as { set(a: FixedArray, o: number): void }).set(piece.items, at);
+      if (bitmap) {
+        for (let i = 0; i < piece.items.length; i++) {
+          const ok = piece.valid === null || ((piece.valid[i >> 3] as number) & (1 << (i & 7))) !== 0;
+          if (ok) bitmap[(at + i) >> 3] = (bitmap[(at + i) >> 3] as number) | (1 << ((at + i) & 7));
+          else nullCount++;
+        }
+      }
+      at += piece.items.length;
+    }
+    this.pieces = [];
+    this.length = 0;
+    return makeData({
+      type: arrowTypeOf(this.type),
+      length,
+      nullCount,
+      nullBitmap: nullCount ? bitmap : null,
+      data: items,
+    } as never);
+  }
+}
+
+const VARIABLE_WIDTH: Partial<Record<DuckDBTypeId, number>> = {
+  [DuckDBTypeId.BOOLEAN]: 1,
+  [DuckDBTypeId.DECIMAL]: 16,
+  [DuckDBTypeId.HUGEINT]: 16,
+  [DuckDBTypeId.INTERVAL]: 16,
+};
+
+function estimateBytes(type: DuckDBType, values: readonly DuckDBValue[]): number {
+  if (type.typeId === DuckDBTypeId.VARCHAR) {
+    let total = values.length * 4;
+    for (const value of values) if (typeof value === 'string') total += value.length;
+    return total;
+  }
+  if (type.typeId === DuckDBTypeId.BLOB) {
+    let total = values.length * 4;
+    for (const value of values) if (value !== null) total += (value as DuckDBBlobValue).bytes.length;
+    return total;
+  }
+  if (
+    type.typeId === DuckDBTypeId.LIST ||
+    type.typeId === DuckDBTypeId.STRUCT ||
+    type.typeId === DuckDBTypeId.MAP
+  )
+    return values.length * 64;
+  return values.length * (VARIABLE_WIDTH[type.typeId] ?? 8);
 }

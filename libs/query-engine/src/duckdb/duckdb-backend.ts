@@ -8,7 +8,12 @@ import {
   StatementType,
 } from '@duckdb/node-api';
 import { Schema as ArrowSchema, Field, makeData, RecordBatch, type Schema, Struct, Utf8 } from 'apache-arrow';
-import { arrowSchemaOf, arrowTypeOf, type ColumnDescription, toArrowData } from '../arrow/duckdb-to-arrow.ts';
+import {
+  arrowSchemaOf,
+  arrowTypeOf,
+  ColumnAccumulator,
+  type ColumnDescription,
+} from '../arrow/duckdb-to-arrow.ts';
 import type { Backend, QueryStream, StatementDescription, StatementOptions } from '../backend.ts';
 import { QueryError, QueryErrorCode } from '../errors.ts';
 
@@ -31,47 +36,8 @@ export interface DuckDBBackendOptions {
   maxRows?: number;
 }
 
-const FIXED_WIDTH: Partial<Record<DuckDBTypeId, number>> = {
-  [DuckDBTypeId.BOOLEAN]: 1,
-  [DuckDBTypeId.TINYINT]: 1,
-  [DuckDBTypeId.UTINYINT]: 1,
-  [DuckDBTypeId.SMALLINT]: 2,
-  [DuckDBTypeId.USMALLINT]: 2,
-  [DuckDBTypeId.INTEGER]: 4,
-  [DuckDBTypeId.UINTEGER]: 4,
-  [DuckDBTypeId.DATE]: 4,
-  [DuckDBTypeId.FLOAT]: 4,
-  [DuckDBTypeId.DECIMAL]: 16,
-  [DuckDBTypeId.INTERVAL]: 16,
-};
-
-function estimateBytes(type: DuckDBType, values: readonly DuckDBValue[]): number {
-  if (type.typeId === DuckDBTypeId.VARCHAR) {
-    let total = values.length * 4;
-    for (const value of values) if (typeof value === 'string') total += value.length;
-    return total;
-  }
-  if (type.typeId === DuckDBTypeId.BLOB) {
-    let total = values.length * 4;
-    for (const value of values) if (value !== null) total += (value as { bytes: Uint8Array }).bytes.length;
-    return total;
-  }
-  if (
-    type.typeId === DuckDBTypeId.LIST ||
-    type.typeId === DuckDBTypeId.STRUCT ||
-    type.typeId === DuckDBTypeId.MAP
-  )
-    return values.length * 64;
-  return values.length * (FIXED_WIDTH[type.typeId] ?? 8);
-}
-
-function makeBatch(
-  schema: Schema,
-  columns: readonly ColumnDescription[],
-  values: DuckDBValue[][],
-  rows: number,
-) {
-  const children = columns.map((column, i) => toArrowData(column.type, values[i] as DuckDBValue[]));
+function makeBatch(schema: Schema, columns: readonly ColumnAccumulator[], rows: number) {
+  const children = columns.map((column) => column.finish());
   return new RecordBatch(
     schema,
     makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children }),
@@ -288,7 +254,7 @@ export class DuckDBBackend implements Backend {
       const { batchBytes } = this;
       const maxRows = this.options.maxRows ?? 0;
       const batches = async function* () {
-        let values: DuckDBValue[][] = columns.map(() => []);
+        const accumulators = columns.map((column) => new ColumnAccumulator(column.type));
         let rows = 0;
         let bytes = 0;
         let total = 0;
@@ -300,12 +266,8 @@ export class DuckDBBackend implements Backend {
               throw watch.translate(error);
             });
             if (!chunk || chunk.rowCount === 0) break;
-            for (let c = 0; c < columns.length; c++) {
-              const column = chunk.getColumnValues(c);
-              const target = values[c] as DuckDBValue[];
-              for (const value of column) target.push(value);
-              bytes += estimateBytes((columns[c] as ColumnDescription).type, column);
-            }
+            for (let c = 0; c < accumulators.length; c++)
+              bytes += (accumulators[c] as ColumnAccumulator).append(chunk, c);
             rows += chunk.rowCount;
             total += chunk.rowCount;
             if (maxRows && total > maxRows)
@@ -314,14 +276,13 @@ export class DuckDBBackend implements Backend {
                 `result exceeds the limit of ${maxRows} rows`,
               );
             if (bytes >= batchBytes) {
-              yield makeBatch(schema, columns, values, rows);
-              values = columns.map(() => []);
+              yield makeBatch(schema, accumulators, rows);
               rows = 0;
               bytes = 0;
             }
           }
           // An empty result still sends one empty batch: the JDBC driver mis-describes a stream without any.
-          if (rows > 0 || total === 0) yield makeBatch(schema, columns, values, rows);
+          if (rows > 0 || total === 0) yield makeBatch(schema, accumulators, rows);
         } finally {
           watch.stop();
           prepared.destroySync();
