@@ -1,10 +1,5 @@
 import type { MsgHdrs } from '@nats-io/nats-core';
-import {
-  BusError,
-  BusErrorCode,
-  type PayloadSchema,
-  type SubjectDef,
-} from '@openfoundry/bus-registry';
+import { BusError, BusErrorCode, type PayloadSchema, type SubjectDef } from '@openfoundry/bus-registry';
 
 // Control-bus payloads are JSON, checked against the subject's zod schema on both ends: the sender
 // refuses to send what the schema rejects, and a receiver never hands a handler an unchecked value.

@@ -214,6 +214,8 @@ export class DataBus {
       },
       autocommit: false,
       autocreateTopics: false,
+      // ADR 0009: one partition must not fill a whole fetch, or the others starve behind it.
+      maxBytesPerPartition: 1_048_576,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 30_000,
