@@ -206,8 +206,6 @@ function fixedWidth<A extends { [i: number]: number | bigint }>(
   } as never);
 }
 
-const encoder = new TextEncoder();
-
 function variableWidth(
   type: DataType,
   values: readonly DuckDBValue[],
@@ -252,6 +250,29 @@ function flattenLists(values: readonly DuckDBValue[]) {
     offsets[i + 1] = items.length;
   }
   return { bitmap, nullCount, offsets, items };
+}
+
+/** Text columns: one buffer sized up front and written in place, no intermediate byte arrays. */
+function utf8Data(type: DataType, values: readonly DuckDBValue[]): Data {
+  const { bitmap, nullCount } = validity(values);
+  const texts = values.map((v) => (v === null ? '' : typeof v === 'string' ? v : String(v)));
+  let total = 0;
+  for (const text of texts) total += Buffer.byteLength(text, 'utf8');
+  const data = Buffer.allocUnsafeSlow(total);
+  const offsets = new Int32Array(values.length + 1);
+  let at = 0;
+  for (let i = 0; i < texts.length; i++) {
+    at += data.write(texts[i] as string, at, 'utf8');
+    offsets[i + 1] = at;
+  }
+  return makeData({
+    type,
+    length: values.length,
+    nullCount,
+    nullBitmap: nullCount ? bitmap : null,
+    valueOffsets: offsets,
+    data: new Uint8Array(data.buffer, data.byteOffset, total),
+  } as never);
 }
 
 /** Converts one DuckDB column (any length) to Arrow data of `arrowTypeOf(type)`. */
@@ -432,7 +453,7 @@ export function toArrowData(type: DuckDBType, values: readonly DuckDBValue[]): D
     case DuckDBTypeId.SQLNULL:
       return makeData({ type: arrowType as Null, length: n });
     default:
-      return variableWidth(arrowType, values, (v) => encoder.encode(String(v)));
+      return utf8Data(arrowType, values);
   }
 }
 
