@@ -7,7 +7,6 @@ export default defineProject({
   test: {
     name: 'sql-bi-gateway-service',
     include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
-    exclude: ['test/conformance/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

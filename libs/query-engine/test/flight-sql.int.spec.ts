@@ -210,6 +210,15 @@ describe('metadata', () => {
     expect(await grpcCode(analyst.query('select 1 from postgres.information_schema.tables'))).toBe(
       status.PERMISSION_DENIED,
     );
+    expect(await grpcCode(analyst.query("select * from postgres_query('postgres', 'select 1')"))).toBe(
+      status.PERMISSION_DENIED,
+    );
+    expect(await grpcCode(analyst.executeUpdate("attach ':memory:' as sneaky"))).toBe(
+      status.PERMISSION_DENIED,
+    );
+    expect(await grpcCode(analyst.query("select * from read_csv('/etc/hostname')"))).toBe(
+      status.PERMISSION_DENIED,
+    );
     analyst.close();
     const all = await client.command('CommandGetCatalogs');
     expect(all.getChild('catalog_name')?.toArray()).toEqual(['duckdb', 'postgres']);

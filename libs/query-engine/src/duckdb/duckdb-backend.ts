@@ -104,6 +104,41 @@ const UPDATE_STATEMENTS = new Set<StatementType>([
   StatementType.COPY,
 ]);
 
+/** Statements that would change the shared engine for every session (catalogs, extensions, files). */
+const ENGINE_STATEMENTS = new Set<StatementType>([
+  StatementType.ATTACH,
+  StatementType.DETACH,
+  StatementType.LOAD,
+  StatementType.EXTENSION,
+  StatementType.UPDATE_EXTENSIONS,
+  StatementType.COPY_DATABASE,
+  StatementType.EXPORT,
+  StatementType.PREPARE,
+  StatementType.EXECUTE,
+]);
+
+/**
+ * Table functions that reach a database by connection string or run SQL built from strings,
+ * which would step around the per-user catalog check.
+ */
+const ENGINE_FUNCTIONS = /\b(query|query_table|postgres_[a-z_]+|sqlite_[a-z_]+|mysql_[a-z_]+)\s*\(/i;
+
+/** Checked before DuckDB sees the text: binding a table function already connects where it says. */
+function guardText(sql: string): void {
+  const call = ENGINE_FUNCTIONS.exec(sql);
+  if (call) throw new QueryError(QueryErrorCode.PermissionDenied, `function ${call[1]} is not allowed here`);
+}
+
+function guardOrDestroy(prepared: DuckDBPreparedStatement): void {
+  const type = prepared.statementType;
+  if (!ENGINE_STATEMENTS.has(type)) return;
+  prepared.destroySync();
+  throw new QueryError(
+    QueryErrorCode.PermissionDenied,
+    `${StatementType[type]} statements are not allowed here`,
+  );
+}
+
 /** Counts running statements and queues the rest, so one process never runs more than its share. */
 class Gate {
   private running = 0;
@@ -204,7 +239,9 @@ export class DuckDBBackend implements Backend {
   async describe(sql: string, options?: StatementOptions): Promise<StatementDescription> {
     const connection = await this.connect(options);
     try {
+      guardText(sql);
       const prepared = await connection.prepare(sql);
+      guardOrDestroy(prepared);
       try {
         const columns = describeColumns(prepared);
         const description = {
@@ -236,7 +273,9 @@ export class DuckDBBackend implements Backend {
     try {
       connection = await this.connect(options);
       const conn = connection;
+      guardText(sql);
       const prepared = await conn.prepare(sql);
+      guardOrDestroy(prepared);
       if (options.parameters?.length) bindAll(prepared, options.parameters);
       const watch = this.watch(conn, options.signal);
       let result: Awaited<ReturnType<DuckDBPreparedStatement['stream']>>;
@@ -309,7 +348,9 @@ export class DuckDBBackend implements Backend {
     });
     const watch = this.watch(connection, options.signal);
     try {
+      guardText(sql);
       const prepared = await connection.prepare(sql);
+      guardOrDestroy(prepared);
       try {
         let changed = 0;
         for (const row of options.rows?.length ? options.rows : [[]]) {
