@@ -390,7 +390,7 @@ export class FlightSqlServer {
     const log = { requestId: context.requestId, rpc: 'DoGet', user: context.principal.user, started };
     this.streamTicket(ticketBytes, context, call, controller.signal)
       .then((rows) => {
-        this.logger.info({ ...this.fields(log), rows }, 'rpc ok');
+        this.logger.info({ ...this.fields(log), command: unpackSql(ticketBytes)?.name, rows }, 'rpc ok');
         call.end();
       })
       .catch((error: unknown) => this.failStream(call, error, log))
