@@ -57,3 +57,4 @@ export {
   unpackSql,
 } from './flight/proto.ts';
 export { SQL_INFO_SCHEMA, sqlInfoBatch, sqlInfoValues } from './flight/sql-info.ts';
+export { type Route, StatementRouter } from './router.ts';

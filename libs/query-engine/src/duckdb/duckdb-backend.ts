@@ -21,6 +21,8 @@ export const DUCKDB_CATALOG = 'duckdb';
 export const POSTGRES_CATALOG = 'postgres';
 
 export interface DuckDBBackendOptions {
+  /** Name of the in-memory catalog (default `duckdb`). */
+  catalog?: string;
   /** Where signed extensions (postgres_scanner, …) are installed; nothing is downloaded at run time. */
   extensionDirectory?: string | undefined;
   /** libpq connection string of the read-only Postgres exposed as the `postgres` catalog. */
@@ -197,9 +199,10 @@ export class DuckDBBackend implements Backend {
     if (options.extensionDirectory) config.extension_directory = options.extensionDirectory;
     const instance = await DuckDBInstance.create(':memory:', config);
     const setup = await instance.connect();
-    const catalogs = [DUCKDB_CATALOG];
+    const scratch = options.catalog ?? DUCKDB_CATALOG;
+    const catalogs = [scratch];
     try {
-      await setup.run(`ATTACH ':memory:' AS ${DUCKDB_CATALOG}`);
+      await setup.run(`ATTACH ':memory:' AS ${quoteIdent(scratch)}`);
       if (options.postgres) {
         await setup.run('LOAD postgres');
         await setup.run(
@@ -223,7 +226,9 @@ export class DuckDBBackend implements Backend {
     if (this.closed) throw new QueryError(QueryErrorCode.Unavailable, 'the engine is shutting down');
     const connection = await this.instance.connect();
     const catalog =
-      options?.catalog && this.catalogs.includes(options.catalog) ? options.catalog : DUCKDB_CATALOG;
+      options?.catalog && this.catalogs.includes(options.catalog)
+        ? options.catalog
+        : (this.catalogs[0] as string);
     const target = options?.schema
       ? `${quoteIdent(catalog)}.${quoteIdent(options.schema)}`
       : quoteIdent(catalog);

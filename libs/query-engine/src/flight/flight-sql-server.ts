@@ -18,6 +18,7 @@ import { encodeBatch, encodeSchema, type IpcMessage, readBatches, splitIpcStream
 import { type AuthProvider, parseBasic, parseBearer, TokenStore } from '../auth/auth.ts';
 import type { Backend, Principal, StatementDescription } from '../backend.ts';
 import { QueryError, QueryErrorCode, toGrpcFailure } from '../errors.ts';
+import { StatementRouter } from '../router.ts';
 import {
   batchFromRows,
   CATALOGS_SCHEMA,
@@ -52,7 +53,10 @@ export interface FlightLogger {
 }
 
 export interface FlightSqlServerOptions {
+  /** Serves the catalog metadata commands and every statement that names no other engine's catalog. */
   backend: Backend;
+  /** Further engines, each owning its own catalogs (ADR 0004 routing). */
+  backends?: Backend[];
   auth: AuthProvider;
   tokens?: TokenStore;
   logger?: FlightLogger;
@@ -66,6 +70,7 @@ export interface FlightSqlServerOptions {
 
 interface PreparedStatement {
   sql: string;
+  backend: Backend;
   user: string;
   description: StatementDescription;
   parameters: unknown[][];
@@ -129,7 +134,9 @@ function quoteIdent(name: string): string {
  * statements streamed from a backend, and the metadata commands BI drivers walk.
  */
 export class FlightSqlServer {
+  /** The primary backend: the default route and the source of catalog metadata. */
   private readonly backend: Backend;
+  private readonly router: StatementRouter;
   private readonly auth: AuthProvider;
   private readonly tokens: TokenStore;
   private readonly logger: FlightLogger;
@@ -146,6 +153,7 @@ export class FlightSqlServer {
   constructor(options: FlightSqlServerOptions) {
     this.options = options;
     this.backend = options.backend;
+    this.router = new StatementRouter([options.backend, ...(options.backends ?? [])]);
     this.auth = options.auth;
     this.tokens = options.tokens ?? new TokenStore();
     this.logger = options.logger ?? SILENT;
@@ -301,8 +309,7 @@ export class FlightSqlServer {
     switch (name) {
       case 'CommandStatementQuery': {
         const sql = String(message.query ?? '');
-        this.checkVisibility(sql, context.principal);
-        const description = await this.backend.describe(sql, this.scope(context));
+        const description = await this.route(sql, context).describe(sql, this.scope(context));
         const handle = Buffer.from(JSON.stringify({ sql }));
         return {
           schema: description.datasetSchema,
@@ -313,7 +320,8 @@ export class FlightSqlServer {
         const statement = this.preparedFor(message.preparedStatementHandle, context);
         const parameters = statement.parameters[0];
         const schema = parameters?.length
-          ? (await this.backend.describe(statement.sql, { ...this.scope(context), parameters })).datasetSchema
+          ? (await statement.backend.describe(statement.sql, { ...this.scope(context), parameters }))
+              .datasetSchema
           : statement.description.datasetSchema;
         return {
           schema,
@@ -417,13 +425,12 @@ export class FlightSqlServer {
       } catch {
         throw new QueryError(QueryErrorCode.InvalidArgument, 'the ticket is not one this server issued');
       }
-      this.checkVisibility(sql, context.principal);
-      const stream = await this.backend.query(sql, { ...this.scope(context), signal });
+      const stream = await this.route(sql, context).query(sql, { ...this.scope(context), signal });
       return this.writeStream(call, stream.schema, stream.batches, signal);
     }
     if (name === 'CommandPreparedStatementQuery') {
       const statement = this.preparedFor(message.preparedStatementHandle, context);
-      const stream = await this.backend.query(statement.sql, {
+      const stream = await statement.backend.query(statement.sql, {
         ...this.scope(context),
         parameters: statement.parameters[0] ?? [],
         signal,
@@ -472,7 +479,7 @@ export class FlightSqlServer {
   // ---- metadata commands ----------------------------------------------------------------------
 
   private visibleCatalogs(principal: Principal): string[] {
-    return this.backend.catalogs.filter((c) => principal.catalogs.includes(c)).sort();
+    return this.router.catalogs.filter((c) => principal.catalogs.includes(c)).sort();
   }
 
   private async metadataBatch(command: SqlCommand, principal: Principal): Promise<RecordBatch> {
@@ -680,8 +687,7 @@ export class FlightSqlServer {
     switch (command.name) {
       case 'CommandStatementUpdate': {
         const sql = String(command.message.query ?? '');
-        this.checkVisibility(sql, context.principal);
-        const count = await this.backend.update(sql, { ...this.scope(context), signal });
+        const count = await this.route(sql, context).update(sql, { ...this.scope(context), signal });
         return { command: command.name, appMetadata: updateResult(count) };
       }
       case 'CommandPreparedStatementQuery': {
@@ -697,7 +703,7 @@ export class FlightSqlServer {
       case 'CommandPreparedStatementUpdate': {
         const statement = this.preparedFor(command.message.preparedStatementHandle, context);
         const bound = rows();
-        const count = await this.backend.update(statement.sql, {
+        const count = await statement.backend.update(statement.sql, {
           ...this.scope(context),
           signal,
           rows: bound.length ? bound : statement.parameters,
@@ -749,11 +755,12 @@ export class FlightSqlServer {
       case 'CreatePreparedStatement': {
         const request = this.actionRequest(body, 'ActionCreatePreparedStatementRequest');
         const sql = String(request.query ?? '');
-        this.checkVisibility(sql, context.principal);
-        const description = await this.backend.describe(sql, this.scope(context));
+        const backend = this.route(sql, context);
+        const description = await backend.describe(sql, this.scope(context));
         const handle = randomBytes(16).toString('hex');
         this.prepared.set(handle, {
           sql,
+          backend,
           user: context.principal.user,
           description,
           parameters: [],
@@ -905,17 +912,9 @@ export class FlightSqlServer {
       if (statement.lastUsed < cutoff) this.prepared.delete(handle);
   }
 
-  /** Refuses statements naming a catalog the principal may not see (catalogs are qualified as `name.`). */
-  private checkVisibility(sql: string, principal: Principal): void {
-    for (const catalog of this.backend.catalogs) {
-      if (principal.catalogs.includes(catalog)) continue;
-      const mention = new RegExp(`(^|[^\\w."])"?${catalog}"?\\s*\\.`, 'i');
-      if (mention.test(sql))
-        throw new QueryError(
-          QueryErrorCode.PermissionDenied,
-          `catalog ${catalog} is not granted to ${principal.user}`,
-        );
-    }
+  /** The backend for a statement; refuses catalogs the principal may not see and mixed engines. */
+  private route(sql: string, context: RpcContext): Backend {
+    return this.router.route(sql, context.principal, this.scope(context).catalog).backend;
   }
 
   private fields(log: { requestId: string; rpc: string; user?: string; started: number }) {
