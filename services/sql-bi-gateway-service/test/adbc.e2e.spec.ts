@@ -18,10 +18,15 @@ const tests: Record<string, string> = {
     'ADBC shows a restricted user only the catalogs granted to them',
   'test_adbc.py::test_restricted_user_cannot_query_an_ungranted_catalog':
     'ADBC gets UNAUTHORIZED when a restricted user queries an ungranted catalog',
+  'test_adbc.py::test_parameter_in_the_select_list':
+    "ADBC gets the bound value's type back when a parameter sits in the select list",
+  'test_adbc.py::test_write_to_a_read_only_catalog_is_permission_denied':
+    'ADBC gets UNAUTHORIZED (PERMISSION_DENIED) writing to the read-only postgres catalog',
   'test_adbc.py::test_execute_update_dml': 'ADBC execute_update runs DDL and DML with row counts',
   'test_adbc.py::test_executemany_bound_inserts': 'ADBC executemany inserts bound rows',
   'test_adbc.py::test_bulk_fetch_arrow_table': 'ADBC fetches two million rows into one Arrow table',
   'test_adbc.py::test_types': 'ADBC reads every type as the Arrow type it should be, values intact',
+  'test_adbc.py::test_sum_of_integers_is_numeric': 'ADBC reads SUM of integers (HUGEINT) as a number',
   'test_adbc.py::test_interval': 'ADBC reads INTERVAL as month_day_nano',
   'test_adbc.py::test_wrong_password_is_an_authentication_error':
     'ADBC reports a wrong password as UNAUTHENTICATED',
