@@ -312,6 +312,7 @@ public final class JdbcConformance {
       DatabaseMetaData md = connection().getMetaData();
       List<Map<String, Object>> all = rows(md.getSchemas());
       expect(column(all, "TABLE_SCHEM").contains(at[1]), "schema " + at[1] + " not listed: " + all);
+      expect(column(rows(md.getSchemas(at[0], null)), "TABLE_SCHEM").contains(at[1]), "getSchemas(" + at[0] + ", null) misses " + at[1]);
       List<Map<String, Object>> filtered = rows(md.getSchemas(at[0], at[1]));
       expect(!filtered.isEmpty(), "getSchemas(" + at[0] + ", " + at[1] + ") is empty");
       for (Map<String, Object> row : filtered) {
@@ -344,6 +345,8 @@ public final class JdbcConformance {
       expectEquals(0, rows(md.getTables(null, null, table.substring(0, table.length() - 1), null)).size(), "rows for a prefix without wildcard");
       expectEquals(1, rows(md.getTables(null, null, table, new String[] {type})).size(), "rows with table type " + type);
       expectEquals(0, rows(md.getTables(null, null, table, new String[] {"VIEW"})).size(), "rows with table type VIEW");
+      Set<String> everywhere = column(rows(md.getTables(null, null, "%", null)), "TABLE_NAME");
+      expect(everywhere.contains(table), "getTables(null, null, %, null) misses the fixture table");
       // Tableau asks for the JDBC names of table types.
       Set<String> listed = column(rows(md.getTables(at[0], at[1], "%", new String[] {"TABLE", "VIEW"})), "TABLE_NAME");
       expect(listed.contains(table), "getTables(…, {TABLE, VIEW}) misses the fixture table (its type is " + type + ")");
@@ -364,6 +367,8 @@ public final class JdbcConformance {
       }
       List<Map<String, Object>> one = rows(connection().getMetaData().getColumns(at[0], at[1], table, "am%"));
       expectEquals(1, one.size(), "columns matching am%");
+      // Tableau and DBeaver pass null for "any column".
+      expectEquals(4, rows(connection().getMetaData().getColumns(at[0], at[1], table, null)).size(), "columns for a null pattern");
       return cols.toString();
     });
 
