@@ -35,6 +35,10 @@ const tests: Record<string, string> = {
   'test_adbc.py::test_unknown_table_is_not_found': 'ADBC reports an unknown table as NOT_FOUND',
   'test_flight.py::test_basic_auth_handshake_returns_bearer_token':
     'pyarrow.flight trades basic credentials for a bearer token',
+  'test_flight.py::test_handshake_with_a_bearer_token_succeeds':
+    'pyarrow.flight handshakes again with the bearer token alone',
+  'test_flight.py::test_handshake_with_a_forged_bearer_token_is_unauthenticated':
+    'pyarrow.flight gets FlightUnauthenticatedError handshaking with a forged bearer token',
   'test_flight.py::test_statement_query_get_flight_info_and_do_get':
     'pyarrow.flight runs CommandStatementQuery through GetFlightInfo and DoGet',
   'test_flight.py::test_ticket_is_readable_twice': 'pyarrow.flight reads the same ticket twice',

@@ -202,3 +202,35 @@ def test_get_xdbc_type_info(client, options):
     info = client.get_flight_info(flight.FlightDescriptor.for_command(only), options)
     filtered = read_all(client, options, info).to_pylist()
     assert filtered and {r["data_type"] for r in filtered} == {12}, filtered
+
+
+class BearerOnlyHandshake(flight.ClientAuthHandler):
+    """A handshake that sends no credentials of its own: only the call's bearer header."""
+
+    def authenticate(self, outgoing, incoming):
+        pass
+
+    def get_token(self):
+        return b""
+
+
+def test_handshake_with_a_bearer_token_succeeds(flight_uri, credentials):
+    first = flight.FlightClient(flight_uri)
+    header = first.authenticate_basic_token(*credentials)
+    first.close()
+    second = flight.FlightClient(flight_uri)
+    try:
+        second.authenticate(BearerOnlyHandshake(), options=flight.FlightCallOptions(headers=[header]))
+    finally:
+        second.close()
+
+
+def test_handshake_with_a_forged_bearer_token_is_unauthenticated(flight_uri):
+    client = flight.FlightClient(flight_uri)
+    try:
+        with pytest.raises(flight.FlightUnauthenticatedError):
+            client.authenticate(
+                BearerOnlyHandshake(), options=flight.FlightCallOptions(headers=[(b"authorization", b"Bearer forged")])
+            )
+    finally:
+        client.close()
