@@ -226,12 +226,14 @@ export function documentedJdbcUrl(): string {
 }
 
 /**
- * Runs the named JDBC checks in one JVM whose default time zone is America/New_York, so every
- * timestamp check also proves the driver and server agree on instants away from UTC.
+ * Runs the named JDBC checks in one JVM whose default time zone is America/New_York unless told
+ * otherwise, so every timestamp check also proves the driver and server agree on instants away
+ * from UTC.
  */
 export async function runJdbcConformance(
   version: string,
   checks: readonly string[],
+  timeZone = 'America/New_York',
 ): Promise<ConformanceRun> {
   const [driverDir, classes] = await Promise.all([ensureJdbcDriver(version), ensureJdbcProgram()]);
   const jars = readdirSync(driverDir)
@@ -242,7 +244,7 @@ export async function runJdbcConformance(
     [
       // Arrow's memory layer reaches into java.nio on JDK 17.
       '--add-opens=java.base/java.nio=ALL-UNNAMED',
-      '-Duser.timezone=America/New_York',
+      `-Duser.timezone=${timeZone}`,
       '-cp',
       [classes, ...jars].join(':'),
       'org.openfoundry.conformance.JdbcConformance',

@@ -699,6 +699,19 @@ public final class JdbcConformance {
       }
     });
 
+    // The classic java.sql getters, as DBeaver and Tableau read values. Right only in a UTC JVM,
+    // which CONNECT.md tells users to run; the suite runs this check in one.
+    checks.put("types.datetime_getters", () -> {
+      try (Statement st = connection().createStatement();
+          ResultSet rs = one(st, "SELECT TIME '13:45:30', TIMESTAMP '2024-03-10 12:34:56.789', TIMESTAMPTZ '2024-07-01 08:00:00-07', DATE '2024-02-29'")) {
+        expectEquals("13:45:30", rs.getTime(1).toString(), "getTime");
+        expectEquals("2024-03-10 12:34:56.789", rs.getTimestamp(2).toString(), "getTimestamp of a TIMESTAMP");
+        expectEquals(Instant.parse("2024-07-01T15:00:00Z"), rs.getTimestamp(3).toInstant(), "getTimestamp of a TIMESTAMPTZ");
+        expectEquals("2024-02-29", rs.getDate(4).toString(), "getDate");
+        return "JVM zone " + ZoneId.systemDefault();
+      }
+    });
+
     checks.put("types.interval", () -> {
       try (Statement st = connection().createStatement(); ResultSet rs = one(st, "SELECT INTERVAL '1 year 2 months 3 days 04:05:06', INTERVAL '90 minutes'")) {
         Object a = rs.getObject(1);
