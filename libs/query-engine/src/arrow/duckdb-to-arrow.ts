@@ -493,10 +493,12 @@ const SAME_LAYOUT: Partial<Record<DuckDBTypeId, FixedArrayConstructor>> = {
 
 interface RawVector {
   items?: unknown;
+  dataView?: unknown;
   validity?: { data?: BigUint64Array | null };
 }
 
 interface Piece {
+  rows: number;
   items: FixedArray;
   /** Arrow-layout validity bits of this piece, or null when every value is valid. */
   valid: Uint8Array | null;
@@ -509,12 +511,57 @@ interface Piece {
  */
 export class ColumnAccumulator {
   private readonly fixed: FixedArrayConstructor | undefined;
+  /** Array elements per row: 4 for Decimal128 (as 32-bit words), else 1. */
+  private readonly stride: number;
   private pieces: Piece[] = [];
   private values: DuckDBValue[] = [];
   private length = 0;
 
   constructor(readonly type: DuckDBType) {
-    this.fixed = SAME_LAYOUT[type.typeId];
+    this.fixed = type.typeId === DuckDBTypeId.DECIMAL ? Uint32Array : SAME_LAYOUT[type.typeId];
+    this.stride = type.typeId === DuckDBTypeId.DECIMAL ? 4 : 1;
+  }
+
+  private validBits(vector: RawVector, rows: number): Uint8Array | null {
+    const mask = vector.validity?.data;
+    return mask ? new Uint8Array(mask.buffer, mask.byteOffset, Math.ceil(rows / 8)).slice() : null;
+  }
+
+  /**
+   * DuckDB keeps DECIMAL in 2, 4, 8 or 16 bytes by width; Arrow's Decimal128 is 16 bytes,
+   * little-endian two's complement, which is DuckDB's 16-byte layout and a sign extension of the rest.
+   */
+  private decimalWords(vector: RawVector, rows: number): Uint32Array | undefined {
+    const view = vector.dataView;
+    if (!(view instanceof DataView) || view.byteLength < rows) return undefined;
+    const width = view.byteLength / rows;
+    const words = new Uint32Array(rows * 4);
+    if (width === 16) {
+      words.set(new Uint32Array(view.buffer.slice(view.byteOffset, view.byteOffset + rows * 16)));
+      return words;
+    }
+    for (let i = 0; i < rows; i++) {
+      let low: number;
+      let high: number;
+      if (width === 8) {
+        low = view.getUint32(i * 8, true);
+        high = view.getInt32(i * 8 + 4, true);
+      } else if (width === 4) {
+        low = view.getInt32(i * 4, true);
+        high = low < 0 ? -1 : 0;
+      } else if (width === 2) {
+        low = view.getInt16(i * 2, true);
+        high = low < 0 ? -1 : 0;
+      } else {
+        return undefined;
+      }
+      const sign = high < 0 ? 0xffffffff : 0;
+      words[i * 4] = low >>> 0;
+      words[i * 4 + 1] = high >>> 0;
+      words[i * 4 + 2] = sign;
+      words[i * 4 + 3] = sign;
+    }
+    return words;
   }
 
   /** Appends a chunk's column; returns roughly how many Arrow bytes it adds. */
@@ -522,15 +569,29 @@ export class ColumnAccumulator {
     const rows = chunk.rowCount;
     if (this.fixed) {
       const vector = chunk.getColumnVector(column) as unknown as RawVector;
-      const items = vector.items;
-      if (items instanceof this.fixed && items.length >= rows) {
-        const mask = vector.validity?.data;
-        const valid = mask ? new Uint8Array(mask.buffer, mask.byteOffset, Math.ceil(rows / 8)).slice() : null;
-        this.pieces.push({ items: items.slice(0, rows) as FixedArray, valid });
-        this.length += rows;
-        return items.BYTES_PER_ELEMENT * rows;
+      if (this.stride === 4) {
+        const words = this.decimalWords(vector, rows);
+        if (words) {
+          this.pieces.push({ rows, items: words, valid: this.validBits(vector, rows) });
+          this.length += rows;
+          return rows * 16;
+        }
+      } else {
+        const items = vector.items;
+        if (items instanceof this.fixed && items.length >= rows) {
+          this.pieces.push({
+            rows,
+            items: items.slice(0, rows) as FixedArray,
+            valid: this.validBits(vector, rows),
+          });
+          this.length += rows;
+          return items.BYTES_PER_ELEMENT * rows;
+        }
       }
     }
+    // Vector layouts are fixed per type, so a column never mixes both paths.
+    if (this.pieces.length > 0)
+      throw new Error(`column of ${duckdbTypeName(this.type)} changed vector layout`);
     const values = chunk.getColumnValues(column);
     for (const value of values) this.values.push(value);
     this.length += rows;
@@ -546,21 +607,21 @@ export class ColumnAccumulator {
       return data;
     }
     const length = this.length;
-    const items = new (this.fixed as FixedArrayConstructor)(length);
+    const items = new (this.fixed as FixedArrayConstructor)(length * this.stride);
     const anyNull = this.pieces.some((p) => p.valid !== null);
     const bitmap = anyNull ? new Uint8Array(Math.ceil(length / 8)) : null;
     let at = 0;
     let nullCount = 0;
     for (const piece of this.pieces) {
-      (items as unknown as { set(a: FixedArray, o: number): void }).set(piece.items, at);
+      (items as unknown as { set(a: FixedArray, o: number): void }).set(piece.items, at * this.stride);
       if (bitmap) {
-        for (let i = 0; i < piece.items.length; i++) {
+        for (let i = 0; i < piece.rows; i++) {
           const ok = piece.valid === null || ((piece.valid[i >> 3] as number) & (1 << (i & 7))) !== 0;
           if (ok) bitmap[(at + i) >> 3] = (bitmap[(at + i) >> 3] as number) | (1 << ((at + i) & 7));
           else nullCount++;
         }
       }
-      at += piece.items.length;
+      at += piece.rows;
     }
     this.pieces = [];
     this.length = 0;
