@@ -22,7 +22,7 @@ async function grpcCode(promise: Promise<unknown>): Promise<number | undefined> 
 }
 
 beforeAll(async () => {
-  engine = await DuckDBBackend.create({ statementTimeoutMs: 200, maxRows: 10_000 });
+  engine = await DuckDBBackend.create({ statementTimeoutMs: 200, maxRows: 100_000, maxBytes: 200_000 });
   server = new FlightSqlServer({
     backend: engine,
     auth: new StaticAuthProvider(parseStaticUsers('u:p'), engine.catalogs),
@@ -46,7 +46,18 @@ describe('statement limits', () => {
   });
 
   it('refuses a result above the row limit with RESOURCE_EXHAUSTED', async () => {
-    expect(await grpcCode(client.query('select * from range(20000)'))).toBe(status.RESOURCE_EXHAUSTED);
+    await expect(client.query('select true as flag from range(200000)')).rejects.toMatchObject({
+      code: status.RESOURCE_EXHAUSTED,
+      details: expect.stringContaining('100000 rows'),
+    });
     expect((await client.query('select * from range(5000)')).numRows).toBe(5000);
+  });
+
+  it('refuses a result above the byte limit with RESOURCE_EXHAUSTED', async () => {
+    // 50,000 BIGINTs are 400 kB, twice the limit, while far below the row limit.
+    await expect(client.query('select * from range(50000)')).rejects.toMatchObject({
+      code: status.RESOURCE_EXHAUSTED,
+      details: expect.stringContaining('200000 bytes'),
+    });
   });
 });

@@ -44,6 +44,7 @@ export const sqlGatewayConfigSchema = z.object({
   /** 0 disables the limits. */
   SQL_STATEMENT_TIMEOUT_MS: positiveInt(0),
   SQL_MAX_ROWS: positiveInt(0),
+  SQL_MAX_RESULT_BYTES: positiveInt(0),
   SQL_MAX_MESSAGE_BYTES: z.coerce
     .number()
     .int()

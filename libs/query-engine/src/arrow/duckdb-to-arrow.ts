@@ -640,6 +640,7 @@ const VARIABLE_WIDTH: Partial<Record<DuckDBTypeId, number>> = {
   [DuckDBTypeId.DECIMAL]: 16,
   [DuckDBTypeId.HUGEINT]: 16,
   [DuckDBTypeId.INTERVAL]: 16,
+  [DuckDBTypeId.SQLNULL]: 0,
 };
 
 function estimateBytes(type: DuckDBType, values: readonly DuckDBValue[]): number {

@@ -36,6 +36,8 @@ export interface DuckDBBackendOptions {
   statementTimeoutMs?: number;
   /** Refuses a result with more rows (RESOURCE_EXHAUSTED); 0 disables. */
   maxRows?: number;
+  /** Refuses a result larger than this many (estimated Arrow) bytes (RESOURCE_EXHAUSTED); 0 disables. */
+  maxBytes?: number;
 }
 
 function makeBatch(schema: Schema, columns: readonly ColumnAccumulator[], rows: number) {
@@ -297,11 +299,13 @@ export class DuckDBBackend implements Backend {
       const schema = arrowSchemaOf(columns);
       const { batchBytes } = this;
       const maxRows = this.options.maxRows ?? 0;
+      const maxBytes = this.options.maxBytes ?? 0;
       const batches = async function* () {
         const accumulators = columns.map((column) => new ColumnAccumulator(column.type));
         let rows = 0;
         let bytes = 0;
         let total = 0;
+        let totalBytes = 0;
         try {
           for (;;) {
             if (options.signal?.aborted)
@@ -310,8 +314,16 @@ export class DuckDBBackend implements Backend {
               throw watch.translate(error);
             });
             if (!chunk || chunk.rowCount === 0) break;
+            let chunkBytes = 0;
             for (let c = 0; c < accumulators.length; c++)
-              bytes += (accumulators[c] as ColumnAccumulator).append(chunk, c);
+              chunkBytes += (accumulators[c] as ColumnAccumulator).append(chunk, c);
+            bytes += chunkBytes;
+            totalBytes += chunkBytes;
+            if (maxBytes && totalBytes > maxBytes)
+              throw new QueryError(
+                QueryErrorCode.ResourceExhausted,
+                `result exceeds the limit of ${maxBytes} bytes`,
+              );
             rows += chunk.rowCount;
             total += chunk.rowCount;
             if (maxRows && total > maxRows)

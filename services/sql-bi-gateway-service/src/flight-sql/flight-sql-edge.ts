@@ -39,6 +39,7 @@ export class FlightSqlEdge implements OnApplicationBootstrap, BeforeApplicationS
       maxQueued: config.SQL_MAX_QUEUED,
       statementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS,
       maxRows: config.SQL_MAX_ROWS,
+      maxBytes: config.SQL_MAX_RESULT_BYTES,
     });
     const log: FlightLogger = {
       info: (fields, msg) => this.logger.log({ ...fields, msg }),
