@@ -48,6 +48,11 @@ export interface ServiceDefinition<
   outbox?: boolean;
   /** Extra readiness checks by name; each rejects (or throws) when its dependency is not usable. */
   readiness?: Record<string, (app: NestFastifyApplication) => Promise<unknown>>;
+  /**
+   * Variables set while only building documents (OpenAPI) with no database, e.g. a port of 0 so a
+   * service that opens more than HTTP (a gRPC server) binds nothing that could clash.
+   */
+  documentEnv?: Record<string, string>;
   /** Runs after migrations, once the app is initialised and before it listens (e.g. demo seed data). */
   onReady?: (app: NestFastifyApplication, config: ServiceConfig<S>) => Promise<void>;
 }
@@ -245,7 +250,11 @@ export async function bootstrapService<S extends ServiceConfigSchema | undefined
 /** Builds the service's OpenAPI document without touching a database. */
 export async function generateOpenApiDocument(definition: ServiceDefinition): Promise<OpenApiDocument> {
   const service = await createServiceApp(definition, {
-    env: { DATABASE_URL: 'postgres://openapi@127.0.0.1:1/openapi', LOG_LEVEL: 'silent' },
+    env: {
+      ...definition.documentEnv,
+      DATABASE_URL: 'postgres://openapi@127.0.0.1:1/openapi',
+      LOG_LEVEL: 'silent',
+    },
     migrate: false,
     runOnReady: false,
     connectBuses: false,

@@ -11,6 +11,8 @@ export const sqlBiGatewayService = defineService({
   module: AppModule,
   configSchema: sqlGatewayConfigSchema,
   migrations,
+  // Building the OpenAPI document starts the app without a database: bind no gRPC port, attach nothing.
+  documentEnv: { FLIGHT_SQL_PORT: '0', SQL_POSTGRES_CATALOG: 'false' },
   readiness: {
     'flight-sql': (app) => app.get(FlightSqlEdge).ping(),
   },

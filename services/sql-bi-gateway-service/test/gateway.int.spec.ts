@@ -41,6 +41,24 @@ describe('sql-bi-gateway-service', () => {
     expect(response.json().checks).toMatchObject({ 'flight-sql': 'ok', database: 'ok' });
   });
 
+  it('tells clients where and how to connect, without credentials', async () => {
+    const response = await app.inject('/connection');
+    expect(response.statusCode).toBe(200);
+    const port = app.app.get(FlightSqlEdge).port;
+    expect(response.json()).toEqual({
+      flightSql: {
+        host: '127.0.0.1',
+        port,
+        tls: false,
+        uri: `grpc://127.0.0.1:${port}`,
+        jdbcUrl: `jdbc:arrow-flight-sql://127.0.0.1:${port}/?useEncryption=false`,
+      },
+      authentication: expect.stringContaining('bearer token'),
+      catalogs: ['duckdb', 'postgres'],
+    });
+    expect(response.body).not.toContain('bi-pw');
+  });
+
   it('answers queries for the configured users only', async () => {
     const client = await FlightSqlClient.connect({ address, user: 'bi', password: 'bi-pw' });
     const result = await client.query("select 'hello' as greeting");

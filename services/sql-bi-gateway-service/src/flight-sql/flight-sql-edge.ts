@@ -72,6 +72,16 @@ export class FlightSqlEdge implements OnApplicationBootstrap, BeforeApplicationS
     });
   }
 
+  /** The catalogs the engine serves (each user sees the ones granted to them). */
+  get catalogs(): readonly string[] {
+    return this.backend?.catalogs ?? [];
+  }
+
+  /** Whether the gRPC port speaks TLS. */
+  get tls(): boolean {
+    return Boolean(this.config.FLIGHT_SQL_TLS_CERT_FILE && this.config.FLIGHT_SQL_TLS_KEY_FILE);
+  }
+
   /** The gRPC port actually bound (0 in config picks a free one). */
   get port(): number | undefined {
     return this.server?.listeningPort;
