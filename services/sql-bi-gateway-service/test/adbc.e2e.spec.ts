@@ -58,11 +58,11 @@ const tests: Record<string, string> = {
     "pyarrow.flight gets ArrowInvalid with the engine's message for bad SQL",
   'test_flight.py::test_unknown_command_is_unimplemented':
     'pyarrow.flight gets ArrowNotImplementedError for an unknown command',
-  'test_connect_doc.py::test_connect_doc_has_python_snippets': 'CONNECT.md has its Python snippets',
-  'test_connect_doc.py::test_connect_doc_python_snippet_runs[0]':
-    'the ADBC snippet of CONNECT.md runs as written',
+  'test_connect_doc.py::test_connect_doc_has_python_snippets':
+    "the README's connect section has its Python snippets",
+  'test_connect_doc.py::test_connect_doc_python_snippet_runs[0]': "the README's ADBC snippet runs as written",
   'test_connect_doc.py::test_connect_doc_python_snippet_runs[1]':
-    'the pyarrow.flight snippet of CONNECT.md runs as written',
+    "the README's pyarrow.flight snippet runs as written",
 };
 
 describe('ADBC and pyarrow.flight', () => {

@@ -9,7 +9,7 @@ import { type ConformanceRun, JDBC_DRIVER_VERSIONS, runJdbcConformance } from '.
  */
 const checks: Record<string, string> = {
   'connect.user_password': 'connects with user and password over plaintext',
-  'connect.documented_url': 'connects with the driver class and URL that CONNECT.md documents',
+  'connect.documented_url': 'connects with the driver class and URL that the README documents',
   'connect.parallel': 'opens eight connections in parallel, each with its own handshake',
   'connect.catalog_property': 'sets the session catalog from the catalog URL property',
   'auth.wrong_password': 'refuses a wrong password with an authentication error',
@@ -56,7 +56,7 @@ const checks: Record<string, string> = {
   'errors.connection_survives': 'keeps the connection usable after an error',
 };
 
-// The driver's classic getters are right only in a UTC JVM, which CONNECT.md tells users to run.
+// The driver's classic getters are right only in a UTC JVM, which the README tells users to run.
 const utcChecks: Record<string, string> = {
   'types.datetime_getters':
     'reads TIME, TIMESTAMP, TIMESTAMPTZ and DATE through getTime/getTimestamp/getDate',

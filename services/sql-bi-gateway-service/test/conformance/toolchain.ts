@@ -24,7 +24,17 @@ const jdbcSource = join(
   'JdbcConformance.java',
 );
 const pythonProject = join(here, 'python');
-const connectDoc = join(here, 'CONNECT.md');
+// The README's "Connect Tableau / DBeaver / Python" section is what BI users follow: test that text.
+const connectDoc = join(here, '..', '..', '..', '..', 'README.md');
+const CONNECT_SECTION = '## Connect Tableau / DBeaver / Python';
+
+function connectSection(): string {
+  const text = readFileSync(connectDoc, 'utf8');
+  const start = text.indexOf(CONNECT_SECTION);
+  if (start < 0) throw new Error(`${connectDoc} has no "${CONNECT_SECTION}" section`);
+  const end = text.indexOf('\n## ', start + CONNECT_SECTION.length);
+  return text.slice(start, end < 0 ? undefined : end);
+}
 
 /**
  * The driver versions the JDBC suite runs against. The issue asks for the latest 18.x and 19.x; Maven
@@ -214,11 +224,11 @@ function parseLines(stdout: string): Map<string, CheckResult> {
 }
 
 /**
- * The JDBC URL that CONNECT.md gives BI users, pointed at the server under test when that is not
+ * The JDBC URL that the README's connect section gives BI users, pointed at the server under test when that is not
  * the documented local default.
  */
 export function documentedJdbcUrl(): string {
-  const url = readFileSync(connectDoc, 'utf8').match(/^jdbc:arrow-flight-sql:\/\/\S+$/m)?.[0];
+  const url = connectSection().match(/^jdbc:arrow-flight-sql:\/\/\S+$/m)?.[0];
   if (!url) throw new Error(`${connectDoc} shows no jdbc:arrow-flight-sql:// URL on a line of its own`);
   return url
     .replace('127.0.0.1:50133', `${target.host}:${target.port}`)

@@ -1,16 +1,24 @@
-"""The Python snippets of CONNECT.md (the README section for BI users) run as written."""
+"""The Python snippets of the README's "Connect Tableau / DBeaver / Python" section run as written."""
 
 import os
 import re
 
 import pytest
 
-DOC = os.path.join(os.path.dirname(__file__), "..", "CONNECT.md")
+DOC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "README.md")
+SECTION = "## Connect Tableau / DBeaver / Python"
+
+
+def section():
+    with open(DOC, encoding="utf-8") as f:
+        text = f.read()
+    start = text.index(SECTION)
+    end = text.find("\n## ", start + len(SECTION))
+    return text[start : end if end >= 0 else len(text)]
 
 
 def snippets():
-    with open(DOC, encoding="utf-8") as f:
-        return re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    return re.findall(r"```python\n(.*?)```", section(), re.S)
 
 
 def test_connect_doc_has_python_snippets():
@@ -24,4 +32,4 @@ def test_connect_doc_python_snippet_runs(index, flight_uri, credentials):
     code = code.replace("grpc://127.0.0.1:50133", flight_uri)
     code = code.replace('"username": "openfoundry", "password": "openfoundry"', f'"username": {credentials[0]!r}, "password": {credentials[1]!r}')
     code = code.replace('authenticate_basic_token("openfoundry", "openfoundry")', f"authenticate_basic_token({credentials[0]!r}, {credentials[1]!r})")
-    exec(compile(code, f"CONNECT.md python snippet {index + 1}", "exec"), {})
+    exec(compile(code, f"README connect section, python snippet {index + 1}", "exec"), {})

@@ -162,7 +162,7 @@ public final class JdbcConformance {
       return md.getDriverName() + " " + md.getDriverVersion();
     });
 
-    // The URL and driver class that CONNECT.md (the README section for BI users) tells people to use.
+    // The URL and driver class that the README (the README section for BI users) tells people to use.
     checks.put("connect.documented_url", () -> {
       expect(documentedUrl != null && !documentedUrl.isEmpty(), "no --documented-url given");
       Class.forName("org.apache.arrow.driver.jdbc.ArrowFlightJdbcDriver");
@@ -700,7 +700,7 @@ public final class JdbcConformance {
     });
 
     // The classic java.sql getters, as DBeaver and Tableau read values. Right only in a UTC JVM,
-    // which CONNECT.md tells users to run; the suite runs this check in one.
+    // which the README tells users to run; the suite runs this check in one.
     checks.put("types.datetime_getters", () -> {
       try (Statement st = connection().createStatement();
           ResultSet rs = one(st, "SELECT TIME '13:45:30', TIMESTAMP '2024-03-10 12:34:56.789', TIMESTAMPTZ '2024-07-01 08:00:00-07', DATE '2024-02-29'")) {
