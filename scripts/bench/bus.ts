@@ -11,6 +11,9 @@ import { z } from 'zod';
 import { BenchTopics } from './kafka-clients/topics.ts';
 import { ensureKafkaPerfTools, runConsumerPerfTest, runProducerPerfTest } from './kafka-perf-tool.ts';
 import { benchControlBus } from './nats.ts';
+import { printTable, type Row } from './table.ts';
+
+export type { Row } from './table.ts';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const RECORD_BYTES = 1024;
@@ -22,34 +25,6 @@ const log = (message: string) => console.log(`[bench:bus] ${message}`);
 function value(seq: number): { seq: number; data: string } {
   const overhead = JSON.stringify({ seq, data: '' }).length;
   return { seq, data: 'x'.repeat(RECORD_BYTES - overhead) };
-}
-
-export interface Row {
-  what: string;
-  ours: number;
-  baseline: number;
-  unit: string;
-  higherIsBetter: boolean;
-}
-
-export function printTable(title: string, baselineName: string, rows: Row[]): void {
-  console.log(`\n${title}`);
-  const header = ['measure', 'ours', baselineName, 'ratio'];
-  const body = rows.map((r) => [
-    r.what,
-    `${fmt(r.ours)} ${r.unit}`,
-    `${fmt(r.baseline)} ${r.unit}`,
-    r.baseline > 0 ? (r.higherIsBetter ? r.ours / r.baseline : r.baseline / r.ours).toFixed(2) : 'n/a',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const b of body) console.log(line(b));
-}
-
-function fmt(n: number): string {
-  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
 }
 
 async function benchDataBus(): Promise<Row[]> {

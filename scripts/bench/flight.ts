@@ -1,0 +1,372 @@
+/**
+ * `npm run bench:flight`: the Flight SQL edge against the limit (the same DuckDB in-process, to
+ * Arrow) and against what users would otherwise use (PostgreSQL through libpq), on TPC-H data from
+ * DuckDB's `tpch` extension, in one run.
+ *
+ * It starts the built sql-bi-gateway-service itself on free ports with a throwaway database, has
+ * the measuring program (flight/bench.py, in a venv cached outside the checkout) generate the data
+ * inside the gateway through a Flight SQL update (`CALL dbgen`), in-process, and in PostgreSQL, and
+ * prints the measurements side by side. Scale factor 1 by default; BENCH_SF=0.1 for a quick run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readPlatformEnv, repoRoot } from '@openfoundry/infra-local';
+import { createTestDatabase, type TestDatabase } from '@openfoundry/service-kit/testing';
+import { printTable } from './table.ts';
+
+const SF = Number(process.env.BENCH_SF ?? 1);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const PINGS = Number(process.env.BENCH_PINGS ?? 1000);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const USER = 'bench';
+const PASSWORD = 'bench';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const requirements = join(here, 'flight', 'requirements.txt');
+const program = join(here, 'flight', 'bench.py');
+const gatewayEntry = join(repoRoot(), 'services', 'sql-bi-gateway-service', 'dist', 'src', 'main.js');
+const INSTALL_TIMEOUT_MS = 15 * 60_000;
+const BENCH_TIMEOUT_MS = 30 * 60_000;
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+const log = (message: string) => console.log(`[bench:flight] ${message}`);
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to the end; stderr is passed through live when `echo` is set (progress lines). */
+function run(cmd: string, args: string[], timeoutMs: number, echo = false): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+      if (echo) process.stderr.write(chunk);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} could not start: ${error.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL') reject(new Error(`${cmd} killed after ${timeoutMs / 1000}s`));
+      else resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function mustRun(what: string, cmd: string, args: string[]): Promise<void> {
+  const done = await run(cmd, args, INSTALL_TIMEOUT_MS);
+  if (done.code !== 0)
+    throw new Error(`${what} failed (exit ${done.code}):\n${(done.stdout + done.stderr).slice(-4000)}`);
+}
+
+/** The bench's venv, keyed by its pinned requirements and built through a staging folder. */
+async function ensurePython(): Promise<string> {
+  const root = join(
+    process.env.OPENFOUNDRY_CACHE || join(process.env.HOME || homedir(), '.cache', 'openfoundry'),
+    'flight-sql-bench',
+  );
+  const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex').slice(0, 12);
+  const venv = join(root, `python-${digest}`);
+  if (!existsSync(venv)) {
+    log(`installing ${requirements} into ${venv} (PyPI)`);
+    const staging = `${venv}.partial-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(root, { recursive: true });
+    try {
+      await mustRun('python3 -m venv', 'python3', ['-m', 'venv', staging]);
+      await mustRun('pip install of the bench requirements', join(staging, 'bin', 'python'), [
+        '-m',
+        'pip',
+        'install',
+        '-q',
+        '--disable-pip-version-check',
+        '--cache-dir',
+        join(root, 'pip-cache'),
+        '-r',
+        requirements,
+      ]);
+      if (!existsSync(venv)) renameSync(staging, venv);
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  return join(venv, 'bin', 'python');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+interface Gateway {
+  child: ChildProcess;
+  flightPort: number;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** The built gateway as an operator runs it, with its own in-memory `duckdb` catalog. */
+async function startGateway(database: TestDatabase, extensionDirectory: string): Promise<Gateway> {
+  if (!existsSync(gatewayEntry)) throw new Error(`${gatewayEntry} is missing: run turbo run build first`);
+  const [httpPort, flightPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [gatewayEntry], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: database.url,
+      PORT: String(httpPort),
+      FLIGHT_SQL_PORT: String(flightPort),
+      OPENFOUNDRY_SQL_USERS: `${USER}:${PASSWORD}:duckdb,postgres`,
+      OPENFOUNDRY_DUCKDB_EXTENSION_DIR: extensionDirectory,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  const keep = (chunk: Buffer) => {
+    text = (text + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the gateway exited early:\n${text}`);
+    const status = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
+      (res) => res.status,
+      () => 0,
+    );
+    if (status === 200) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the gateway was not ready within ${READY_TIMEOUT_MS / 1000}s:\n${text}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, flightPort, output: () => text, stop };
+}
+
+interface Timing {
+  edge_s: number;
+  local_s: number;
+  pg_s: number;
+}
+
+interface Ping {
+  p50_s: number;
+  p99_s: number;
+  max_s: number;
+}
+
+interface Concurrent {
+  clients: number;
+  queries: number;
+  rows: number;
+  s: number;
+}
+
+interface Results {
+  sf: number;
+  rows: number;
+  edge_load_s: number;
+  local_dbgen_s: number;
+  pg_load_s: number;
+  edge_batches: number;
+  scan: Timing & { arrow_bytes: number; pg_wire_bytes: number; schemas_equal: boolean; edge_schema: string };
+  tpch: Record<'Q1' | 'Q6', Timing & { rows: number; same_result: boolean }>;
+  ping: { edge: Ping; local: Ping };
+  concurrency: { one: Concurrent; many: Concurrent; mid_rows: number };
+}
+
+function report(r: Results): void {
+  const mb = r.scan.arrow_bytes / 1e6;
+  const scanRows = (seconds: number) => r.rows / seconds;
+  console.log(
+    `\nTPC-H SF ${r.sf}: lineitem ${r.rows.toLocaleString('en-US')} rows, ${mb.toFixed(0)} MB as Arrow ` +
+      `(${(r.scan.pg_wire_bytes / 1e6).toFixed(0)} MB as PostgreSQL COPY binary); median of ${REPEATS} runs after a warm-up`,
+  );
+  console.log(
+    `dbgen in-process ${r.local_dbgen_s.toFixed(1)} s; into PostgreSQL ${r.pg_load_s.toFixed(1)} s; ` +
+      `into the edge's duckdb catalog from its postgres catalog ${r.edge_load_s.toFixed(1)} s; ` +
+      `the edge sent ${r.edge_batches} record batches; ` +
+      `schemas ${r.scan.schemas_equal ? 'equal' : 'DIFFER'}`,
+  );
+  const timings = (t: Timing, against: 'local_s' | 'pg_s') => ({ ours: t.edge_s, baseline: t[against] });
+  printTable(
+    'SELECT * FROM lineitem and TPC-H through the edge vs in-process DuckDB (the limit)',
+    'in-process DuckDB',
+    [
+      {
+        what: 'full scan rows/s',
+        ours: scanRows(r.scan.edge_s),
+        baseline: scanRows(r.scan.local_s),
+        unit: 'rows/s',
+        higherIsBetter: true,
+      },
+      {
+        what: 'full scan MB/s (Arrow)',
+        ours: mb / r.scan.edge_s,
+        baseline: mb / r.scan.local_s,
+        unit: 'MB/s',
+        higherIsBetter: true,
+      },
+      { what: 'TPC-H Q1', ...timings(r.tpch.Q1, 'local_s'), unit: 's', higherIsBetter: false },
+      { what: 'TPC-H Q6', ...timings(r.tpch.Q6, 'local_s'), unit: 's', higherIsBetter: false },
+      {
+        what: 'SELECT 1 p50',
+        ours: r.ping.edge.p50_s * 1e3,
+        baseline: r.ping.local.p50_s * 1e3,
+        unit: 'ms',
+        higherIsBetter: false,
+      },
+      {
+        what: 'SELECT 1 p99',
+        ours: r.ping.edge.p99_s * 1e3,
+        baseline: r.ping.local.p99_s * 1e3,
+        unit: 'ms',
+        higherIsBetter: false,
+      },
+    ],
+    'edge (ADBC)',
+  );
+  printTable(
+    'The same through the edge vs PostgreSQL through libpq (psycopg, COPY … TO STDOUT binary)',
+    'PostgreSQL',
+    [
+      {
+        what: 'full scan rows/s',
+        ours: scanRows(r.scan.edge_s),
+        baseline: scanRows(r.scan.pg_s),
+        unit: 'rows/s',
+        higherIsBetter: true,
+      },
+      {
+        what: 'full scan MB/s (Arrow)',
+        ours: mb / r.scan.edge_s,
+        baseline: mb / r.scan.pg_s,
+        unit: 'MB/s',
+        higherIsBetter: true,
+      },
+      { what: 'TPC-H Q1', ...timings(r.tpch.Q1, 'pg_s'), unit: 's', higherIsBetter: false },
+      { what: 'TPC-H Q6', ...timings(r.tpch.Q6, 'pg_s'), unit: 's', higherIsBetter: false },
+    ],
+    'edge (ADBC)',
+  );
+  const { one, many, mid_rows } = r.concurrency;
+  printTable(
+    `${many.clients} concurrent ADBC clients vs 1, each running ${many.queries / many.clients} x a ${mid_rows.toLocaleString('en-US')}-row slice of lineitem`,
+    '1 client',
+    [
+      {
+        what: 'queries/s',
+        ours: many.queries / many.s,
+        baseline: one.queries / one.s,
+        unit: 'q/s',
+        higherIsBetter: true,
+      },
+      {
+        what: 'rows/s',
+        ours: many.rows / many.s,
+        baseline: one.rows / one.s,
+        unit: 'rows/s',
+        higherIsBetter: true,
+      },
+      {
+        what: 'mean time per query',
+        ours: many.s / (many.queries / many.clients),
+        baseline: one.s / one.queries,
+        unit: 's',
+        higherIsBetter: false,
+      },
+    ],
+    `${many.clients} clients`,
+  );
+}
+
+async function main(): Promise<void> {
+  const env = readPlatformEnv();
+  const extensionDirectory = env.OPENFOUNDRY_DUCKDB_EXTENSION_DIR;
+  if (!extensionDirectory)
+    throw new Error('OPENFOUNDRY_DUCKDB_EXTENSION_DIR is not set: run npm run infra first');
+  process.env.OPENFOUNDRY_PG_ADMIN_URL ??= env.OPENFOUNDRY_PG_ADMIN_URL;
+  const python = await ensurePython();
+  const database = await createTestDatabase('of_bench_flight');
+  let gateway: Gateway | undefined;
+  try {
+    gateway = await startGateway(database, extensionDirectory);
+    log(`gateway on 127.0.0.1:${gateway.flightPort}, database ${database.name}, TPC-H SF ${SF}`);
+    const done = await run(
+      python,
+      [
+        program,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(gateway.flightPort),
+        '--user',
+        USER,
+        '--password',
+        PASSWORD,
+        '--sf',
+        String(SF),
+        '--extension-dir',
+        extensionDirectory,
+        '--pg-url',
+        database.url,
+        '--repeats',
+        String(REPEATS),
+        '--pings',
+        String(PINGS),
+        '--clients',
+        String(CLIENTS),
+      ],
+      BENCH_TIMEOUT_MS,
+      true,
+    );
+    const last = done.stdout.trim().split('\n').pop() ?? '';
+    if (done.code !== 0 || !last.startsWith('{'))
+      throw new Error(
+        `bench.py failed (exit ${done.code}):\n${done.stderr.slice(-4000)}\ngateway:\n${gateway.output().slice(-4000)}`,
+      );
+    report(JSON.parse(last) as Results);
+  } finally {
+    await gateway?.stop();
+    await database.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
