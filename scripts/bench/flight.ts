@@ -202,7 +202,7 @@ interface Results {
   edge_batches: number;
   scan: Timing & { arrow_bytes: number; pg_wire_bytes: number; schemas_equal: boolean; edge_schema: string };
   tpch: Record<'Q1' | 'Q6', Timing & { rows: number; same_result: boolean }>;
-  ping: { edge: Ping; local: Ping };
+  ping: { edge: Ping; local: Ping; relay_nodelay: Ping; relay_nagle: Ping };
   concurrency: { one: Concurrent; many: Concurrent; mid_rows: number };
 }
 
@@ -212,6 +212,9 @@ function report(r: Results): void {
   console.log(
     `\nTPC-H SF ${r.sf}: lineitem ${r.rows.toLocaleString('en-US')} rows, ${mb.toFixed(0)} MB as Arrow ` +
       `(${(r.scan.pg_wire_bytes / 1e6).toFixed(0)} MB as PostgreSQL COPY binary); median of ${REPEATS} runs after a warm-up`,
+  );
+  console.log(
+    `Q1 ${r.tpch.Q1.same_result ? 'same' : 'DIFFERENT'} and Q6 ${r.tpch.Q6.same_result ? 'same' : 'DIFFERENT'} results through the edge and in-process`,
   );
   console.log(
     `dbgen in-process ${r.local_dbgen_s.toFixed(1)} s; into PostgreSQL ${r.pg_load_s.toFixed(1)} s; ` +
@@ -279,6 +282,31 @@ function report(r: Results): void {
       { what: 'TPC-H Q6', ...timings(r.tpch.Q6, 'pg_s'), unit: 's', higherIsBetter: false },
     ],
     'edge (ADBC)',
+  );
+  const { relay_nodelay: on, relay_nagle: off } = r.ping;
+  printTable(
+    'SELECT 1 through a TCP relay in front of the edge, its sockets with TCP_NODELAY on vs off',
+    'TCP_NODELAY off',
+    [
+      {
+        what: 'SELECT 1 p50',
+        ours: on.p50_s * 1e3,
+        baseline: off.p50_s * 1e3,
+        unit: 'ms',
+        higherIsBetter: false,
+      },
+      {
+        what: 'SELECT 1 p99',
+        ours: on.p99_s * 1e3,
+        baseline: off.p99_s * 1e3,
+        unit: 'ms',
+        higherIsBetter: false,
+      },
+    ],
+    'TCP_NODELAY on',
+  );
+  console.log(
+    "The edge's own sockets already have TCP_NODELAY: grpc-js serves through Node's http2 server, which sets it on every accepted socket; the ADBC driver (Go) sets it on its side.",
   );
   const { one, many, mid_rows } = r.concurrency;
   printTable(

@@ -10,6 +10,7 @@ Three paths read the same TPC-H data:
 
 import argparse
 import json
+import socket
 import statistics
 import sys
 import threading
@@ -42,9 +43,9 @@ def median_of(repeats, fn):
     return statistics.median(seconds), result
 
 
-def edge_connect(args):
+def edge_connect(args, port=None):
     return flightsql.connect(
-        f"grpc://{args.host}:{args.port}",
+        f"grpc://{args.host}:{port or args.port}",
         db_kwargs={
             "username": args.user,
             "password": args.password,
@@ -73,6 +74,51 @@ def pg_copy_bytes(pg_url, sql):
             for chunk in copy:
                 total += len(chunk)
     return total
+
+
+class Relay:
+    """A TCP relay in front of the edge whose two sockets have TCP_NODELAY set as asked: with it
+    off, each small gRPC frame the relay forwards waits on Nagle's algorithm, which is what a peer
+    without TCP_NODELAY would cost the round trip."""
+
+    def __init__(self, host, port, nodelay):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets = []
+        self.target = (host, port)
+        self.nodelay = 1 if nodelay else 0
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target, timeout=30)
+            upstream.settimeout(None)
+            for sock in (client, upstream):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, self.nodelay)
+                self.sockets.append(sock)
+            threading.Thread(target=self.pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self.pump, args=(upstream, client), daemon=True).start()
+
+    @staticmethod
+    def pump(source, sink):
+        try:
+            while data := source.recv(1 << 16):
+                sink.sendall(data)
+        except OSError:
+            pass
+        try:
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self):
+        self.listener.close()
+        for sock in self.sockets:
+            sock.close()
 
 
 def percentile(sorted_values, p):
@@ -162,13 +208,18 @@ def main():
             "local_s": local_q,
             "pg_s": pg_q,
             "rows": got.num_rows,
-            "same_result": got.num_rows == expected.num_rows,
+            "same_result": got.to_pylist() == expected.to_pylist(),
         }
 
-    log(f"SELECT 1 round trips ({args.pings} through the edge, {args.pings} in-process)")
-    def pings(fetch):
+    relay_pings = min(args.pings, 200)
+    log(
+        f"SELECT 1 round trips: {args.pings} through the edge, {args.pings} in-process, "
+        f"{relay_pings} through a relay with TCP_NODELAY on, then off"
+    )
+
+    def pings(fetch, count=args.pings):
         samples = []
-        for _ in range(args.pings):
+        for _ in range(count):
             elapsed, _ = timed(fetch)
             samples.append(elapsed)
         samples.sort()
@@ -179,6 +230,17 @@ def main():
         "edge": pings(lambda: edge_fetch(edge, "SELECT 1")),
         "local": pings(lambda: local_fetch(local, "SELECT 1")),
     }
+    for nodelay in (True, False):
+        relay = Relay(args.host, args.port, nodelay)
+        relayed = edge_connect(args, relay.port)
+        try:
+            edge_fetch(relayed, "SELECT 1")
+            out["ping"]["relay_nodelay" if nodelay else "relay_nagle"] = pings(
+                lambda: edge_fetch(relayed, "SELECT 1"), relay_pings
+            )
+        finally:
+            relayed.close()
+            relay.close()
 
     # A mid-size query: about 1/60 of lineitem (100k rows at SF1), filtered on the sort key.
     mid = f"SELECT * FROM lineitem WHERE l_orderkey <= {int(100_000 * args.sf)}"
