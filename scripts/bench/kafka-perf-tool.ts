@@ -3,11 +3,16 @@
  * platform's JDK against the local broker, so our library's figures can be printed next to the
  * reference Java client's. Run directly, it installs the tools and smoke-tests them on a scratch topic.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, readPlatformEnv } from '@openfoundry/infra-local';
+import {
+  loadConfig,
+  type MavenArtifact,
+  mavenCopyDependencies,
+  readPlatformEnv,
+  runLoose,
+} from '@openfoundry/infra-local';
 import { BenchTopics } from './kafka-clients/topics.ts';
 
 /**
@@ -16,12 +21,11 @@ import { BenchTopics } from './kafka-clients/topics.ts';
  */
 export const KAFKA_TOOLS_VERSION = '4.3.1';
 
-const ARTIFACTS = [
-  `org.apache.kafka:kafka-tools:${KAFKA_TOOLS_VERSION}`,
+const ARTIFACTS: MavenArtifact[] = [
+  { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: KAFKA_TOOLS_VERSION },
   // The tools log through slf4j 1.7 without a binding; this one keeps stderr free of its warnings.
-  'org.slf4j:slf4j-nop:1.7.36',
+  { groupId: 'org.slf4j', artifactId: 'slf4j-nop', version: '1.7.36' },
 ];
-const INSTALL_TIMEOUT_MS = 15 * 60_000;
 const DEFAULT_RUN_TIMEOUT_MS = 10 * 60_000;
 
 export interface KafkaPerfTools {
@@ -47,58 +51,6 @@ function toolsDir(): string {
 const installed = (libs: string) =>
   existsSync(libs) && readdirSync(libs).includes(`kafka-tools-${KAFKA_TOOLS_VERSION}.jar`);
 
-function pom(): string {
-  const deps = ARTIFACTS.map((coordinates) => {
-    const [groupId, artifactId, version] = coordinates.split(':');
-    return `    <dependency><groupId>${groupId}</groupId><artifactId>${artifactId}</artifactId><version>${version}</version></dependency>`;
-  }).join('\n');
-  return `<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>org.openfoundry.bench</groupId>
-  <artifactId>kafka-perf-tools</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-${deps}
-  </dependencies>
-</project>
-`;
-}
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runProcess(
-  cmd: string,
-  args: string[],
-  options: { cwd?: string; timeoutMs: number },
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} could not start: ${error.message}`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL') reject(new Error(`${cmd} killed after ${options.timeoutMs / 1000}s`));
-      else resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 /**
  * Resolves kafka-tools and its runtime closure from Maven Central into the cache once; later calls
  * find the jars and return at once. The jars land in a staging folder first, so an interrupted
@@ -108,40 +60,10 @@ export async function ensureKafkaPerfTools(log: Log = () => {}): Promise<KafkaPe
   const dir = toolsDir();
   const libsDir = join(dir, 'libs');
   const java = readPlatformEnv().OPENFOUNDRY_JAVA;
-  if (installed(libsDir)) return { version: KAFKA_TOOLS_VERSION, libsDir, java };
-
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'pom.xml'), pom());
-  const staging = `${libsDir}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  const started = Date.now();
-  log(`installing kafka-tools ${KAFKA_TOOLS_VERSION} from Maven Central into ${dir} …`);
-  const result = await runProcess(
-    'mvn',
-    [
-      '-B',
-      '-q',
-      `-Dmaven.repo.local=${join(loadConfig().cacheDir, 'm2')}`,
-      'dependency:copy-dependencies',
-      '-DincludeScope=runtime',
-      `-DoutputDirectory=${staging}`,
-    ],
-    { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS },
-  ).catch((error: Error) => ({ code: -1, stdout: '', stderr: error.message }));
-  if (result.code !== 0) {
-    rmSync(staging, { recursive: true, force: true });
-    const output = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-15).join('\n');
-    throw new Error(
-      `mvn could not resolve ${ARTIFACTS.join(', ')} (needs mvn and Maven Central):\n${output}`,
-    );
+  if (!installed(libsDir)) {
+    // Resolved into a staging folder first, so an interrupted download never looks installed.
+    await mavenCopyDependencies(ARTIFACTS, dir, libsDir, join(loadConfig().cacheDir, 'm2'), log);
   }
-  // Another process may have finished the same install meanwhile; either copy is complete.
-  if (installed(libsDir)) rmSync(staging, { recursive: true, force: true });
-  else {
-    rmSync(libsDir, { recursive: true, force: true });
-    renameSync(staging, libsDir);
-  }
-  log(`kafka-tools ${KAFKA_TOOLS_VERSION} installed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return { version: KAFKA_TOOLS_VERSION, libsDir, java };
 }
 
@@ -178,8 +100,9 @@ function withClientConfig<T>(
 
 async function runTool(mainClass: string, args: string[], timeoutMs: number): Promise<string> {
   const tools = await ensureKafkaPerfTools();
-  const result = await runProcess(tools.java, ['-Xmx512m', '-cp', `${tools.libsDir}/*`, mainClass, ...args], {
+  const result = await runLoose(tools.java, ['-Xmx512m', '-cp', `${tools.libsDir}/*`, mainClass, ...args], {
     timeoutMs,
+    what: mainClass,
   });
   if (result.code !== 0) {
     const output = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-20).join('\n');

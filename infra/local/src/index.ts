@@ -9,7 +9,9 @@ export {
   statePaths,
 } from './config.ts';
 export { InfraError } from './errors.ts';
+export { type MavenArtifact, mavenCopyDependencies } from './install.ts';
 export { type ServiceManifest, serviceManifests } from './manifests.ts';
+export { type RunResult, runLoose } from './process.ts';
 export { down, status, type UpResult, up } from './runner.ts';
 export { NATS_AUTH_FILE } from './servers/nats.ts';
 export type { Status } from './servers/server.ts';
