@@ -1,11 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { topics } from '@openfoundry/bus-registry';
 import { readTopic } from '@openfoundry/bus-registry/testing';
-import { createTestDatabase, type TestDatabase } from '@openfoundry/service-kit/testing';
+import {
+  createTestDatabase,
+  freePort,
+  startServiceProcess,
+  type TestDatabase,
+  waitForReady,
+} from '@openfoundry/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The built service as an operator runs it: a real process, real signals, real exit codes.
@@ -14,52 +19,7 @@ import { busEnv } from './bus-env.ts';
 
 const entry = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
 
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startService(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    text += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    text += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function waitForReady(url: string, run: Run): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (run.child.exitCode !== null) throw new Error(`service exited early:\n${run.output()}`);
-    const status = await fetch(`${url}/readyz`).then(
-      (res) => res.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`service never became ready:\n${run.output()}`);
-}
+const startService = (env: Record<string, string>) => startServiceProcess(entry, env);
 
 describe('the tenancy-service process', () => {
   let database: TestDatabase;

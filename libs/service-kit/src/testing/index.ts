@@ -85,3 +85,4 @@ export async function createTestApp<S extends ServiceConfigSchema | undefined>(
   const fastify = service.app.getHttpAdapter().getInstance();
   return { ...service, inject: (request) => fastify.inject(request) };
 }
+export { freePort, type ServiceProcess, startServiceProcess, waitForReady } from './process.ts';
