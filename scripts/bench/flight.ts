@@ -9,14 +9,11 @@
  * prints the measurements side by side. Scale factor 1 by default; BENCH_SF=0.1 for a quick run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readPlatformEnv, repoRoot } from '@openfoundry/infra-local';
-import { createTestDatabase, type TestDatabase } from '@openfoundry/service-kit/testing';
+import { pythonVenv, readPlatformEnv, repoRoot } from '@openfoundry/infra-local';
+import { createTestDatabase, freePort, type TestDatabase } from '@openfoundry/service-kit/testing';
 import { printTable } from './table.ts';
 
 const SF = Number(process.env.BENCH_SF ?? 1);
@@ -30,7 +27,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const requirements = join(here, 'flight', 'requirements.txt');
 const program = join(here, 'flight', 'bench.py');
 const gatewayEntry = join(repoRoot(), 'services', 'sql-bi-gateway-service', 'dist', 'src', 'main.js');
-const INSTALL_TIMEOUT_MS = 15 * 60_000;
 const BENCH_TIMEOUT_MS = 30 * 60_000;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -69,55 +65,9 @@ function run(cmd: string, args: string[], timeoutMs: number, echo = false): Prom
   });
 }
 
-async function mustRun(what: string, cmd: string, args: string[]): Promise<void> {
-  const done = await run(cmd, args, INSTALL_TIMEOUT_MS);
-  if (done.code !== 0)
-    throw new Error(`${what} failed (exit ${done.code}):\n${(done.stdout + done.stderr).slice(-4000)}`);
-}
-
 /** The bench's venv, keyed by its pinned requirements and built through a staging folder. */
-async function ensurePython(): Promise<string> {
-  const root = join(
-    process.env.OPENFOUNDRY_CACHE || join(process.env.HOME || homedir(), '.cache', 'openfoundry'),
-    'flight-sql-bench',
-  );
-  const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex').slice(0, 12);
-  const venv = join(root, `python-${digest}`);
-  if (!existsSync(venv)) {
-    log(`installing ${requirements} into ${venv} (PyPI)`);
-    const staging = `${venv}.partial-${process.pid}`;
-    rmSync(staging, { recursive: true, force: true });
-    mkdirSync(root, { recursive: true });
-    try {
-      await mustRun('python3 -m venv', 'python3', ['-m', 'venv', staging]);
-      await mustRun('pip install of the bench requirements', join(staging, 'bin', 'python'), [
-        '-m',
-        'pip',
-        'install',
-        '-q',
-        '--disable-pip-version-check',
-        '--cache-dir',
-        join(root, 'pip-cache'),
-        '-r',
-        requirements,
-      ]);
-      if (!existsSync(venv)) renameSync(staging, venv);
-    } finally {
-      rmSync(staging, { recursive: true, force: true });
-    }
-  }
-  return join(venv, 'bin', 'python');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+function ensurePython(): Promise<string> {
+  return pythonVenv(requirements, 'flight-sql-bench', log);
 }
 
 interface Gateway {

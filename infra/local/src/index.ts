@@ -9,7 +9,7 @@ export {
   statePaths,
 } from './config.ts';
 export { InfraError } from './errors.ts';
-export { type MavenArtifact, mavenCopyDependencies } from './install.ts';
+export { type MavenArtifact, mavenCopyDependencies, pythonVenv } from './install.ts';
 export { type ServiceManifest, serviceManifests } from './manifests.ts';
 export { type RunResult, runLoose } from './process.ts';
 export { down, status, type UpResult, up } from './runner.ts';

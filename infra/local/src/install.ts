@@ -1,5 +1,7 @@
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from './config.ts';
 import { InfraError } from './errors.ts';
 import { run } from './process.ts';
 
@@ -200,4 +202,48 @@ export async function extractFromZip(zipFile: string, suffix: string, destDir: s
 
 export function requireTool(found: boolean, message: string): void {
   if (!found) throw new InfraError(message);
+}
+
+/**
+ * A Python venv in the cache with a pinned requirements file installed from PyPI, one per content
+ * of that file (`<cache>/<subdir>/python-<digest>`), built in a staging folder so an interrupted
+ * install never looks complete. Returns the venv's python.
+ */
+export async function pythonVenv(
+  requirementsFile: string,
+  cacheSubdir: string,
+  log: Log = () => {},
+): Promise<string> {
+  const root = join(loadConfig().cacheDir, cacheSubdir);
+  const digest = createHash('sha256').update(readFileSync(requirementsFile)).digest('hex').slice(0, 12);
+  const venv = join(root, `python-${digest}`);
+  if (!existsSync(venv)) {
+    const staging = `${venv}.partial-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(root, { recursive: true });
+    try {
+      await timed(log, `pip install -r ${requirementsFile} (PyPI)`, async () => {
+        await run('python3', ['-m', 'venv', staging], { what: 'python3 -m venv', timeoutMs: 120_000 });
+        await run(
+          join(staging, 'bin', 'python'),
+          [
+            '-m',
+            'pip',
+            'install',
+            '-q',
+            '--disable-pip-version-check',
+            '--cache-dir',
+            join(root, 'pip-cache'),
+            '-r',
+            requirementsFile,
+          ],
+          { what: `pip install of ${requirementsFile}`, timeoutMs: 15 * 60_000 },
+        );
+      });
+      if (!existsSync(venv)) renameSync(staging, venv);
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  return join(venv, 'bin', 'python');
 }

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pythonVenv } from '@openfoundry/infra-local';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const jdbcProject = join(here, 'jdbc');
@@ -188,29 +189,8 @@ export function ensureJdbcProgram(): Promise<string> {
 }
 
 /** A venv in the cache with the pinned ADBC, pyarrow and pytest wheels from PyPI. */
-export async function ensurePythonEnv(): Promise<string> {
-  const requirements = join(pythonProject, 'requirements.txt');
-  const root = cacheRoot();
-  const venv = await installOnce(join(root, `python-${digest(requirements)}`), async (staging) => {
-    await mustRun('python3 -m venv', 'python3', ['-m', 'venv', staging], {});
-    await mustRun(
-      'pip install of the conformance requirements (PyPI)',
-      join(staging, 'bin', 'python'),
-      [
-        '-m',
-        'pip',
-        'install',
-        '-q',
-        '--disable-pip-version-check',
-        '--cache-dir',
-        join(root, 'pip-cache'),
-        '-r',
-        requirements,
-      ],
-      {},
-    );
-  });
-  return join(venv, 'bin', 'python');
+export function ensurePythonEnv(): Promise<string> {
+  return pythonVenv(join(pythonProject, 'requirements.txt'), 'flight-sql-conformance');
 }
 
 function parseLines(stdout: string): Map<string, CheckResult> {
