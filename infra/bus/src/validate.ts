@@ -174,10 +174,8 @@ function checkSubject(s: SubjectDef, streams: Map<string, StreamDef>, owner: Own
     else if (st.owner !== s.owner) {
       add('stream-owner', `${path}.stream`, `stream ${st.name} belongs to ${st.owner}, not ${s.owner}`);
     }
-    if (s.kind === 'live' || s.kind === 'command') {
-      if (s.kind === 'live')
-        add('live-stored', `${path}.stream`, 'live fan-out subjects are never stored in a stream');
-    }
+    if (s.kind === 'live')
+      add('live-stored', `${path}.stream`, 'live fan-out subjects are never stored in a stream');
   }
   if (s.kind !== 'command' && s.senders.length > 0) {
     add('senders', `${path}.senders`, 'only commands have senders besides their owner');

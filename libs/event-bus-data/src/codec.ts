@@ -18,17 +18,24 @@ export function encodePayload<T>(schema: PayloadSchema<T>, value: T, where: stri
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string; detail: string };
 
-export function decodePayload<T>(schema: PayloadSchema<T>, bytes: Buffer, validate: boolean): Decoded<T> {
-  if (schema.zod.safeParse(new Uint8Array(0)).success) {
-    return { ok: true, value: new Uint8Array(bytes) as T };
-  }
+/** Whether a schema carries raw bytes (dead letters) rather than JSON; ask once per topic, not per record. */
+export function isBytesSchema(schema: PayloadSchema<unknown>): boolean {
+  return schema.zod.safeParse(new Uint8Array(0)).success;
+}
+
+export function decodePayload<T>(
+  schema: PayloadSchema<T>,
+  bytes: Buffer,
+  options: { validate: boolean; bytesSchema: boolean },
+): Decoded<T> {
+  if (options.bytesSchema) return { ok: true, value: new Uint8Array(bytes) as T };
   let raw: unknown;
   try {
     raw = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     return { ok: false, reason: 'unparsable', detail: (error as Error).message };
   }
-  if (!validate) return { ok: true, value: raw as T };
+  if (!options.validate) return { ok: true, value: raw as T };
   const parsed = schema.zod.safeParse(raw);
   if (!parsed.success) {
     return {

@@ -5,7 +5,7 @@ import {
   type TopicDef,
 } from '@openfoundry/bus-registry';
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
-import { decodePayload } from './codec.ts';
+import { decodePayload, isBytesSchema } from './codec.ts';
 import { parseLineage } from './lineage.ts';
 import type { Publisher } from './publisher.ts';
 
@@ -64,11 +64,13 @@ export class DataConsumer<T> {
   #closing = false;
   #failure: Error | undefined;
   #commits = new Set<Promise<void>>();
+  readonly #decode: { validate: boolean; bytesSchema: boolean };
   #toCommit = new Map<number, Message<Buffer, Buffer, Buffer, Buffer>>();
   #commitTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: DataConsumerDeps<T>, options: ConsumeOptions<T>) {
     this.#deps = deps;
+    this.#decode = { validate: options.validate ?? true, bytesSchema: isBytesSchema(deps.topic.schema) };
     this.#options = {
       from: 'earliest',
       validate: true,
@@ -137,7 +139,7 @@ export class DataConsumer<T> {
     const { topic } = this.#deps;
     const headers = headersOf(message);
     const position = `${message.partition}:${message.offset}`;
-    const decoded = decodePayload(topic.schema, message.value ?? Buffer.alloc(0), this.#options.validate);
+    const decoded = decodePayload(topic.schema, message.value ?? Buffer.alloc(0), this.#decode);
     if (!decoded.ok) {
       await this.#deadLetter(message, headers, decoded.reason, decoded.detail);
       return;

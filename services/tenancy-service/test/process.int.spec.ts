@@ -13,10 +13,10 @@ import {
 } from '@openfoundry/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The built service as an operator runs it: a real process, real signals, real exit codes.
-// `npm test` builds every package before this tier runs.
 import { busEnv } from './bus-env.ts';
 
+// The built service as an operator runs it: a real process, real signals, real exit codes.
+// `npm test` builds every package before this tier runs.
 const entry = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
 
 const startService = (env: Record<string, string>) => startServiceProcess(entry, env);

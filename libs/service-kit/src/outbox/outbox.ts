@@ -1,7 +1,7 @@
 import type { SubjectDef, TopicDef } from '@openfoundry/bus-registry';
 import { BusError, BusErrorCode } from '@openfoundry/bus-registry';
-import type { ControlBus } from '@openfoundry/event-bus-control';
-import type { DataBus } from '@openfoundry/event-bus-data';
+import type { ControlBus, ControlPublisher } from '@openfoundry/event-bus-control';
+import type { DataBus, Publisher } from '@openfoundry/event-bus-data';
 import { type ColumnType, type Generated, type Kysely, sql, type Transaction } from 'kysely';
 import type { Logger as PinoLogger } from 'pino';
 
@@ -124,6 +124,9 @@ export class OutboxRelay {
   #stopped = false;
   #again = false;
   #failures = 0;
+  // One publisher per destination (and job) for the relay's life, not one per row.
+  readonly #dataPublishers = new Map<string, Publisher<unknown>>();
+  readonly #controlPublishers = new Map<string, ControlPublisher<unknown>>();
   /** Rows published since start. */
   published = 0;
 
@@ -222,7 +225,13 @@ export class OutboxRelay {
       if (row.bus === 'data') {
         if (!data)
           throw new Error(`outbox row ${row.id} is for the data bus, which this service does not connect`);
-        const publisher = data.publisher(row.destination, { job: row.job ?? `${service}.outbox` });
+        const job = row.job ?? `${service}.outbox`;
+        const key = `${row.destination}\u0000${job}`;
+        let publisher = this.#dataPublishers.get(key);
+        if (!publisher) {
+          publisher = data.publisher(row.destination, { job });
+          this.#dataPublishers.set(key, publisher);
+        }
         pendingData.push(publisher.publish({ key: row.message_key ?? String(row.id), value: row.payload }));
         continue;
       }
@@ -230,7 +239,12 @@ export class OutboxRelay {
       pendingData = [];
       if (!control)
         throw new Error(`outbox row ${row.id} is for the control bus, which this service does not connect`);
-      await control.publisher(row.destination).publish({
+      let signals = this.#controlPublishers.get(row.destination);
+      if (!signals) {
+        signals = control.publisher(row.destination);
+        this.#controlPublishers.set(row.destination, signals);
+      }
+      await signals.publish({
         tokens: row.tokens as Record<string, string>,
         value: row.payload,
         msgId: `${service}-outbox-${row.id}`,
