@@ -10,21 +10,13 @@ import {
   parseStaticUsers,
   StaticAuthProvider,
 } from '../src/index.ts';
+import { grpcCode } from './support.ts';
 
 // Two engines, each with its own catalog: statements go where their catalogs live.
 let primary: DuckDBBackend;
 let second: DuckDBBackend;
 let server: FlightSqlServer;
 let client: FlightSqlClient;
-
-async function grpcCode(promise: Promise<unknown>): Promise<number | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: number }).code;
-  }
-}
 
 beforeAll(async () => {
   primary = await DuckDBBackend.create();

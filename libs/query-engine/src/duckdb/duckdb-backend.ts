@@ -16,6 +16,7 @@ import {
 } from '../arrow/duckdb-to-arrow.ts';
 import type { Backend, QueryStream, StatementDescription, StatementOptions } from '../backend.ts';
 import { QueryError, QueryErrorCode } from '../errors.ts';
+import { calledFunctions, sqlTokens } from '../sql/sql-tokens.ts';
 
 export const DUCKDB_CATALOG = 'duckdb';
 export const POSTGRES_CATALOG = 'postgres';
@@ -108,6 +109,9 @@ const UPDATE_STATEMENTS = new Set<StatementType>([
   StatementType.COPY,
 ]);
 
+/** Statements that only read: they stream when fetched; every other kind runs once, when planned. */
+const READ_STATEMENTS = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
+
 /** Statements that would change the shared engine for every session (catalogs, extensions, files). */
 const ENGINE_STATEMENTS = new Set<StatementType>([
   StatementType.ATTACH,
@@ -125,12 +129,15 @@ const ENGINE_STATEMENTS = new Set<StatementType>([
  * Table functions that reach a database by connection string or run SQL built from strings,
  * which would step around the per-user catalog check.
  */
-const ENGINE_FUNCTIONS = /\b(query|query_table|postgres_[a-z_]+|sqlite_[a-z_]+|mysql_[a-z_]+)\s*\(/i;
+const ENGINE_FUNCTIONS = /^(query|query_table|postgres_[a-z_]+|sqlite_[a-z_]+|mysql_[a-z_]+)$/;
 
-/** Checked before DuckDB sees the text: binding a table function already connects where it says. */
+/**
+ * Checked before DuckDB sees the text, since binding a table function already connects where it
+ * says. Read from tokens: a literal or a comment mentioning such a function is not a call.
+ */
 function guardText(sql: string): void {
-  const call = ENGINE_FUNCTIONS.exec(sql);
-  if (call) throw new QueryError(QueryErrorCode.PermissionDenied, `function ${call[1]} is not allowed here`);
+  const call = calledFunctions(sqlTokens(sql)).find((name) => ENGINE_FUNCTIONS.test(name));
+  if (call) throw new QueryError(QueryErrorCode.PermissionDenied, `function ${call} is not allowed here`);
 }
 
 function guardOrDestroy(prepared: DuckDBPreparedStatement): void {
@@ -258,6 +265,7 @@ export class DuckDBBackend implements Backend {
           isUpdate:
             UPDATE_STATEMENTS.has(prepared.statementType) &&
             (columns.length === 0 || (columns.length === 1 && columns[0]?.name === 'Count')),
+          changesState: !READ_STATEMENTS.has(prepared.statementType),
         };
         if (!options?.parameters?.length || description.isUpdate) return description;
         // With untyped parameters DuckDB knows the result types only once values are bound:

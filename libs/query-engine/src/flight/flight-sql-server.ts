@@ -16,9 +16,9 @@ import { Schema as ArrowSchema, Field, type RecordBatch, type Schema } from 'apa
 import { parameterRows } from '../arrow/arrow-to-duckdb.ts';
 import { encodeBatch, encodeSchema, type IpcMessage, readBatches, splitIpcStream } from '../arrow/ipc.ts';
 import { type AuthProvider, parseBasic, parseBearer, TokenStore } from '../auth/auth.ts';
-import type { Backend, Principal, StatementDescription } from '../backend.ts';
+import type { Backend, Principal, QueryStream, StatementDescription } from '../backend.ts';
 import { QueryError, QueryErrorCode, toGrpcFailure } from '../errors.ts';
-import { StatementRouter } from '../router.ts';
+import { type Route, StatementRouter } from '../router.ts';
 import {
   batchFromRows,
   CATALOGS_SCHEMA,
@@ -71,6 +71,10 @@ export interface FlightSqlServerOptions {
 interface PreparedStatement {
   sql: string;
   backend: Backend;
+  /** Where unqualified names resolve, fixed when the statement was prepared. */
+  catalog: string;
+  /** Set for EXPLAIN: the route row that precedes the engine's plan. */
+  explainRoute: string | undefined;
   user: string;
   description: StatementDescription;
   parameters: unknown[][];
@@ -204,7 +208,7 @@ export class FlightSqlServer {
   async close(graceMs = 10_000): Promise<void> {
     const server = this.server;
     clearInterval(this.sweeper);
-    if (!server) return;
+    if (!server) return this.router.close();
     this.server = undefined;
     this.port = undefined;
     await new Promise<void>((resolve) => {
@@ -218,6 +222,7 @@ export class FlightSqlServer {
         resolve();
       });
     });
+    await this.router.close();
   }
 
   // ---- authentication -------------------------------------------------------------------------
@@ -309,7 +314,8 @@ export class FlightSqlServer {
     switch (name) {
       case 'CommandStatementQuery': {
         const sql = String(message.query ?? '');
-        const description = await this.route(sql, context).describe(sql, this.scope(context));
+        const route = await this.route(sql, context);
+        const description = await route.backend.describe(sql, this.statementScope(route.catalog, context));
         const handle = Buffer.from(JSON.stringify({ sql }));
         return {
           schema: description.datasetSchema,
@@ -320,8 +326,12 @@ export class FlightSqlServer {
         const statement = this.preparedFor(message.preparedStatementHandle, context);
         const parameters = statement.parameters[0];
         const schema = parameters?.length
-          ? (await statement.backend.describe(statement.sql, { ...this.scope(context), parameters }))
-              .datasetSchema
+          ? (
+              await statement.backend.describe(statement.sql, {
+                ...this.statementScope(statement.catalog, context),
+                parameters,
+              })
+            ).datasetSchema
           : statement.description.datasetSchema;
         return {
           schema,
@@ -425,17 +435,22 @@ export class FlightSqlServer {
       } catch {
         throw new QueryError(QueryErrorCode.InvalidArgument, 'the ticket is not one this server issued');
       }
-      const stream = await this.route(sql, context).query(sql, { ...this.scope(context), signal });
-      return this.writeStream(call, stream.schema, stream.batches, signal);
+      const route = await this.route(sql, context);
+      const stream = await route.backend.query(sql, {
+        ...this.statementScope(route.catalog, context),
+        signal,
+      });
+      const explainRoute = route.analysis.explain ? StatementRouter.describe(route) : undefined;
+      return this.writeStream(call, stream.schema, withRouteRow(stream, explainRoute), signal);
     }
     if (name === 'CommandPreparedStatementQuery') {
       const statement = this.preparedFor(message.preparedStatementHandle, context);
       const stream = await statement.backend.query(statement.sql, {
-        ...this.scope(context),
+        ...this.statementScope(statement.catalog, context),
         parameters: statement.parameters[0] ?? [],
         signal,
       });
-      return this.writeStream(call, stream.schema, stream.batches, signal);
+      return this.writeStream(call, stream.schema, withRouteRow(stream, statement.explainRoute), signal);
     }
     const batch = await this.metadataBatch(command, context.principal);
     return this.writeStream(call, batch.schema, [batch], signal);
@@ -687,7 +702,11 @@ export class FlightSqlServer {
     switch (command.name) {
       case 'CommandStatementUpdate': {
         const sql = String(command.message.query ?? '');
-        const count = await this.route(sql, context).update(sql, { ...this.scope(context), signal });
+        const route = await this.route(sql, context);
+        const count = await route.backend.update(sql, {
+          ...this.statementScope(route.catalog, context),
+          signal,
+        });
         return { command: command.name, appMetadata: updateResult(count) };
       }
       case 'CommandPreparedStatementQuery': {
@@ -704,7 +723,7 @@ export class FlightSqlServer {
         const statement = this.preparedFor(command.message.preparedStatementHandle, context);
         const bound = rows();
         const count = await statement.backend.update(statement.sql, {
-          ...this.scope(context),
+          ...this.statementScope(statement.catalog, context),
           signal,
           rows: bound.length ? bound : statement.parameters,
         });
@@ -755,12 +774,15 @@ export class FlightSqlServer {
       case 'CreatePreparedStatement': {
         const request = this.actionRequest(body, 'ActionCreatePreparedStatementRequest');
         const sql = String(request.query ?? '');
-        const backend = this.route(sql, context);
-        const description = await backend.describe(sql, this.scope(context));
+        const route = await this.route(sql, context);
+        const { backend } = route;
+        const description = await backend.describe(sql, this.statementScope(route.catalog, context));
         const handle = randomBytes(16).toString('hex');
         this.prepared.set(handle, {
           sql,
           backend,
+          catalog: route.catalog,
+          explainRoute: route.analysis.explain ? StatementRouter.describe(route) : undefined,
           user: context.principal.user,
           description,
           parameters: [],
@@ -881,8 +903,8 @@ export class FlightSqlServer {
 
   // ---- shared ---------------------------------------------------------------------------------
 
-  /** The principal and the session's catalog/schema options, for every statement of the session. */
-  private scope(context: RpcContext): { principal: Principal; catalog?: string; schema?: string } {
+  /** The session's `catalog` and `schema` options. */
+  private sessionScope(context: RpcContext): { catalog?: string; schema?: string } {
     const options = this.sessions.get(context.token);
     const text = (name: string) => {
       const value = options?.get(name)?.stringValue;
@@ -890,11 +912,14 @@ export class FlightSqlServer {
     };
     const catalog = text('catalog');
     const schema = text('schema');
-    return {
-      principal: context.principal,
-      ...(catalog ? { catalog } : {}),
-      ...(schema ? { schema } : {}),
-    };
+    return { ...(catalog ? { catalog } : {}), ...(schema ? { schema } : {}) };
+  }
+
+  /** Who runs a statement and where its unqualified names resolve; the session's schema applies in its catalog. */
+  private statementScope(catalog: string, context: RpcContext) {
+    const session = this.sessionScope(context);
+    const schema = session.schema && (session.catalog ?? catalog) === catalog ? session.schema : undefined;
+    return { principal: context.principal, catalog, ...(schema ? { schema } : {}) };
   }
 
   private preparedFor(handle: unknown, context: RpcContext): PreparedStatement {
@@ -913,8 +938,8 @@ export class FlightSqlServer {
   }
 
   /** The backend for a statement; refuses catalogs the principal may not see and mixed engines. */
-  private route(sql: string, context: RpcContext): Backend {
-    return this.router.route(sql, context.principal, this.scope(context).catalog).backend;
+  private route(sql: string, context: RpcContext): Promise<Route> {
+    return this.router.route(sql, context.principal, this.sessionScope(context).catalog);
   }
 
   private fields(log: { requestId: string; rpc: string; user?: string; started: number }) {
@@ -971,6 +996,24 @@ export class FlightSqlServer {
     if (call.cancelled || call.destroyed) return;
     call.emit('error', serviceError);
   }
+}
+
+/**
+ * For EXPLAIN, a first row naming the route (`route` | `backend=duckdb catalogs=postgres`) ahead of
+ * the engine's plan rows, in the engine's own columns so every client shows it.
+ */
+async function* withRouteRow(stream: QueryStream, route: string | undefined): AsyncIterable<RecordBatch> {
+  if (route !== undefined) {
+    const [key, value] = stream.schema.fields;
+    const row =
+      key && value
+        ? { [key.name]: 'route', [value.name]: route }
+        : key
+          ? { [key.name]: `route: ${route}` }
+          : {};
+    yield batchFromRows(stream.schema, [row]);
+  }
+  yield* stream.batches;
 }
 
 /** DoPut results travel as bare messages in app_metadata, unlike action results which are packed in Any. */
