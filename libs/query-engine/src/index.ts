@@ -58,3 +58,4 @@ export {
 } from './flight/proto.ts';
 export { SQL_INFO_SCHEMA, sqlInfoBatch, sqlInfoValues } from './flight/sql-info.ts';
 export { type Route, StatementRouter } from './router.ts';
+export { type BackendFactory, BackendRegistry } from './backend.ts';

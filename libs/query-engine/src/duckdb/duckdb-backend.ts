@@ -14,7 +14,13 @@ import {
   ColumnAccumulator,
   type ColumnDescription,
 } from '../arrow/duckdb-to-arrow.ts';
-import type { Backend, QueryStream, StatementDescription, StatementOptions } from '../backend.ts';
+import type {
+  Backend,
+  BackendFactory,
+  QueryStream,
+  StatementDescription,
+  StatementOptions,
+} from '../backend.ts';
 import { QueryError, QueryErrorCode } from '../errors.ts';
 import { calledFunctions, sqlTokens } from '../sql/sql-tokens.ts';
 
@@ -184,6 +190,10 @@ class Gate {
  * slow reader never blocks another session and a cancel interrupts exactly one statement.
  */
 export class DuckDBBackend implements Backend {
+  /** Registers DuckDB engines in a `BackendRegistry`: each configuration is one engine. */
+  static readonly factory: BackendFactory<DuckDBBackendOptions> = {
+    create: (options) => DuckDBBackend.create(options),
+  };
   readonly name = 'duckdb';
   readonly catalogs: readonly string[];
   private readonly gate: Gate;

@@ -16,7 +16,13 @@ import { Schema as ArrowSchema, Field, type RecordBatch, type Schema } from 'apa
 import { parameterRows } from '../arrow/arrow-to-duckdb.ts';
 import { encodeBatch, encodeSchema, type IpcMessage, readBatches, splitIpcStream } from '../arrow/ipc.ts';
 import { type AuthProvider, parseBasic, parseBearer, TokenStore } from '../auth/auth.ts';
-import type { Backend, Principal, QueryStream, StatementDescription } from '../backend.ts';
+import {
+  type Backend,
+  BackendRegistry,
+  type Principal,
+  type QueryStream,
+  type StatementDescription,
+} from '../backend.ts';
 import { QueryError, QueryErrorCode, toGrpcFailure } from '../errors.ts';
 import { type Route, StatementRouter } from '../router.ts';
 import {
@@ -52,11 +58,14 @@ export interface FlightLogger {
   error(object: object, message: string): void;
 }
 
-export interface FlightSqlServerOptions {
-  /** Serves the catalog metadata commands and every statement that names no other engine's catalog. */
-  backend: Backend;
-  /** Further engines, each owning its own catalogs (ADR 0004 routing). */
-  backends?: Backend[];
+/**
+ * The engines: a registry (its first backend is the primary), or a primary backend and further
+ * ones. The primary serves the catalog metadata commands and the statements naming no catalog of
+ * another engine; each other engine owns its own catalogs (ADR 0004 routing).
+ */
+export type FlightSqlBackends = { registry: BackendRegistry } | { backend: Backend; backends?: Backend[] };
+
+export type FlightSqlServerOptions = FlightSqlBackends & {
   auth: AuthProvider;
   tokens?: TokenStore;
   logger?: FlightLogger;
@@ -66,7 +75,7 @@ export interface FlightSqlServerOptions {
   maxReceiveMessageBytes?: number;
   /** Prepared statements unused this long are dropped. */
   preparedStatementIdleMs?: number;
-}
+};
 
 interface PreparedStatement {
   sql: string;
@@ -156,8 +165,12 @@ export class FlightSqlServer {
 
   constructor(options: FlightSqlServerOptions) {
     this.options = options;
-    this.backend = options.backend;
-    this.router = new StatementRouter([options.backend, ...(options.backends ?? [])]);
+    const registry =
+      'registry' in options
+        ? options.registry
+        : new BackendRegistry([options.backend, ...(options.backends ?? [])]);
+    this.router = new StatementRouter(registry);
+    this.backend = registry.backends[0] as Backend;
     this.auth = options.auth;
     this.tokens = options.tokens ?? new TokenStore();
     this.logger = options.logger ?? SILENT;
