@@ -57,5 +57,6 @@ export {
   unpackSql,
 } from './flight/proto.ts';
 export { SQL_INFO_SCHEMA, sqlInfoBatch, sqlInfoValues } from './flight/sql-info.ts';
+export * from './p2p/index.ts';
 export { type Route, StatementRouter } from './router.ts';
 export { type BackendFactory, BackendRegistry } from './backend.ts';
