@@ -73,7 +73,7 @@ export type FlightSqlServerOptions = FlightSqlBackends & {
   arrowVersion?: string;
   /** Largest message accepted (DoPut bodies); larger than gRPC's 4 MiB default. */
   maxReceiveMessageBytes?: number;
-  /** Prepared statements unused this long are dropped. */
+  /** Prepared statements and kept results of statements that ran when planned, unused this long, are dropped. */
   preparedStatementIdleMs?: number;
 };
 
@@ -87,6 +87,13 @@ interface PreparedStatement {
   user: string;
   description: StatementDescription;
   parameters: unknown[][];
+  lastUsed: number;
+}
+
+interface KeptResult {
+  user: string;
+  schema: Schema;
+  batches: RecordBatch[];
   lastUsed: number;
 }
 
@@ -155,6 +162,8 @@ export class FlightSqlServer {
   private readonly logger: FlightLogger;
   private readonly sqlInfo: ReturnType<typeof sqlInfoValues>;
   private readonly prepared = new Map<string, PreparedStatement>();
+  /** Results of statements that ran when planned, by the id their ticket carries. */
+  private readonly results = new Map<string, KeptResult>();
   private readonly sessions = new Map<string, Map<string, Message>>();
   /** Running DoGet streams by ticket, so CancelFlightInfo can stop them. */
   private readonly running = new Map<string, Set<AbortController>>();
@@ -208,7 +217,7 @@ export class FlightSqlServer {
     );
     this.server = server;
     const idle = this.options.preparedStatementIdleMs ?? 30 * 60 * 1000;
-    this.sweeper = setInterval(() => this.dropIdlePrepared(idle), Math.min(idle, 60_000));
+    this.sweeper = setInterval(() => this.dropIdle(idle), Math.min(idle, 60_000));
     this.sweeper.unref();
     return this.port;
   }
@@ -322,13 +331,25 @@ export class FlightSqlServer {
   }
 
   /** The result schema of a command, and the ticket that streams it. */
-  private async plan(command: SqlCommand, context: RpcContext): Promise<{ schema: Schema; ticket: Buffer }> {
+  /**
+   * The result schema of a command, and the ticket that streams it. With `execute` (GetFlightInfo,
+   * not GetSchema), a statement that changes state runs here, once: clients that never fetch the
+   * ticket (ADBC `execute` of DDL) still get its effect, and fetching it replays the kept result.
+   */
+  private async plan(
+    command: SqlCommand,
+    context: RpcContext,
+    execute: boolean,
+  ): Promise<{ schema: Schema; ticket: Buffer }> {
     const { name, message } = command;
     switch (name) {
       case 'CommandStatementQuery': {
         const sql = String(message.query ?? '');
         const route = await this.route(sql, context);
-        const description = await route.backend.describe(sql, this.statementScope(route.catalog, context));
+        const scope = this.statementScope(route.catalog, context);
+        const description = await route.backend.describe(sql, scope);
+        if (execute && description.changesState)
+          return this.runOnce(context, () => route.backend.query(sql, scope));
         const handle = Buffer.from(JSON.stringify({ sql }));
         return {
           schema: description.datasetSchema,
@@ -338,13 +359,11 @@ export class FlightSqlServer {
       case 'CommandPreparedStatementQuery': {
         const statement = this.preparedFor(message.preparedStatementHandle, context);
         const parameters = statement.parameters[0];
+        const scope = { ...this.statementScope(statement.catalog, context), parameters: parameters ?? [] };
+        if (execute && statement.description.changesState)
+          return this.runOnce(context, () => statement.backend.query(statement.sql, scope));
         const schema = parameters?.length
-          ? (
-              await statement.backend.describe(statement.sql, {
-                ...this.statementScope(statement.catalog, context),
-                parameters,
-              })
-            ).datasetSchema
+          ? (await statement.backend.describe(statement.sql, scope)).datasetSchema
           : statement.description.datasetSchema;
         return {
           schema,
@@ -381,7 +400,7 @@ export class FlightSqlServer {
     this.unary('GetFlightInfo', call.metadata, callback, async (context, log) => {
       const command = this.command(call.request);
       log.command = command.name;
-      const { schema, ticket } = await this.plan(command, context);
+      const { schema, ticket } = await this.plan(command, context, true);
       return {
         schema: encodeSchema(schema),
         flightDescriptor: call.request,
@@ -395,7 +414,7 @@ export class FlightSqlServer {
 
   private readonly getSchema: handleUnaryCall<Message, Message> = (call, callback) => {
     this.unary('GetSchema', call.metadata, callback, async (context) => {
-      const { schema } = await this.plan(this.command(call.request), context);
+      const { schema } = await this.plan(this.command(call.request), context, false);
       return { schema: encodeSchema(schema) };
     });
   };
@@ -442,12 +461,20 @@ export class FlightSqlServer {
       throw new QueryError(QueryErrorCode.InvalidArgument, 'the ticket is not one this server issued');
     const { name, message } = command;
     if (name === 'TicketStatementQuery') {
-      let sql: string;
+      let handle: { sql?: unknown; result?: unknown };
       try {
-        sql = String(JSON.parse(Buffer.from(message.statementHandle as Uint8Array).toString('utf8')).sql);
+        handle = JSON.parse(Buffer.from(message.statementHandle as Uint8Array).toString('utf8'));
       } catch {
         throw new QueryError(QueryErrorCode.InvalidArgument, 'the ticket is not one this server issued');
       }
+      if (typeof handle.result === 'string') {
+        const kept = this.results.get(handle.result);
+        if (!kept || kept.user !== context.principal.user)
+          throw new QueryError(QueryErrorCode.NotFound, 'the result of this statement is no longer kept');
+        kept.lastUsed = Date.now();
+        return this.writeStream(call, kept.schema, kept.batches, signal);
+      }
+      const sql = String(handle.sql);
       const route = await this.route(sql, context);
       const stream = await route.backend.query(sql, {
         ...this.statementScope(route.catalog, context),
@@ -944,10 +971,30 @@ export class FlightSqlServer {
     return statement;
   }
 
-  private dropIdlePrepared(idleMs: number): void {
+  private dropIdle(idleMs: number): void {
     const cutoff = Date.now() - idleMs;
     for (const [handle, statement] of this.prepared)
       if (statement.lastUsed < cutoff) this.prepared.delete(handle);
+    for (const [id, result] of this.results) if (result.lastUsed < cutoff) this.results.delete(id);
+  }
+
+  /** Runs a statement that changes state now and keeps its (small) result for the ticket's DoGet. */
+  private async runOnce(
+    context: RpcContext,
+    run: () => Promise<QueryStream>,
+  ): Promise<{ schema: Schema; ticket: Buffer }> {
+    const stream = await run();
+    const batches: RecordBatch[] = [];
+    for await (const batch of stream.batches) batches.push(batch);
+    const id = randomBytes(16).toString('hex');
+    this.results.set(id, {
+      user: context.principal.user,
+      schema: stream.schema,
+      batches,
+      lastUsed: Date.now(),
+    });
+    const handle = Buffer.from(JSON.stringify({ result: id }));
+    return { schema: stream.schema, ticket: packSql('TicketStatementQuery', { statementHandle: handle }) };
   }
 
   /** The backend for a statement; refuses catalogs the principal may not see and mixed engines. */
