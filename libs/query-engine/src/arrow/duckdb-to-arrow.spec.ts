@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { makeData, RecordBatch, Struct } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,8 +68,8 @@ describe('toArrowData', () => {
 });
 
 describe(ColumnAccumulator.name, () => {
-  async function accumulate(sql: string) {
-    const connection = await instance.connect();
+  async function accumulate(sql: string, database = instance) {
+    const connection = await database.connect();
     const result = await connection.stream(sql);
     const column = new ColumnAccumulator(result.columnType(0));
     let chunks = 0;
@@ -115,8 +118,64 @@ describe(ColumnAccumulator.name, () => {
     },
   );
 
+  it.each([
+    [
+      'VARCHAR',
+      "case when range % 5 = 0 then null when range % 2 = 0 then 'é' || range else repeat('ü' || range::varchar, 1 + range % 9) end",
+    ],
+    ['BLOB', "case when range % 5 = 0 then null else encode(repeat('x', range % 30)) end"],
+  ])(
+    'copies %s bytes exactly as the value path would, inline, long, empty, non-ASCII and null',
+    async (_type, expression) => {
+      const sql = `select ${expression} as v from range(5000)`;
+      const { data, chunks } = await accumulate(sql);
+      expect(chunks).toBeGreaterThan(1);
+      const connection = await instance.connect();
+      const reader = await connection.runAndReadAll(sql);
+      const expected = toArrowData(reader.columnType(0), reader.getColumns()[0] ?? []);
+      connection.closeSync();
+      expect(data.length).toBe(5000);
+      expect(data.nullCount).toBe(expected.nullCount);
+      expect(Array.from(data.valueOffsets)).toEqual(Array.from(expected.valueOffsets));
+      expect(Buffer.from(data.values).equals(Buffer.from(expected.values))).toBe(true);
+    },
+  );
+
+  it('reads strings a checkpointed table keeps compressed (dictionary, FSST) and long', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'duckdb-strings-'));
+    const file = await DuckDBInstance.create(join(dir, 'words.duckdb'));
+    try {
+      const setup = await file.connect();
+      await setup.run(
+        "create table words as select (['alpha', 'a rather long repeated value', null])[1 + range % 3] as w, repeat(chr((65 + range % 26)::integer), (range % 40)::integer) || range as t from range(10000)",
+      );
+      await setup.run('force checkpoint');
+      const storage = await setup.runAndReadAll(
+        "select distinct compression from pragma_storage_info('words') where segment_type = 'VARCHAR'",
+      );
+      expect(storage.getColumns()[0]?.length).toBeGreaterThan(0);
+      setup.closeSync();
+      for (const column of ['w', 't']) {
+        const sql = `select ${column} from words`;
+        const { data } = await accumulate(sql, file);
+        const check = await file.connect();
+        const expected = (await check.runAndReadAll(sql)).getColumns()[0] ?? [];
+        check.closeSync();
+        const got = Array.from({ length: data.length }, (_, i) =>
+          data.getValid(i)
+            ? Buffer.from(data.values.subarray(data.valueOffsets[i], data.valueOffsets[i + 1])).toString()
+            : null,
+        );
+        expect(got).toEqual(expected);
+      }
+    } finally {
+      file.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('falls back to values for other types', async () => {
-    const { data } = await accumulate("select 'v' || range as s from range(3000)");
+    const { data } = await accumulate('select uuid() as u from range(3000)');
     expect(data.length).toBe(3000);
     expect(String(data.type)).toBe('Utf8');
   });

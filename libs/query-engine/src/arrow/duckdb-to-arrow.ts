@@ -22,6 +22,7 @@ import {
   DuckDBTypeId,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
 import {
   Binary,
   Bool,
@@ -497,6 +498,148 @@ interface RawVector {
   validity?: { data?: BigUint64Array | null };
 }
 
+/** Types DuckDB stores as 16-byte `string_t` entries: Arrow's Utf8 or Binary, bytes as they are. */
+const STRING_LAYOUT = new Set<DuckDBTypeId>([DuckDBTypeId.VARCHAR, DuckDBTypeId.BLOB]);
+
+/** Strings up to this many bytes live inside the 16-byte entry; longer ones behind a pointer. */
+const INLINE_STRING_BYTES = 12;
+
+interface TextPiece {
+  rows: number;
+  /** Offsets into `bytes`, `rows + 1` of them, starting at 0. */
+  offsets: Int32Array;
+  bytes: Uint8Array;
+  valid: Uint8Array | null;
+}
+
+/**
+ * Two mapped bytes less than a page apart have every byte between them mapped (the pages of
+ * both are the same or neighbours), so a span of strings with no larger gap can be read at once.
+ */
+const SAFE_GAP_BYTES = 4000;
+
+/** An 8-byte cell holding a pointer for `get_data_from_pointer` to follow. */
+const pointerCell = new ArrayBuffer(8);
+const pointerWords = new Uint32Array(pointerCell);
+
+/** `length` bytes of process memory at `address` (a user-space address fits a double exactly). */
+function readMemory(address: number, length: number): Buffer {
+  pointerWords[0] = address % 0x1_0000_0000;
+  pointerWords[1] = Math.floor(address / 0x1_0000_0000);
+  const bytes = duckdb.get_data_from_pointer(pointerCell, 0, length);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Copies a chunk's VARCHAR/BLOB entries straight into Arrow's offsets + bytes layout: inline
+ * strings are read from the entry, the others from runs of neighbouring heap memory fetched
+ * with one native call per run (DuckDB writes a chunk's strings close together), and no JS
+ * string is made.
+ */
+function readStrings(vector: RawVector, rows: number, valid: Uint8Array | null): TextPiece | undefined {
+  const view = vector.dataView;
+  if (!(view instanceof DataView) || view.byteLength < rows * 16 || view.byteOffset % 4 !== 0)
+    return undefined;
+  const entries = Buffer.from(view.buffer, view.byteOffset, rows * 16);
+  const words = new Uint32Array(view.buffer, view.byteOffset, rows * 4);
+  const lengths = new Uint32Array(rows);
+  const addresses = new Float64Array(rows);
+  // Runs of heap memory: [start, end) and the rows whose strings lie in each.
+  const runStart: number[] = [];
+  const runEnd: number[] = [];
+  const runOf = new Int32Array(rows).fill(-1);
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    if (valid !== null && ((valid[i >> 3] as number) & (1 << (i & 7))) === 0) continue;
+    const length = words[i * 4] as number;
+    lengths[i] = length;
+    total += length;
+    if (length <= INLINE_STRING_BYTES) continue;
+    const address = (words[i * 4 + 3] as number) * 0x1_0000_0000 + (words[i * 4 + 2] as number);
+    addresses[i] = address;
+    const end = address + length;
+    const last = runStart.length - 1;
+    if (
+      last >= 0 &&
+      address < (runEnd[last] as number) + SAFE_GAP_BYTES &&
+      end > (runStart[last] as number) - SAFE_GAP_BYTES
+    ) {
+      if (address < (runStart[last] as number)) runStart[last] = address;
+      if (end > (runEnd[last] as number)) runEnd[last] = end;
+    } else {
+      runStart.push(address);
+      runEnd.push(end);
+    }
+    runOf[i] = runStart.length - 1;
+  }
+  const runs = runStart.map((start, r) => readMemory(start, (runEnd[r] as number) - start));
+  const bytes = Buffer.allocUnsafe(total);
+  const offsets = new Int32Array(rows + 1);
+  let at = 0;
+  for (let i = 0; i < rows; i++) {
+    const length = lengths[i] as number;
+    const run = runOf[i] as number;
+    if (run < 0) {
+      entries.copy(bytes, at, i * 16 + 4, i * 16 + 4 + length);
+    } else {
+      const from = (addresses[i] as number) - (runStart[run] as number);
+      (runs[run] as Buffer).copy(bytes, at, from, from + length);
+    }
+    at += length;
+    offsets[i + 1] = at;
+  }
+  return { rows, offsets, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, total), valid };
+}
+
+/** Concatenates a column's pieces of one batch into a single Arrow Utf8/Binary buffer. */
+function joinTextPieces(type: DataType, pieces: readonly TextPiece[]): Data {
+  let length = 0;
+  let total = 0;
+  for (const piece of pieces) {
+    length += piece.rows;
+    total += piece.bytes.length;
+  }
+  const offsets = new Int32Array(length + 1);
+  const bytes = new Uint8Array(total);
+  const { bitmap, nullCount } = joinValidity(pieces, length);
+  let row = 0;
+  let at = 0;
+  for (const piece of pieces) {
+    bytes.set(piece.bytes, at);
+    for (let i = 1; i <= piece.rows; i++) offsets[row + i] = at + (piece.offsets[i] as number);
+    row += piece.rows;
+    at += piece.bytes.length;
+  }
+  return makeData({
+    type,
+    length,
+    nullCount,
+    nullBitmap: nullCount ? bitmap : null,
+    valueOffsets: offsets,
+    data: bytes,
+  } as never);
+}
+
+/** One validity bitmap (Arrow layout) for consecutive pieces; null when every value is valid. */
+function joinValidity(
+  pieces: readonly { rows: number; valid: Uint8Array | null }[],
+  length: number,
+): { bitmap: Uint8Array | null; nullCount: number } {
+  if (!pieces.some((p) => p.valid !== null)) return { bitmap: null, nullCount: 0 };
+  const bitmap = new Uint8Array(Math.ceil(length / 8));
+  let at = 0;
+  let nullCount = 0;
+  for (const piece of pieces) {
+    for (let i = 0; i < piece.rows; i++) {
+      const ok = piece.valid === null || ((piece.valid[i >> 3] as number) & (1 << (i & 7))) !== 0;
+      if (ok) bitmap[(at + i) >> 3] = (bitmap[(at + i) >> 3] as number) | (1 << ((at + i) & 7));
+      else nullCount++;
+    }
+    at += piece.rows;
+  }
+  return { bitmap, nullCount };
+}
+
 interface Piece {
   rows: number;
   items: FixedArray;
@@ -506,19 +649,25 @@ interface Piece {
 
 /**
  * Collects one column across DuckDB chunks until a record batch is cut. Fixed-width columns
- * copy DuckDB's storage as it is (its validity mask has Arrow's bit layout); everything else
- * goes through DuckDB values and `toArrowData`.
+ * copy DuckDB's storage as it is (its validity mask has Arrow's bit layout), strings and blobs
+ * are copied byte for byte into Arrow's layout; everything else goes through DuckDB values and
+ * `toArrowData`.
  */
 export class ColumnAccumulator {
+  readonly type: DuckDBType;
   private readonly fixed: FixedArrayConstructor | undefined;
+  private readonly text: boolean;
   /** Array elements per row: 4 for Decimal128 (as 32-bit words), else 1. */
   private readonly stride: number;
   private pieces: Piece[] = [];
+  private texts: TextPiece[] = [];
   private values: DuckDBValue[] = [];
   private length = 0;
 
-  constructor(readonly type: DuckDBType) {
+  constructor(type: DuckDBType) {
+    this.type = type;
     this.fixed = type.typeId === DuckDBTypeId.DECIMAL ? Uint32Array : SAME_LAYOUT[type.typeId];
+    this.text = STRING_LAYOUT.has(type.typeId);
     this.stride = type.typeId === DuckDBTypeId.DECIMAL ? 4 : 1;
   }
 
@@ -536,28 +685,30 @@ export class ColumnAccumulator {
     if (!(view instanceof DataView) || view.byteLength < rows) return undefined;
     const width = view.byteLength / rows;
     const words = new Uint32Array(rows * 4);
+    const source = view.buffer.slice(view.byteOffset, view.byteOffset + rows * width);
     if (width === 16) {
-      words.set(new Uint32Array(view.buffer.slice(view.byteOffset, view.byteOffset + rows * 16)));
+      words.set(new Uint32Array(source));
       return words;
     }
-    for (let i = 0; i < rows; i++) {
-      let low: number;
-      let high: number;
-      if (width === 8) {
-        low = view.getUint32(i * 8, true);
-        high = view.getInt32(i * 8 + 4, true);
-      } else if (width === 4) {
-        low = view.getInt32(i * 4, true);
-        high = low < 0 ? -1 : 0;
-      } else if (width === 2) {
-        low = view.getInt16(i * 2, true);
-        high = low < 0 ? -1 : 0;
-      } else {
-        return undefined;
+    if (width === 8) {
+      const pairs = new Int32Array(source);
+      for (let i = 0; i < rows; i++) {
+        const high = pairs[i * 2 + 1] as number;
+        const sign = high < 0 ? 0xffffffff : 0;
+        words[i * 4] = pairs[i * 2] as number;
+        words[i * 4 + 1] = high;
+        words[i * 4 + 2] = sign;
+        words[i * 4 + 3] = sign;
       }
-      const sign = high < 0 ? 0xffffffff : 0;
-      words[i * 4] = low >>> 0;
-      words[i * 4 + 1] = high >>> 0;
+      return words;
+    }
+    const narrow = width === 4 ? new Int32Array(source) : width === 2 ? new Int16Array(source) : undefined;
+    if (!narrow) return undefined;
+    for (let i = 0; i < rows; i++) {
+      const low = narrow[i] as number;
+      const sign = low < 0 ? 0xffffffff : 0;
+      words[i * 4] = low;
+      words[i * 4 + 1] = sign;
       words[i * 4 + 2] = sign;
       words[i * 4 + 3] = sign;
     }
@@ -567,9 +718,16 @@ export class ColumnAccumulator {
   /** Appends a chunk's column; returns roughly how many Arrow bytes it adds. */
   append(chunk: DuckDBDataChunk, column: number): number {
     const rows = chunk.rowCount;
-    if (this.fixed) {
+    if (this.fixed || this.text) {
       const vector = chunk.getColumnVector(column) as unknown as RawVector;
-      if (this.stride === 4) {
+      if (this.text) {
+        const piece = readStrings(vector, rows, this.validBits(vector, rows));
+        if (piece) {
+          this.texts.push(piece);
+          this.length += rows;
+          return piece.bytes.length + rows * 4;
+        }
+      } else if (this.stride === 4) {
         const words = this.decimalWords(vector, rows);
         if (words) {
           this.pieces.push({ rows, items: words, valid: this.validBits(vector, rows) });
@@ -578,7 +736,7 @@ export class ColumnAccumulator {
         }
       } else {
         const items = vector.items;
-        if (items instanceof this.fixed && items.length >= rows) {
+        if (this.fixed && items instanceof this.fixed && items.length >= rows) {
           this.pieces.push({
             rows,
             items: items.slice(0, rows) as FixedArray,
@@ -590,7 +748,7 @@ export class ColumnAccumulator {
       }
     }
     // Vector layouts are fixed per type, so a column never mixes both paths.
-    if (this.pieces.length > 0)
+    if (this.pieces.length > 0 || this.texts.length > 0)
       throw new Error(`column of ${duckdbTypeName(this.type)} changed vector layout`);
     const values = chunk.getColumnValues(column);
     for (const value of values) this.values.push(value);
@@ -600,31 +758,26 @@ export class ColumnAccumulator {
 
   /** The Arrow data of everything appended since the last call. */
   finish(): Data {
+    const length = this.length;
+    this.length = 0;
+    if (this.texts.length > 0) {
+      const data = joinTextPieces(arrowTypeOf(this.type), this.texts);
+      this.texts = [];
+      return data;
+    }
     if (this.pieces.length === 0) {
       const data = toArrowData(this.type, this.values);
       this.values = [];
-      this.length = 0;
       return data;
     }
-    const length = this.length;
     const items = new (this.fixed as FixedArrayConstructor)(length * this.stride);
-    const anyNull = this.pieces.some((p) => p.valid !== null);
-    const bitmap = anyNull ? new Uint8Array(Math.ceil(length / 8)) : null;
     let at = 0;
-    let nullCount = 0;
     for (const piece of this.pieces) {
       (items as unknown as { set(a: FixedArray, o: number): void }).set(piece.items, at * this.stride);
-      if (bitmap) {
-        for (let i = 0; i < piece.rows; i++) {
-          const ok = piece.valid === null || ((piece.valid[i >> 3] as number) & (1 << (i & 7))) !== 0;
-          if (ok) bitmap[(at + i) >> 3] = (bitmap[(at + i) >> 3] as number) | (1 << ((at + i) & 7));
-          else nullCount++;
-        }
-      }
       at += piece.rows;
     }
+    const { bitmap, nullCount } = joinValidity(this.pieces, length);
     this.pieces = [];
-    this.length = 0;
     return makeData({
       type: arrowTypeOf(this.type),
       length,

@@ -7,6 +7,8 @@ import {
   type Schema,
   Table,
 } from 'apache-arrow';
+import { RecordBatch as BatchHeader, Message as IpcHeader } from 'apache-arrow/ipc/metadata/message';
+import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 
 /** One Arrow IPC message split the way Flight carries it: flatbuffer header and body apart. */
 export interface IpcMessage {
@@ -60,10 +62,84 @@ export function encodeBatches(schema: Schema, batches: readonly RecordBatch[]): 
   return splitIpcStream(writer.toUint8Array(true));
 }
 
-/** Just the record-batch message of one batch (the stream already carried its schema). */
+/**
+ * FlightData messages already serialised by `encodeBatch`, keyed by their body: the gRPC
+ * serialiser sends these bytes as they are instead of encoding the message again.
+ */
+const serialised = new WeakMap<Uint8Array, Buffer>();
+
+/** The protobuf bytes of a FlightData carrying exactly this header and body, if `encodeBatch` made them. */
+export function serialisedFlightData(message: Record<string, unknown>) {
+  const body = message.dataBody;
+  if (message.flightDescriptor != null || (message.appMetadata as Uint8Array | undefined)?.length)
+    return undefined;
+  if (!(body instanceof Uint8Array)) return undefined;
+  const bytes = serialised.get(body);
+  if (!bytes) return undefined;
+  const header = message.dataHeader;
+  return header instanceof Uint8Array && header.buffer === bytes.buffer ? bytes : undefined;
+}
+
+function varint(value: number, out: Buffer, at: number): number {
+  let rest = value;
+  while (rest >= 0x80) {
+    out[at++] = (rest % 0x80) | 0x80;
+    rest = Math.floor(rest / 0x80);
+  }
+  out[at++] = rest;
+  return at;
+}
+
+function varintLength(value: number): number {
+  let length = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) length++;
+  return length;
+}
+
+/** FlightData field tags: `data_header` (2) and `data_body` (1000), both length-delimited. */
+const DATA_HEADER_TAG = [0x12];
+const DATA_BODY_TAG = [0xc2, 0x3e];
+
+/**
+ * The record-batch message of one batch (the stream already carried its schema). Its body
+ * buffers are copied once, straight into the serialised FlightData that carries them, which
+ * the header and body returned here are views of.
+ */
 export function encodeBatch(batch: RecordBatch): IpcMessage {
-  const messages = encodeBatches(batch.schema, [batch]);
-  return messages[messages.length - 1] as IpcMessage;
+  const { byteLength, nodes, bufferRegions, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch);
+  const header = IpcHeader.encode(
+    IpcHeader.from(
+      new BatchHeader(batch.numRows, nodes, bufferRegions, null, variadicBufferCounts),
+      byteLength,
+    ),
+  );
+  const size =
+    DATA_HEADER_TAG.length +
+    varintLength(header.length) +
+    header.length +
+    DATA_BODY_TAG.length +
+    varintLength(byteLength) +
+    byteLength;
+  const out = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const byte of DATA_HEADER_TAG) out[at++] = byte;
+  at = varint(header.length, out, at);
+  out.set(header, at);
+  const dataHeader = out.subarray(at, at + header.length);
+  at += header.length;
+  for (const byte of DATA_BODY_TAG) out[at++] = byte;
+  at = varint(byteLength, out, at);
+  const bodyStart = at;
+  for (const buffer of buffers) {
+    out.set(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), at);
+    const padded = (buffer.byteLength + 7) & ~7;
+    out.fill(0, at + buffer.byteLength, at + padded);
+    at += padded;
+  }
+  if (at - bodyStart !== byteLength) throw new Error('record batch body does not match its header');
+  const dataBody = out.subarray(bodyStart, at);
+  serialised.set(dataBody, out);
+  return { dataHeader, dataBody };
 }
 
 function frame(message: IpcMessage): Uint8Array {

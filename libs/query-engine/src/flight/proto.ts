@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { serialisedFlightData } from '../arrow/ipc.ts';
 
 /** The package's `proto/` folder, found from here whether running from `src` or `dist/src`. */
 function protoDir(): string {
@@ -96,9 +97,15 @@ export function flightServiceDefinition(): ServiceDefinition {
       path: `/${FLIGHT}.FlightService/${method.name}`,
       requestStream: Boolean(method.requestStream),
       responseStream: Boolean(method.responseStream),
-      requestSerialize: (message: Message) => encode(request, message),
+      requestSerialize:
+        request.name === 'FlightData'
+          ? (message: Message) => serialisedFlightData(message) ?? encode(request, message)
+          : (message: Message) => encode(request, message),
       requestDeserialize: (bytes: Buffer) => decode(request, bytes),
-      responseSerialize: (message: Message) => encode(response, message),
+      responseSerialize:
+        response.name === 'FlightData'
+          ? (message: Message) => serialisedFlightData(message) ?? encode(response, message)
+          : (message: Message) => encode(response, message),
       responseDeserialize: (bytes: Buffer) => decode(response, bytes),
       originalName: method.name,
     };
