@@ -75,6 +75,8 @@ export type FlightSqlServerOptions = FlightSqlBackends & {
   maxReceiveMessageBytes?: number;
   /** Prepared statements and kept results of statements that ran when planned, unused this long, are dropped. */
   preparedStatementIdleMs?: number;
+  /** Sessions (their options) unused this long end. */
+  sessionIdleMs?: number;
 };
 
 interface PreparedStatement {
@@ -101,6 +103,84 @@ interface RpcContext {
   requestId: string;
   principal: Principal;
   token: string;
+  /** The `arrow_flight_session_id` cookie the client sent. */
+  sessionId: string | undefined;
+  /** A `set-cookie` value to send in the response headers. */
+  setCookie?: string;
+}
+
+const SESSION_COOKIE = 'arrow_flight_session_id';
+
+interface Session {
+  user: string;
+  options: Map<string, Message>;
+  lastUsed: number;
+}
+
+/** The session id from the `cookie` request headers, if the client sent one. */
+function sessionCookie(metadata: Metadata): string | undefined {
+  for (const header of metadata.get('cookie'))
+    for (const pair of String(header).split(';')) {
+      const [name, value] = pair.split('=').map((part) => part.trim());
+      if (name === SESSION_COOKIE && value) return value;
+    }
+  return undefined;
+}
+
+/**
+ * Flight SQL sessions: options kept under a random id that travels as the
+ * `arrow_flight_session_id` cookie and belongs to the user who opened the session (another user
+ * presenting the cookie finds nothing). A client that does not echo cookies keeps its latest
+ * session through its bearer token.
+ */
+class SessionStore {
+  private readonly sessions = new Map<string, Session>();
+  private readonly byToken = new Map<string, string>();
+
+  /** Sessions unused for `idleMs` end. */
+  constructor(private readonly idleMs: number) {}
+
+  find(context: RpcContext): { id: string; session: Session } | undefined {
+    this.dropIdle();
+    for (const id of [context.sessionId, this.byToken.get(context.token)]) {
+      const session = id ? this.sessions.get(id) : undefined;
+      if (id && session && session.user === context.principal.user) {
+        session.lastUsed = Date.now();
+        return { id, session };
+      }
+    }
+    return undefined;
+  }
+
+  /** The caller's session, opened (and its cookie set on the response) when there is none. */
+  open(context: RpcContext): Session {
+    const found = this.find(context);
+    if (found) return found.session;
+    const id = randomBytes(24).toString('base64url');
+    const session = {
+      user: context.principal.user,
+      options: new Map<string, Message>(),
+      lastUsed: Date.now(),
+    };
+    this.sessions.set(id, session);
+    this.byToken.set(context.token, id);
+    context.setCookie = `${SESSION_COOKIE}=${id}`;
+    return session;
+  }
+
+  close(context: RpcContext): void {
+    const found = this.find(context);
+    if (!found) return;
+    this.sessions.delete(found.id);
+    for (const [token, id] of this.byToken) if (id === found.id) this.byToken.delete(token);
+    context.setCookie = `${SESSION_COOKIE}=; Max-Age=0`;
+  }
+
+  dropIdle(): void {
+    const cutoff = Date.now() - this.idleMs;
+    for (const [id, session] of this.sessions) if (session.lastUsed < cutoff) this.sessions.delete(id);
+    for (const [token, id] of this.byToken) if (!this.sessions.has(id)) this.byToken.delete(token);
+  }
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -164,7 +244,7 @@ export class FlightSqlServer {
   private readonly prepared = new Map<string, PreparedStatement>();
   /** Results of statements that ran when planned, by the id their ticket carries. */
   private readonly results = new Map<string, KeptResult>();
-  private readonly sessions = new Map<string, Map<string, Message>>();
+  private readonly sessions: SessionStore;
   /** Running DoGet streams by ticket, so CancelFlightInfo can stop them. */
   private readonly running = new Map<string, Set<AbortController>>();
   private readonly options: FlightSqlServerOptions;
@@ -181,6 +261,7 @@ export class FlightSqlServer {
     this.router = new StatementRouter(registry);
     this.backend = registry.backends[0] as Backend;
     this.auth = options.auth;
+    this.sessions = new SessionStore(options.sessionIdleMs ?? 60 * 60 * 1000);
     this.tokens = options.tokens ?? new TokenStore();
     this.logger = options.logger ?? SILENT;
     this.sqlInfo = sqlInfoValues(options.serverVersion ?? '0.1.0', options.arrowVersion ?? '21.2.0');
@@ -217,7 +298,13 @@ export class FlightSqlServer {
     );
     this.server = server;
     const idle = this.options.preparedStatementIdleMs ?? 30 * 60 * 1000;
-    this.sweeper = setInterval(() => this.dropIdle(idle), Math.min(idle, 60_000));
+    this.sweeper = setInterval(
+      () => {
+        this.dropIdle(idle);
+        this.sessions.dropIdle();
+      },
+      Math.min(idle, 60_000),
+    );
     this.sweeper.unref();
     return this.port;
   }
@@ -263,7 +350,7 @@ export class FlightSqlServer {
         QueryErrorCode.Unauthenticated,
         'a valid bearer token is required; handshake first',
       );
-    return { requestId: this.requestId(metadata), principal, token };
+    return { requestId: this.requestId(metadata), principal, token, sessionId: sessionCookie(metadata) };
   }
 
   private readonly handshake: handleBidiStreamingCall<Message, Message> = (call) => {
@@ -802,6 +889,11 @@ export class FlightSqlServer {
     };
     this.action(type, Buffer.from((call.request.body as Uint8Array) ?? []), context)
       .then((results) => {
+        if (context.setCookie) {
+          const headers = new Metadata();
+          headers.set('set-cookie', context.setCookie);
+          call.sendMetadata(headers);
+        }
         for (const body of results) call.write({ body });
         this.logger.info(this.fields(log), 'rpc ok');
         call.end();
@@ -859,7 +951,7 @@ export class FlightSqlServer {
       }
       case 'SetSessionOptions': {
         const request = decode(flightType('SetSessionOptionsRequest'), body);
-        const options = this.sessions.get(context.token) ?? new Map<string, Message>();
+        const { options } = this.sessions.open(context);
         const errors: Record<string, Message> = {};
         for (const [key, value] of Object.entries(
           (request.sessionOptions as Record<string, Message>) ?? {},
@@ -874,17 +966,16 @@ export class FlightSqlServer {
             errors[key] = { value: 1 };
           }
         }
-        this.sessions.set(context.token, options);
         return [encode(flightType('SetSessionOptionsResult'), { errors })];
       }
       case 'GetSessionOptions': {
-        const options = this.sessions.get(context.token) ?? new Map();
+        const options = this.sessions.find(context)?.session.options ?? new Map();
         return [
           encode(flightType('GetSessionOptionsResult'), { sessionOptions: Object.fromEntries(options) }),
         ];
       }
       case 'CloseSession': {
-        this.sessions.delete(context.token);
+        this.sessions.close(context);
         return [encode(flightType('CloseSessionResult'), { status: 1 })];
       }
       default:
@@ -945,7 +1036,7 @@ export class FlightSqlServer {
 
   /** The session's `catalog` and `schema` options. */
   private sessionScope(context: RpcContext): { catalog?: string; schema?: string } {
-    const options = this.sessions.get(context.token);
+    const options = this.sessions.find(context)?.session.options;
     const text = (name: string) => {
       const value = options?.get(name)?.stringValue;
       return typeof value === 'string' && value ? value : undefined;
