@@ -23,6 +23,8 @@ const tests: Record<string, string> = {
   'test_adbc.py::test_write_to_a_read_only_catalog_is_permission_denied':
     'ADBC gets UNAUTHORIZED (PERMISSION_DENIED) writing to the read-only postgres catalog',
   'test_adbc.py::test_execute_update_dml': 'ADBC execute_update runs DDL and DML with row counts',
+  'test_adbc.py::test_execute_runs_ddl_and_ctas_once_without_a_fetch':
+    'ADBC execute runs CREATE TABLE AS and INSERT once, without fetching their results',
   'test_adbc.py::test_executemany_bound_inserts': 'ADBC executemany inserts bound rows',
   'test_adbc.py::test_bulk_fetch_arrow_table': 'ADBC fetches two million rows into one Arrow table',
   'test_adbc.py::test_types': 'ADBC reads every type as the Arrow type it should be, values intact',

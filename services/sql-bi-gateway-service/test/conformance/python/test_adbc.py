@@ -170,6 +170,17 @@ def test_execute_update_dml(conn, suffix):
     update(conn, f"DROP TABLE {name}")
 
 
+def test_execute_runs_ddl_and_ctas_once_without_a_fetch(conn, suffix):
+    """cursor.execute sends DDL and DML as CommandStatementQuery; they take effect once, fetched or not."""
+    name = f"adbc_ctas_{suffix}"
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE TABLE {name} AS SELECT * FROM range(3) t(i)")
+        cur.execute(f"INSERT INTO {name} VALUES (10)")
+        cur.execute(f"SELECT count(*), sum(i) FROM {name}")
+        assert cur.fetchone() == (4, 13)
+    update(conn, f"DROP TABLE {name}")
+
+
 def test_executemany_bound_inserts(conn, suffix):
     name = f"adbc_many_{suffix}"
     update(conn, f"CREATE TABLE {name} (k INTEGER, v VARCHAR)")
