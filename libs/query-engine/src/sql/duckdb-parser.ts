@@ -1,4 +1,4 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { ParsedStatements, ParseTreeSource } from './statement-analyzer.ts';
 
 /**
@@ -7,34 +7,33 @@ import type { ParsedStatements, ParseTreeSource } from './statement-analyzer.ts'
  * nothing: no table or connection is touched.
  */
 export class DuckDBParser implements ParseTreeSource {
-  private connection: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> | undefined;
+  private instance: Promise<DuckDBInstance> | undefined;
 
   async parseTree(sql: string): Promise<ParsedStatements | undefined> {
-    const { connection } = await this.open();
-    const reader = await connection.runAndReadAll('select json_serialize_sql(?::varchar) as tree', [sql]);
-    const tree = JSON.parse(String(reader.getRows()[0]?.[0])) as { error: boolean; statements?: unknown[] };
-    // DDL, DML and other statements that are not plain queries cannot be serialized; syntax errors neither.
-    return tree.error ? undefined : { statements: tree.statements ?? [] };
+    // A connection per parse: one DuckDB connection must not run two statements at once.
+    const connection = await (await this.open()).connect();
+    try {
+      const reader = await connection.runAndReadAll('select json_serialize_sql(?::varchar)', [sql]);
+      const tree = JSON.parse(String(reader.getRows()[0]?.[0])) as { error: boolean; statements?: unknown[] };
+      // DDL, DML and other statements that are not plain queries cannot be serialized; syntax errors neither.
+      return tree.error ? undefined : { statements: tree.statements ?? [] };
+    } finally {
+      connection.closeSync();
+    }
   }
 
   async close(): Promise<void> {
-    const opened = this.connection;
-    this.connection = undefined;
-    if (!opened) return;
-    const { instance, connection } = await opened;
-    connection.closeSync();
-    instance.closeSync();
+    const opened = this.instance;
+    this.instance = undefined;
+    (await opened)?.closeSync();
   }
 
-  private open() {
-    this.connection ??= (async () => {
-      const instance = await DuckDBInstance.create(':memory:', {
-        enable_external_access: 'false',
-        autoinstall_known_extensions: 'false',
-        autoload_known_extensions: 'false',
-      });
-      return { instance, connection: await instance.connect() };
-    })();
-    return this.connection;
+  private open(): Promise<DuckDBInstance> {
+    this.instance ??= DuckDBInstance.create(':memory:', {
+      enable_external_access: 'false',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    return this.instance;
   }
 }
