@@ -1,0 +1,4 @@
+import { bootstrapService } from '@openfoundry/service-kit';
+import { icebergCatalogService } from './service.ts';
+
+await bootstrapService(icebergCatalogService);

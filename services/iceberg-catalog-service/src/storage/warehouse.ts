@@ -1,0 +1,128 @@
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { InjectConfig } from '@openfoundry/service-kit';
+import { BadRequestError, NotFoundError } from '../catalog.errors.ts';
+import type { CatalogConfig } from '../config.ts';
+import { parseJson, stringifyJson } from '../json/lossless-json.ts';
+import type { TableMetadata } from '../metadata/table-metadata.ts';
+
+// Metadata files never change once written, so a file read once can be served from memory.
+const CACHE_ENTRIES = 512;
+
+export interface S3Location {
+  bucket: string;
+  key: string;
+}
+
+export function parseS3Location(location: string): S3Location {
+  const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(location);
+  if (!match?.[1]) throw new BadRequestError(`Not an s3:// location: ${location}`);
+  return { bucket: match[1], key: match[2] ?? '' };
+}
+
+/** The S3 warehouse: table metadata files in, out and (on purge) gone. */
+@Injectable()
+export class Warehouse implements OnModuleDestroy {
+  private readonly s3: S3Client;
+  private readonly cache = new Map<string, TableMetadata>();
+  readonly bucket: string;
+
+  constructor(@InjectConfig() config: CatalogConfig) {
+    this.bucket = config.OPENFOUNDRY_S3_WAREHOUSE_BUCKET;
+    this.s3 = new S3Client({
+      endpoint: config.OPENFOUNDRY_S3_ENDPOINT,
+      region: config.OPENFOUNDRY_S3_REGION,
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: config.OPENFOUNDRY_S3_ACCESS_KEY,
+        secretAccessKey: config.OPENFOUNDRY_S3_SECRET_KEY,
+      },
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.s3.destroy();
+  }
+
+  /** Readiness: the warehouse bucket answers. */
+  async ping(): Promise<void> {
+    await this.s3.send(new HeadBucketCommand({ Bucket: this.bucket }));
+  }
+
+  /** `s3://<bucket>/<path>` for a path inside the warehouse. */
+  url(path: string): string {
+    return `s3://${this.bucket}/${path}`;
+  }
+
+  async writeMetadata(location: string, metadata: TableMetadata): Promise<void> {
+    const { bucket, key } = parseS3Location(location);
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: stringifyJson(metadata),
+        ContentType: 'application/json',
+        // File names carry a fresh UUID; refusing to overwrite makes that a guarantee, not a hope.
+        IfNoneMatch: '*',
+      }),
+    );
+    this.remember(location, metadata);
+  }
+
+  async readMetadata(location: string): Promise<TableMetadata> {
+    const cached = this.cache.get(location);
+    if (cached) return structuredClone(cached);
+    const { bucket, key } = parseS3Location(location);
+    let text: string;
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      text = (await object.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      if (error instanceof NoSuchKey) throw new NotFoundError(`Metadata file does not exist: ${location}`);
+      throw error;
+    }
+    const metadata = parseJson(text) as TableMetadata;
+    this.remember(location, metadata);
+    return structuredClone(metadata);
+  }
+
+  /** Deletes every object under a table's location (purge); returns how many went. */
+  async deletePrefix(location: string): Promise<number> {
+    const { bucket, key } = parseS3Location(location);
+    const prefix = key.endsWith('/') ? key : `${key}/`;
+    let deleted = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+      if (keys.length) {
+        await this.s3.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }),
+        );
+        deleted += keys.length;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    for (const cached of this.cache.keys())
+      if (cached.startsWith(`s3://${bucket}/${prefix}`)) this.cache.delete(cached);
+    return deleted;
+  }
+
+  private remember(location: string, metadata: TableMetadata): void {
+    if (this.cache.size >= CACHE_ENTRIES) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(location, structuredClone(metadata));
+  }
+}

@@ -1,0 +1,261 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { authorize, type Caller } from '../auth/caller.ts';
+import {
+  AlreadyExistsError,
+  BadRequestError,
+  CommitFailedError,
+  ForbiddenError,
+  NoSuchNamespaceError,
+  NoSuchTableError,
+} from '../catalog.errors.ts';
+import type { CommitTableRequest, CreateTableRequest, TableIdentifier } from '../metadata/commit.schema.ts';
+import { emptyTableMetadata, newTableMetadata } from '../metadata/new-table.ts';
+import { checkRequirements } from '../metadata/requirements.ts';
+import {
+  metadataFileName,
+  metadataVersion,
+  type TableMetadata,
+  withReferencedSnapshotsOnly,
+} from '../metadata/table-metadata.ts';
+import { applyUpdates, validateMetadata } from '../metadata/updates.ts';
+import { NamespacesRepository } from '../namespaces/namespaces.repository.ts';
+import { ClientStorage } from '../storage/client-storage.ts';
+import { Warehouse } from '../storage/warehouse.ts';
+import { type TableRef, TablesRepository } from './tables.repository.ts';
+
+/** LoadTableResult of the REST spec. */
+export interface LoadTableResult {
+  'metadata-location'?: string;
+  metadata: TableMetadata;
+  config: Record<string, string>;
+}
+
+export interface CommitTableResult {
+  'metadata-location': string;
+  metadata: TableMetadata;
+}
+
+/** A commit ready to be swapped in: its new metadata is already written to the warehouse. */
+interface PreparedCommit {
+  table: TableRef;
+  /** undefined when the commit creates the table (assert-create). */
+  expected: string | undefined;
+  next: string;
+  metadata: TableMetadata;
+}
+
+const describe = (table: TableRef) => [...table.namespace, table.name].join('.');
+
+@Injectable()
+export class TablesService {
+  private readonly logger = new Logger(TablesService.name);
+
+  constructor(
+    private readonly tables: TablesRepository,
+    private readonly namespaces: NamespacesRepository,
+    private readonly warehouse: Warehouse,
+    private readonly storage: ClientStorage,
+  ) {}
+
+  /** `s3://<bucket>/<tenant>/<namespace…>/<table>-<uuid>` (ADR 0002): the tenant is the first level. */
+  defaultLocation(table: TableRef, uuid: string): string {
+    return this.warehouse.url(`${[...table.namespace, `${table.name}-${uuid}`].join('/')}`);
+  }
+
+  /** A table's files must stay inside its tenant's part of the warehouse. */
+  private checkLocation(caller: Caller, location: string): void {
+    const root = this.warehouse.url(`${caller.tenant}/`);
+    if (!location.startsWith(root) || location.includes('/../'))
+      throw new ForbiddenError(`Table locations of tenant ${caller.tenant} must be under ${root}`);
+  }
+
+  async list(
+    caller: Caller,
+    namespace: string[],
+    page: { pageToken?: string | undefined; pageSize?: number | undefined },
+  ) {
+    authorize(caller, namespace);
+    if (!(await this.namespaces.find(namespace))) throw new NoSuchNamespaceError(namespace);
+    const limit = page.pageSize;
+    const names = await this.tables.list(namespace, {
+      after: page.pageToken,
+      limit: limit === undefined ? undefined : limit + 1,
+    });
+    const more = limit !== undefined && names.length > limit;
+    const shown = more ? names.slice(0, limit) : names;
+    return {
+      identifiers: shown.map((name) => ({ namespace, name })),
+      ...(more ? { 'next-page-token': shown.at(-1) } : {}),
+    };
+  }
+
+  async create(caller: Caller, namespace: string[], request: CreateTableRequest): Promise<LoadTableResult> {
+    authorize(caller, namespace);
+    const table = { namespace, name: request.name };
+    if (!(await this.namespaces.find(namespace))) throw new NoSuchNamespaceError(namespace);
+    if (await this.tables.find(table))
+      throw new AlreadyExistsError(`Table already exists: ${describe(table)}`);
+    const uuid = randomUUID();
+    const location = (request.location ?? this.defaultLocation(table, uuid)).replace(/\/+$/, '');
+    this.checkLocation(caller, location);
+    const metadata = newTableMetadata({ request, uuid, location, nowMs: Date.now() });
+    // A staged table exists only in the client's hands until a commit with assert-create.
+    if (request['stage-create']) return { metadata, config: this.storage.properties };
+    const metadataLocation = metadataFileName(location, 0, randomUUID());
+    await this.warehouse.writeMetadata(metadataLocation, metadata);
+    await this.tables.insert({ ...table, metadataLocation, tableUuid: uuid });
+    return { 'metadata-location': metadataLocation, metadata, config: this.storage.properties };
+  }
+
+  async load(caller: Caller, table: TableRef, snapshots: 'all' | 'refs' = 'all'): Promise<LoadTableResult> {
+    authorize(caller, table.namespace);
+    const pointer = await this.tables.find(table);
+    if (!pointer) throw new NoSuchTableError(table.namespace, table.name);
+    const metadata = await this.warehouse.readMetadata(pointer.metadataLocation);
+    return {
+      'metadata-location': pointer.metadataLocation,
+      metadata: snapshots === 'refs' ? withReferencedSnapshotsOnly(metadata) : metadata,
+      config: this.storage.properties,
+    };
+  }
+
+  async exists(caller: Caller, table: TableRef): Promise<void> {
+    authorize(caller, table.namespace);
+    if (!(await this.tables.find(table))) throw new NoSuchTableError(table.namespace, table.name);
+  }
+
+  async register(
+    caller: Caller,
+    namespace: string[],
+    request: { name: string; 'metadata-location': string; overwrite?: boolean | undefined },
+  ): Promise<LoadTableResult> {
+    authorize(caller, namespace);
+    const table = { namespace, name: request.name };
+    const metadataLocation = request['metadata-location'];
+    this.checkLocation(caller, metadataLocation);
+    const metadata = await this.warehouse.readMetadata(metadataLocation);
+    if (typeof metadata?.['table-uuid'] !== 'string' || typeof metadata.location !== 'string')
+      throw new BadRequestError(`Not a table metadata file: ${metadataLocation}`);
+    this.checkLocation(caller, metadata.location);
+    const pointer = { ...table, metadataLocation, tableUuid: metadata['table-uuid'] };
+    if (request.overwrite) await this.tables.upsert(pointer);
+    else await this.tables.insert(pointer);
+    return { 'metadata-location': metadataLocation, metadata, config: this.storage.properties };
+  }
+
+  async drop(caller: Caller, table: TableRef, purge: boolean): Promise<void> {
+    authorize(caller, table.namespace);
+    const metadataLocation = await this.tables.delete(table);
+    if (!metadataLocation) throw new NoSuchTableError(table.namespace, table.name);
+    if (!purge) return;
+    // The pointer is gone first, so no reader can meet a half-deleted table; a failed purge leaves orphans.
+    try {
+      const { location } = await this.warehouse.readMetadata(metadataLocation);
+      const deleted = await this.warehouse.deletePrefix(location);
+      this.logger.log({ table: describe(table), location, deleted }, 'purged table files');
+    } catch (error) {
+      this.logger.warn({ table: describe(table), err: error }, 'purge failed; the files are orphans now');
+    }
+  }
+
+  async rename(caller: Caller, source: TableIdentifier, destination: TableIdentifier): Promise<void> {
+    authorize(caller, source.namespace);
+    authorize(caller, destination.namespace);
+    if (!(await this.namespaces.find(destination.namespace)))
+      throw new NoSuchNamespaceError(destination.namespace);
+    if (!(await this.tables.rename(source, destination)))
+      throw new NoSuchTableError(source.namespace, source.name);
+  }
+
+  async commit(caller: Caller, table: TableRef, request: CommitTableRequest): Promise<CommitTableResult> {
+    const [result] = await this.commitAll(caller, [{ ...request, identifier: table }]);
+    if (!result) throw new Error('commit produced no result');
+    return result;
+  }
+
+  /**
+   * Commits changes to one or more tables, all or nothing: each change is checked against the
+   * table's current metadata and written as a new metadata file, then every pointer is swapped in
+   * one Postgres transaction. A file written for a commit that then loses is never referenced.
+   */
+  async commitAll(
+    caller: Caller,
+    changes: readonly (CommitTableRequest & { identifier: TableIdentifier })[],
+  ): Promise<CommitTableResult[]> {
+    const seen = new Set<string>();
+    for (const change of changes) {
+      authorize(caller, change.identifier.namespace);
+      const key = JSON.stringify(change.identifier);
+      if (seen.has(key))
+        throw new BadRequestError(`Table ${describe(change.identifier)} appears twice in one transaction`);
+      seen.add(key);
+    }
+    const prepared = await Promise.all(
+      changes.map((change) => this.prepare(caller, change.identifier, change)),
+    );
+    await this.tables.transaction(async (repository) => {
+      for (const commit of prepared) {
+        if (commit.expected === undefined) {
+          await repository
+            .insert({
+              ...commit.table,
+              metadataLocation: commit.next,
+              tableUuid: commit.metadata['table-uuid'],
+            })
+            .catch((error: unknown) => {
+              if (error instanceof AlreadyExistsError)
+                throw new CommitFailedError(
+                  `Requirement failed: table ${describe(commit.table)} was created concurrently`,
+                );
+              throw error;
+            });
+        } else if (commit.expected !== commit.next) {
+          const swapped = await repository.swap(
+            commit.table,
+            commit.expected,
+            commit.next,
+            commit.metadata['table-uuid'],
+          );
+          if (!swapped)
+            throw new CommitFailedError(
+              `Commit failed: table ${describe(commit.table)} was changed by another commit; reload and retry`,
+            );
+        }
+      }
+    });
+    return prepared.map((commit) => ({ 'metadata-location': commit.next, metadata: commit.metadata }));
+  }
+
+  private async prepare(
+    caller: Caller,
+    table: TableRef,
+    request: CommitTableRequest,
+  ): Promise<PreparedCommit> {
+    const pointer = await this.tables.find(table);
+    const creating = request.requirements.some((r) => r.type === 'assert-create');
+    if (!pointer && !creating) throw new NoSuchTableError(table.namespace, table.name);
+    if (!pointer && !(await this.namespaces.find(table.namespace)))
+      throw new NoSuchNamespaceError(table.namespace);
+    const base = pointer ? await this.warehouse.readMetadata(pointer.metadataLocation) : undefined;
+    checkRequirements(base, request.requirements);
+    const nowMs = Date.now();
+    if (base && pointer && request.updates.length === 0)
+      return { table, expected: pointer.metadataLocation, next: pointer.metadataLocation, metadata: base };
+
+    const metadata = applyUpdates(base ?? emptyTableMetadata(nowMs), request.updates, {
+      nowMs,
+      baseLocation: pointer?.metadataLocation,
+    });
+    if (!metadata['table-uuid']) metadata['table-uuid'] = randomUUID();
+    if (!metadata.location) metadata.location = this.defaultLocation(table, metadata['table-uuid']);
+    validateMetadata(metadata);
+    this.checkLocation(caller, metadata.location);
+    if (base && base['table-uuid'] !== metadata['table-uuid'])
+      throw new BadRequestError('A commit cannot change the table UUID');
+    const version = pointer ? metadataVersion(pointer.metadataLocation) + 1 : 0;
+    const next = metadataFileName(metadata.location, Math.max(version, 0), randomUUID());
+    await this.warehouse.writeMetadata(next, metadata);
+    return { table, expected: pointer?.metadataLocation, next, metadata };
+  }
+}
