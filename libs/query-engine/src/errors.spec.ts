@@ -9,6 +9,7 @@ describe('classifyEngineError', () => {
     ['Conversion Error: Could not convert string', QueryErrorCode.InvalidArgument],
     ['Catalog Error: Table with name nope does not exist!', QueryErrorCode.NotFound],
     ['Catalog Error: Schema with name s does not exist!', QueryErrorCode.NotFound],
+    ['Binder Error: Catalog "memory" does not exist!', QueryErrorCode.NotFound],
     ['Catalog Error: Scalar Function with name f does not exist!', QueryErrorCode.InvalidArgument],
     ['INTERRUPT Error: Interrupted!', QueryErrorCode.Cancelled],
     ['Permission Error: Cannot access file', QueryErrorCode.PermissionDenied],

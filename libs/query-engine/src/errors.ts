@@ -25,7 +25,8 @@ export class QueryError extends Error {
   }
 }
 
-const NOT_FOUND = /^Catalog Error: (Table|View|Schema|Catalog|Table Function) with name .* does not exist/;
+const NOT_FOUND =
+  /^(Catalog Error: (Table|View|Schema|Catalog|Table Function) with name .* does not exist|Binder Error: Catalog ".*" does not exist)/;
 const CLIENT_ERRORS =
   /^(Parser|Binder|Conversion|Invalid Input|Constraint|Catalog|Not implemented|Dependency|Syntax|Transaction|Out of Range|Sequence|Mismatch Type|Invalid type) Error/;
 

@@ -73,6 +73,17 @@ describe('catalog visibility', () => {
     expect(await grpcCode(analyst.executeUpdate(sql))).toBe(status.PERMISSION_DENIED);
   });
 
+  it("keeps DuckDB's default catalog out of reach: only served catalogs exist", async () => {
+    for (const client of [admin, analyst]) {
+      expect(await grpcCode(client.executeUpdate('create table memory.main.stash (a int)'))).toBe(
+        status.NOT_FOUND,
+      );
+      expect(await grpcCode(client.query('select * from memory.main.stash'))).toBe(status.NOT_FOUND);
+    }
+    const catalogs = await admin.query('select database_name from duckdb_databases() where not internal');
+    expect(catalogs.getChild('database_name')?.toArray().sort()).toEqual(['duckdb', 'postgres']);
+  });
+
   it('refuses a session catalog the user was not granted', async () => {
     const [result] = await analyst.action(
       'SetSessionOptions',

@@ -222,6 +222,10 @@ export class DuckDBBackend implements Backend {
     const catalogs = [scratch];
     try {
       await setup.run(`ATTACH ':memory:' AS ${quoteIdent(scratch)}`);
+      // DuckDB's own default catalog (`memory`) would be a catalog no grant covers: every
+      // connection starts with USE of a served catalog instead.
+      await setup.run(`USE ${quoteIdent(scratch)}`);
+      await setup.run('DETACH memory');
       if (options.postgres) {
         await setup.run('LOAD postgres');
         await setup.run(
@@ -324,14 +328,21 @@ export class DuckDBBackend implements Backend {
         let bytes = 0;
         let total = 0;
         let totalBytes = 0;
+        // One chunk is always being read ahead: DuckDB produces it on its threads while this
+        // thread converts the previous one. Never more than one, so memory stays bounded.
+        const fetch = () =>
+          result.fetchChunk().catch((error: unknown) => {
+            throw watch.translate(error);
+          });
+        let ahead: ReturnType<typeof fetch> | undefined = fetch();
         try {
           for (;;) {
             if (options.signal?.aborted)
               throw new QueryError(QueryErrorCode.Cancelled, 'statement cancelled');
-            const chunk = await result.fetchChunk().catch((error: unknown) => {
-              throw watch.translate(error);
-            });
+            const chunk = await ahead;
+            ahead = undefined;
             if (!chunk || chunk.rowCount === 0) break;
+            ahead = fetch();
             let chunkBytes = 0;
             for (let c = 0; c < accumulators.length; c++)
               chunkBytes += (accumulators[c] as ColumnAccumulator).append(chunk, c);
@@ -358,6 +369,8 @@ export class DuckDBBackend implements Backend {
           // An empty result still sends one empty batch: the JDBC driver mis-describes a stream without any.
           if (rows > 0 || total === 0) yield makeBatch(schema, accumulators, rows);
         } finally {
+          // The engine must not be mid-fetch when its statement and connection go away.
+          await ahead?.catch(() => undefined);
           watch.stop();
           prepared.destroySync();
           conn.closeSync();
