@@ -7,6 +7,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import {
+  BackendRegistry,
   DuckDBBackend,
   type FlightLogger,
   FlightSqlServer,
@@ -21,7 +22,7 @@ import { libpqConnectionString, type SqlGatewayConfig } from '../config.ts';
 @Injectable()
 export class FlightSqlEdge implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FlightSqlEdge.name);
-  private backend: DuckDBBackend | undefined;
+  private engines: BackendRegistry | undefined;
   private server: FlightSqlServer | undefined;
 
   constructor(@InjectConfig() private readonly config: SqlGatewayConfig) {}
@@ -31,24 +32,31 @@ export class FlightSqlEdge implements OnApplicationBootstrap, BeforeApplicationS
     const postgresUrl = config.SQL_POSTGRES_CATALOG
       ? (config.SQL_POSTGRES_CATALOG_URL ?? config.DATABASE_URL)
       : undefined;
-    this.backend = await DuckDBBackend.create({
-      extensionDirectory: config.OPENFOUNDRY_DUCKDB_EXTENSION_DIR,
-      postgres: postgresUrl ? libpqConnectionString(postgresUrl) : undefined,
-      batchBytes: config.SQL_BATCH_BYTES,
-      maxConcurrent: config.SQL_MAX_CONCURRENT,
-      maxQueued: config.SQL_MAX_QUEUED,
-      statementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS,
-      maxRows: config.SQL_MAX_ROWS,
-      maxBytes: config.SQL_MAX_RESULT_BYTES,
-    });
+    // Each engine kind starts when it has a configuration; the lakehouse, trino and vector
+    // engines join this list as their issues land (ADR 0011).
+    this.engines = await BackendRegistry.start(
+      { duckdb: DuckDBBackend.factory },
+      {
+        duckdb: {
+          extensionDirectory: config.OPENFOUNDRY_DUCKDB_EXTENSION_DIR,
+          postgres: postgresUrl ? libpqConnectionString(postgresUrl) : undefined,
+          batchBytes: config.SQL_BATCH_BYTES,
+          maxConcurrent: config.SQL_MAX_CONCURRENT,
+          maxQueued: config.SQL_MAX_QUEUED,
+          statementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS,
+          maxRows: config.SQL_MAX_ROWS,
+          maxBytes: config.SQL_MAX_RESULT_BYTES,
+        },
+      },
+    );
     const log: FlightLogger = {
       info: (fields, msg) => this.logger.log({ ...fields, msg }),
       warn: (fields, msg) => this.logger.warn({ ...fields, msg }),
       error: (fields, msg) => this.logger.error({ ...fields, msg }),
     };
     this.server = new FlightSqlServer({
-      backend: this.backend,
-      auth: new StaticAuthProvider(parseStaticUsers(config.OPENFOUNDRY_SQL_USERS), this.backend.catalogs),
+      registry: this.engines,
+      auth: new StaticAuthProvider(parseStaticUsers(config.OPENFOUNDRY_SQL_USERS), this.engines.catalogs),
       tokens: new TokenStore(config.SQL_TOKEN_TTL_MS),
       logger: log,
       maxReceiveMessageBytes: config.SQL_MAX_MESSAGE_BYTES,
@@ -67,14 +75,14 @@ export class FlightSqlEdge implements OnApplicationBootstrap, BeforeApplicationS
       msg: 'flight sql listening',
       host: config.FLIGHT_SQL_HOST,
       port,
-      catalogs: this.backend.catalogs,
+      catalogs: this.engines.catalogs,
       tls: Boolean(config.FLIGHT_SQL_TLS_CERT_FILE),
     });
   }
 
   /** The catalogs the engine serves (each user sees the ones granted to them). */
   get catalogs(): readonly string[] {
-    return this.backend?.catalogs ?? [];
+    return this.engines?.catalogs ?? [];
   }
 
   /** Whether the gRPC port speaks TLS. */
@@ -87,16 +95,16 @@ export class FlightSqlEdge implements OnApplicationBootstrap, BeforeApplicationS
     return this.server?.listeningPort;
   }
 
-  /** Readiness: the gRPC server is listening and DuckDB answers. */
+  /** Readiness: the gRPC server is listening and every engine answers. */
   async ping(): Promise<void> {
-    if (!this.server?.listeningPort || !this.backend) throw new Error('flight sql server not listening');
-    await this.backend.ping();
+    if (!this.server?.listeningPort || !this.engines) throw new Error('flight sql server not listening');
+    await Promise.all(this.engines.backends.map((backend) => backend.ping()));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     // Stop taking calls, let running streams finish (bounded), then close the engine.
     await this.server?.close(Math.max(1_000, this.config.SHUTDOWN_TIMEOUT_MS - 2_000));
-    await this.backend?.close();
+    await this.engines?.close();
     this.logger.log({ msg: 'flight sql stopped' });
   }
 }
