@@ -85,6 +85,47 @@ afterAll(async () => {
 });
 
 describe(loadFlightSqlTable.name, () => {
+  it("lets service A's own edge serve a join of its table with service B's result", async () => {
+    const serviceA = await startService('svc-a:a-secret analyst:analyst-pw:duckdb', [
+      'create table readings (asset_id integer, value double)',
+      'insert into readings values (1, 1.5), (2, 4.0), (3, 7.0), (3, 8.0)',
+    ]);
+    try {
+      const loaded = await serviceA.backend.withConnection((connection) =>
+        loadFlightSqlTable(connection, b, {
+          sql: 'select asset_id, name from assets',
+          table: 'peer_assets',
+          schema: 'main',
+          temporary: false,
+          ifExists: 'replace',
+        }),
+      );
+      expect(loaded.rows).toBe(3);
+      const analyst = await FlightSqlClient.connect({
+        address: serviceA.address,
+        user: 'analyst',
+        password: 'analyst-pw',
+      });
+      try {
+        const joined = await analyst.query(
+          `select p.name, sum(r.value) as total
+             from readings r join peer_assets p using (asset_id)
+            group by p.name order by p.name`,
+        );
+        expect(joined.toArray().map((row) => row.toJSON())).toEqual([
+          { name: 'fan', total: 15 },
+          { name: 'pump', total: 1.5 },
+          { name: 'valve', total: 4 },
+        ]);
+      } finally {
+        analyst.close();
+      }
+    } finally {
+      await serviceA.server.close(1_000);
+      await serviceA.backend.close();
+    }
+  });
+
   it("joins service A's readings with service B's assets read over Flight SQL", async () => {
     const loaded = await loadFlightSqlTable(
       a,

@@ -264,6 +264,28 @@ export class DuckDBBackend implements Backend {
     return connection;
   }
 
+  /**
+   * Lends a connection of this engine (inside its concurrency limit) to code of the service
+   * itself, e.g. to load another service's Flight SQL result into a table its users can join.
+   * The connection is closed when `work` settles.
+   */
+  async withConnection<T>(
+    work: (connection: DuckDBConnection) => Promise<T>,
+    options?: Pick<StatementOptions, 'catalog' | 'schema'>,
+  ): Promise<T> {
+    const release = await this.gate.enter();
+    try {
+      const connection = await this.connect(options);
+      try {
+        return await work(connection);
+      } finally {
+        connection.closeSync();
+      }
+    } finally {
+      release();
+    }
+  }
+
   async describe(sql: string, options?: StatementOptions): Promise<StatementDescription> {
     const connection = await this.connect(options);
     try {
