@@ -28,6 +28,7 @@ export type {
   StatementDescription,
   StatementOptions,
 } from './backend.ts';
+export { type BackendFactory, BackendRegistry } from './backend.ts';
 export {
   DUCKDB_CATALOG,
   DuckDBBackend,
@@ -59,4 +60,3 @@ export {
 export { SQL_INFO_SCHEMA, sqlInfoBatch, sqlInfoValues } from './flight/sql-info.ts';
 export * from './p2p/index.ts';
 export { type Route, StatementRouter } from './router.ts';
-export { type BackendFactory, BackendRegistry } from './backend.ts';

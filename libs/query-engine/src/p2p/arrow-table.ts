@@ -9,8 +9,8 @@ import {
   quotedString,
 } from '@duckdb/node-api';
 import type { Data, Field, RecordBatch, Schema } from 'apache-arrow';
+import { type CellReader, type ColumnCodec, codecsFor } from '../arrow/arrow-columns.ts';
 import { classifyEngineError, QueryError, QueryErrorCode } from '../errors.ts';
-import { type CellReader, type ColumnCodec, codecsFor } from './arrow-columns.ts';
 
 export interface ArrowTableProgress {
   rows: number;

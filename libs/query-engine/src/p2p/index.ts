@@ -1,4 +1,4 @@
-export { type CellReader, type ColumnCodec, codecFor, codecsFor } from './arrow-columns.ts';
+export { type CellReader, type ColumnCodec, codecFor, codecsFor } from '../arrow/arrow-columns.ts';
 export {
   type ArrowSource,
   type ArrowTableColumn,
