@@ -81,3 +81,9 @@ export class UnprocessableEntityError extends DomainError {
     super('UnprocessableEntityException', message, 422);
   }
 }
+
+export class NoSuchViewError extends DomainError {
+  constructor(namespace: readonly string[], name: string) {
+    super(IcebergErrorType.NO_SUCH_VIEW, `View does not exist: ${[...namespace, name].join('.')}`, 404);
+  }
+}

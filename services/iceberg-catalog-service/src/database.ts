@@ -10,6 +10,8 @@ export interface NamespacesTable {
 export interface TablesTable {
   namespace: string[];
   name: string;
+  /** `table` or `view`: both share the namespace's names. */
+  kind: ColumnType<'table' | 'view', 'table' | 'view' | undefined, never>;
   /** The only mutable pointer of a table; every commit is a compare-and-swap on it. */
   metadata_location: string;
   table_uuid: string;

@@ -514,4 +514,87 @@ describe('iceberg-catalog-service over HTTP', () => {
       );
     });
   });
+
+  describe('views', () => {
+    const viewRequest = (name: string, sql = 'SELECT 1') => ({
+      name,
+      schema: { type: 'struct', fields: [{ id: 1, name: 'one', required: false, type: 'int' }] },
+      'view-version': {
+        'version-id': 1,
+        'timestamp-ms': 1,
+        'schema-id': 0,
+        summary: {},
+        representations: [{ type: 'sql', sql, dialect: 'trino' }],
+        'default-namespace': [],
+      },
+      properties: {},
+    });
+
+    it('replaces a view by a commit, checking its uuid, and keeps a version log', async () => {
+      const levels = await freshNamespace();
+      const created = await request('POST', `${ns(...levels)}/views`, viewRequest('v'));
+      expect(created.status).toBe(200);
+      const uuid = created.body.metadata['view-uuid'];
+      const url = `${ns(...levels)}/views/v`;
+      const version = { ...viewRequest('v', 'SELECT 2')['view-version'], 'version-id': 2, 'schema-id': -1 };
+      const replaced = await request('POST', url, {
+        requirements: [{ type: 'assert-view-uuid', uuid }],
+        updates: [
+          {
+            action: 'add-schema',
+            schema: {
+              type: 'struct',
+              'schema-id': 1,
+              fields: [{ id: 1, name: 'two', required: false, type: 'int' }],
+            },
+          },
+          { action: 'add-view-version', 'view-version': version },
+          { action: 'set-current-view-version', 'view-version-id': -1 },
+        ],
+      });
+      expect(replaced.status).toBe(200);
+      expect(replaced.body['metadata-location']).toMatch(/\/00001-[0-9a-f-]{36}\.metadata\.json$/);
+      expect(replaced.body.metadata['current-version-id']).toBe(2);
+      expect(
+        replaced.body.metadata['version-log'].map((e: { 'version-id': number }) => e['version-id']),
+      ).toEqual([1, 2]);
+      expectIcebergError(
+        await request('POST', url, {
+          requirements: [{ type: 'assert-view-uuid', uuid: '00000000-0000-4000-8000-000000000000' }],
+          updates: [],
+        }),
+        409,
+        'CommitFailedException',
+      );
+      expect((await request('GET', url)).body.metadata['current-version-id']).toBe(2);
+    });
+
+    it('shares names with tables, renames and registers views', async () => {
+      const levels = await freshNamespace();
+      await createTable(levels, 'taken');
+      expectIcebergError(
+        await request('POST', `${ns(...levels)}/views`, viewRequest('taken')),
+        409,
+        'AlreadyExistsException',
+      );
+      const created = await request('POST', `${ns(...levels)}/views`, viewRequest('v'));
+      expectIcebergError(await request('GET', `${ns(...levels)}/views/taken`), 404, 'NoSuchViewException');
+      expectIcebergError(await request('GET', `${ns(...levels)}/tables/v`), 404, 'NoSuchTableException');
+      const rename = await request('POST', '/v1/warehouse/views/rename', {
+        source: { namespace: levels, name: 'v' },
+        destination: { namespace: levels, name: 'w' },
+      });
+      expect(rename.status).toBe(204);
+      expect((await request('HEAD', `${ns(...levels)}/views/w`)).status).toBe(204);
+      expect((await request('DELETE', `${ns(...levels)}/views/w`)).status).toBe(204);
+      const registered = await request('POST', `${ns(...levels)}/register-view`, {
+        name: 'back',
+        'metadata-location': created.body['metadata-location'],
+      });
+      expect(registered.status).toBe(200);
+      expect((await request('GET', `${ns(...levels)}/views`)).body).toEqual({
+        identifiers: [{ namespace: levels, name: 'back' }],
+      });
+    });
+  });
 });

@@ -25,6 +25,7 @@ const tests: Record<string, string> = {
   test_rename_drop_and_register: 'renames, drops, registers the dropped metadata again and purges',
   test_staged_create_with_data: 'creates a table and its first data in one transaction (stage-create)',
   test_unknown_names: 'gets NoSuchTable and NoSuchNamespace for names that do not exist',
+  test_views: 'creates, lists, loads, checks and drops a view; another tenant cannot load it',
 };
 
 describe('PyIceberg against the catalog', () => {

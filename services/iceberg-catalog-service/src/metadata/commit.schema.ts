@@ -85,7 +85,8 @@ export const requirementSchema = z.discriminatedUnion('type', [
 ]);
 export type TableRequirement = z.output<typeof requirementSchema>;
 
-export const updateSchema = z.discriminatedUnion('action', [
+/** The updates tables and views share. */
+export const sharedUpdateSchemas = [
   z.object({ action: z.literal('assign-uuid'), uuid: z.uuid() }),
   z.object({ action: z.literal('upgrade-format-version'), 'format-version': z.number().int() }),
   z.object({
@@ -93,6 +94,28 @@ export const updateSchema = z.discriminatedUnion('action', [
     schema: schemaSchema,
     'last-column-id': z.number().int().optional(),
   }),
+  z.object({ action: z.literal('set-location'), location: z.string().min(1) }),
+  z.object({ action: z.literal('set-properties'), updates: z.record(z.string(), z.string()) }),
+  z.object({ action: z.literal('remove-properties'), removals: z.array(z.string()) }),
+] as const;
+type SharedUpdate = z.output<(typeof sharedUpdateSchemas)[number]>;
+
+/** Applies set-location, set-properties or remove-properties; false for any other update. */
+export function applyLocationOrProperties(
+  target: { location: string; properties: Record<string, string> },
+  update: SharedUpdate | { action: string },
+): boolean {
+  const shared = update as SharedUpdate;
+  if (shared.action === 'set-location') target.location = shared.location.replace(/\/+$/, '');
+  else if (shared.action === 'set-properties') Object.assign(target.properties, shared.updates);
+  else if (shared.action === 'remove-properties')
+    for (const key of shared.removals) delete target.properties[key];
+  else return false;
+  return true;
+}
+
+export const updateSchema = z.discriminatedUnion('action', [
+  ...sharedUpdateSchemas,
   z.object({ action: z.literal('set-current-schema'), 'schema-id': z.number().int() }),
   z.object({ action: z.literal('add-spec'), spec: partitionSpecSchema }),
   z.object({ action: z.literal('set-default-spec'), 'spec-id': z.number().int() }),
@@ -110,9 +133,6 @@ export const updateSchema = z.discriminatedUnion('action', [
   }),
   z.object({ action: z.literal('remove-snapshots'), 'snapshot-ids': z.array(longSchema) }),
   z.object({ action: z.literal('remove-snapshot-ref'), 'ref-name': z.string().min(1) }),
-  z.object({ action: z.literal('set-location'), location: z.string().min(1) }),
-  z.object({ action: z.literal('set-properties'), updates: z.record(z.string(), z.string()) }),
-  z.object({ action: z.literal('remove-properties'), removals: z.array(z.string()) }),
   z.object({
     action: z.literal('set-statistics'),
     'snapshot-id': longSchema.optional(),

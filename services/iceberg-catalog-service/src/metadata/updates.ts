@@ -1,6 +1,6 @@
 import { BadRequestError, CommitFailedError } from '../catalog.errors.ts';
 import { type Long, longKey, sameLong } from '../json/lossless-json.ts';
-import type { TableUpdate } from './commit.schema.ts';
+import { applyLocationOrProperties, type TableUpdate } from './commit.schema.ts';
 import {
   DEFAULT_PREVIOUS_VERSIONS_MAX,
   hasSnapshot,
@@ -21,7 +21,7 @@ import {
 const LAST_ADDED = -1;
 
 /** A canonical text of a JSON value with object keys sorted, to compare schemas, specs and orders by content. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'bigint') return v.toString();
     if (v && typeof v === 'object' && !Array.isArray(v))
@@ -58,6 +58,27 @@ function highestFieldId(fields: Schema['fields']): number {
 
 function nextId(ids: number[], first: number): number {
   return ids.length ? Math.max(...ids) + 1 : first;
+}
+
+/**
+ * Adds a schema (ignoring the id the client gave it) unless an identical one exists; returns the
+ * id it has in `schemas`, reused or new.
+ */
+export function addSchema(
+  schemas: Schema[],
+  schema: Omit<Schema, 'schema-id'> & { 'schema-id'?: number },
+): number {
+  const { 'schema-id': _ignored, ...content } = schema;
+  const same = schemas.find(
+    ({ 'schema-id': _id, ...existing }) => canonical(existing) === canonical(content),
+  );
+  if (same) return same['schema-id'];
+  const schemaId = nextId(
+    schemas.map((s) => s['schema-id']),
+    0,
+  );
+  schemas.push({ ...content, 'schema-id': schemaId } as Schema);
+  return schemaId;
 }
 
 export interface ApplyContext {
@@ -119,18 +140,7 @@ export function applyUpdates(
       }
 
       case 'add-schema': {
-        const { 'schema-id': _ignored, ...content } = update.schema;
-        const same = metadata.schemas.find((s) => {
-          const { 'schema-id': _id, ...existing } = s;
-          return canonical(existing) === canonical(content);
-        });
-        const schemaId =
-          same?.['schema-id'] ??
-          nextId(
-            metadata.schemas.map((s) => s['schema-id']),
-            0,
-          );
-        if (!same) metadata.schemas.push({ ...content, 'schema-id': schemaId } as Schema);
+        const schemaId = addSchema(metadata.schemas, update.schema);
         metadata['last-column-id'] = Math.max(
           metadata['last-column-id'],
           update['last-column-id'] ?? 0,
@@ -284,15 +294,9 @@ export function applyUpdates(
       }
 
       case 'set-location':
-        metadata.location = update.location.replace(/\/+$/, '');
-        break;
-
       case 'set-properties':
-        Object.assign(metadata.properties, update.updates);
-        break;
-
       case 'remove-properties':
-        for (const key of update.removals) delete metadata.properties[key];
+        applyLocationOrProperties(metadata, update);
         break;
 
       case 'set-statistics': {

@@ -32,7 +32,7 @@ export function parseS3Location(location: string): S3Location {
 @Injectable()
 export class Warehouse implements OnModuleDestroy {
   private readonly s3: S3Client;
-  private readonly cache = new Map<string, TableMetadata>();
+  private readonly cache = new Map<string, object>();
   readonly bucket: string;
 
   constructor(@InjectConfig() config: CatalogConfig) {
@@ -62,7 +62,8 @@ export class Warehouse implements OnModuleDestroy {
     return `s3://${this.bucket}/${path}`;
   }
 
-  async writeMetadata(location: string, metadata: TableMetadata): Promise<void> {
+  /** Writes a table or view metadata file; a file of that name must not exist yet. */
+  async writeMetadata(location: string, metadata: object): Promise<void> {
     const { bucket, key } = parseS3Location(location);
     await this.s3.send(
       new PutObjectCommand({
@@ -77,9 +78,9 @@ export class Warehouse implements OnModuleDestroy {
     this.remember(location, metadata);
   }
 
-  async readMetadata(location: string): Promise<TableMetadata> {
+  async readMetadata<T extends object = TableMetadata>(location: string): Promise<T> {
     const cached = this.cache.get(location);
-    if (cached) return structuredClone(cached);
+    if (cached) return structuredClone(cached) as T;
     const { bucket, key } = parseS3Location(location);
     let text: string;
     try {
@@ -89,9 +90,11 @@ export class Warehouse implements OnModuleDestroy {
       if (error instanceof NoSuchKey) throw new NotFoundError(`Metadata file does not exist: ${location}`);
       throw error;
     }
-    const metadata = parseJson(text) as TableMetadata;
+    const metadata = parseJson(text);
+    if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata))
+      throw new BadRequestError(`Not a metadata file: ${location}`);
     this.remember(location, metadata);
-    return structuredClone(metadata);
+    return structuredClone(metadata) as T;
   }
 
   /** Deletes every object under a table's location (purge); returns how many went. */
@@ -118,7 +121,7 @@ export class Warehouse implements OnModuleDestroy {
     return deleted;
   }
 
-  private remember(location: string, metadata: TableMetadata): void {
+  private remember(location: string, metadata: object): void {
     if (this.cache.size >= CACHE_ENTRIES) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);

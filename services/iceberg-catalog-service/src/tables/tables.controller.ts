@@ -14,6 +14,7 @@ import {
   tableIdentifierSchema,
 } from '../metadata/commit.schema.ts';
 import { namespaceParamSchema, tableNameSchema } from '../namespaces/namespace-path.ts';
+import { ViewsService } from '../views/views.service.ts';
 import { type CommitTableResult, type LoadTableResult, TablesService } from './tables.service.ts';
 
 const prefixSchema = z.string().min(1);
@@ -194,13 +195,16 @@ export class TablesController {
 
 @Controller('v1/:prefix')
 @CatalogRoutes()
-export class CatalogTablesController {
-  constructor(private readonly tables: TablesService) {}
+export class CatalogOperationsController {
+  constructor(
+    private readonly tables: TablesService,
+    private readonly views: ViewsService,
+  ) {}
 
-  @Post('tables/rename')
+  @Post(['tables/rename', 'views/rename'])
   @HttpCode(204)
   @ApiOperation({
-    summary: 'Rename or move a table within the caller tenant',
+    summary: 'Rename or move a table (tables/rename) or a view (views/rename) within the caller tenant',
     description: `${ERRORS}, 409 AlreadyExistsException`,
     response: { status: 204, schema: null },
   })
@@ -208,8 +212,10 @@ export class CatalogTablesController {
     @ZodParam('prefix', prefixSchema) _prefix: string,
     @ZodBody(renameSchema) body: z.output<typeof renameSchema>,
     @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
   ): Promise<void> {
-    await this.tables.rename(caller, body.source, body.destination);
+    const service = request.url.includes('/views/rename') ? this.views : this.tables;
+    await service.rename(caller, body.source, body.destination);
   }
 
   @Post('transactions/commit')

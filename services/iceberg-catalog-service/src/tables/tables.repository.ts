@@ -20,22 +20,39 @@ const PG_UNIQUE_VIOLATION = '23505';
 const PG_FOREIGN_KEY_VIOLATION = '23503';
 const levels = (namespace: readonly string[]) => sql<string[]>`${[...namespace]}::text[]`;
 
-function toRow(table: TablePointer & { tableUuid: string }) {
-  return {
-    namespace: levels(table.namespace),
-    name: table.name,
-    metadata_location: table.metadataLocation,
-    table_uuid: table.tableUuid,
-  };
-}
+/** Tables and views share one name space per namespace, so both live in one table told apart by kind. */
+export type PointerKind = 'table' | 'view';
 
-/** The table pointers: one row per table, its current metadata location the only thing a commit changes. */
-@Injectable()
-export class TablesRepository {
-  constructor(@InjectDb() private readonly db: Db) {}
+/**
+ * The pointers of one kind: one row per table (or view), its current metadata location the only
+ * thing a commit changes.
+ */
+abstract class PointersRepository {
+  constructor(
+    protected readonly db: Db,
+    readonly kind: PointerKind,
+  ) {}
 
-  transaction<T>(work: (repository: TablesRepository) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => work(new TablesRepository(trx)));
+  protected abstract bind(db: Db): this;
+
+  transaction<T>(work: (repository: this) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => work(this.bind(trx)));
+  }
+
+  private toRow(table: TablePointer & { tableUuid: string }) {
+    return {
+      namespace: levels(table.namespace),
+      name: table.name,
+      kind: this.kind,
+      metadata_location: table.metadataLocation,
+      table_uuid: table.tableUuid,
+    };
+  }
+
+  private alreadyExists(table: TableRef): AlreadyExistsError {
+    return new AlreadyExistsError(
+      `A table or view named ${[...table.namespace, table.name].join('.')} already exists`,
+    );
   }
 
   async find(table: TableRef): Promise<TablePointer | undefined> {
@@ -44,6 +61,7 @@ export class TablesRepository {
       .select(['namespace', 'name', 'metadata_location'])
       .where('namespace', '=', levels(table.namespace))
       .where('name', '=', table.name)
+      .where('kind', '=', this.kind)
       .executeTakeFirst();
     return row && { namespace: row.namespace, name: row.name, metadataLocation: row.metadata_location };
   }
@@ -56,6 +74,7 @@ export class TablesRepository {
       .selectFrom('tables')
       .select('name')
       .where('namespace', '=', levels(namespace))
+      .where('kind', '=', this.kind)
       .orderBy('name');
     if (options.after !== undefined) query = query.where('name', '>', options.after);
     if (options.limit !== undefined) query = query.limit(options.limit);
@@ -64,10 +83,9 @@ export class TablesRepository {
 
   async insert(table: TablePointer & { tableUuid: string }): Promise<void> {
     try {
-      await this.db.insertInto('tables').values(toRow(table)).execute();
+      await this.db.insertInto('tables').values(this.toRow(table)).execute();
     } catch (error) {
-      if (pgCode(error) === PG_UNIQUE_VIOLATION)
-        throw new AlreadyExistsError(`Table already exists: ${[...table.namespace, table.name].join('.')}`);
+      if (pgCode(error) === PG_UNIQUE_VIOLATION) throw this.alreadyExists(table);
       if (pgCode(error) === PG_FOREIGN_KEY_VIOLATION) throw new NoSuchNamespaceError(table.namespace);
       throw error;
     }
@@ -76,17 +94,22 @@ export class TablesRepository {
   /** Points `table` at a metadata file whatever it pointed at before (register with overwrite). */
   async upsert(table: TablePointer & { tableUuid: string }): Promise<void> {
     try {
-      await this.db
+      const result = await this.db
         .insertInto('tables')
-        .values(toRow(table))
+        .values(this.toRow(table))
         .onConflict((oc) =>
-          oc.columns(['namespace', 'name']).doUpdateSet({
-            metadata_location: table.metadataLocation,
-            table_uuid: table.tableUuid,
-            updated_at: sql<Date>`now()`,
-          }),
+          oc
+            .columns(['namespace', 'name'])
+            .doUpdateSet({
+              metadata_location: table.metadataLocation,
+              table_uuid: table.tableUuid,
+              updated_at: sql<Date>`now()`,
+            })
+            // Overwriting never turns a view into a table or back.
+            .where('tables.kind', '=', this.kind),
         )
-        .execute();
+        .executeTakeFirst();
+      if (result.numInsertedOrUpdatedRows === 0n) throw this.alreadyExists(table);
     } catch (error) {
       if (pgCode(error) === PG_FOREIGN_KEY_VIOLATION) throw new NoSuchNamespaceError(table.namespace);
       throw error;
@@ -103,6 +126,7 @@ export class TablesRepository {
       .set({ metadata_location: next, table_uuid: tableUuid, updated_at: sql<Date>`now()` })
       .where('namespace', '=', levels(table.namespace))
       .where('name', '=', table.name)
+      .where('kind', '=', this.kind)
       .where('metadata_location', '=', expected)
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
@@ -114,6 +138,7 @@ export class TablesRepository {
       .deleteFrom('tables')
       .where('namespace', '=', levels(table.namespace))
       .where('name', '=', table.name)
+      .where('kind', '=', this.kind)
       .returning('metadata_location')
       .executeTakeFirst();
     return row?.metadata_location;
@@ -130,6 +155,7 @@ export class TablesRepository {
         })
         .where('namespace', '=', levels(source.namespace))
         .where('name', '=', source.name)
+        .where('kind', '=', this.kind)
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
     } catch (error) {
@@ -140,5 +166,27 @@ export class TablesRepository {
       if (pgCode(error) === PG_FOREIGN_KEY_VIOLATION) throw new NoSuchNamespaceError(destination.namespace);
       throw error;
     }
+  }
+}
+
+@Injectable()
+export class TablesRepository extends PointersRepository {
+  constructor(@InjectDb() db: Db) {
+    super(db, 'table');
+  }
+
+  protected bind(db: Db): this {
+    return new TablesRepository(db) as this;
+  }
+}
+
+@Injectable()
+export class ViewsRepository extends PointersRepository {
+  constructor(@InjectDb() db: Db) {
+    super(db, 'view');
+  }
+
+  protected bind(db: Db): this {
+    return new ViewsRepository(db) as this;
   }
 }

@@ -5,7 +5,6 @@ import {
   AlreadyExistsError,
   BadRequestError,
   CommitFailedError,
-  ForbiddenError,
   NoSuchNamespaceError,
   NoSuchTableError,
 } from '../catalog.errors.ts';
@@ -21,6 +20,7 @@ import {
 import { applyUpdates, validateMetadata } from '../metadata/updates.ts';
 import { NamespacesRepository } from '../namespaces/namespaces.repository.ts';
 import { ClientStorage } from '../storage/client-storage.ts';
+import { Locations } from '../storage/locations.ts';
 import { Warehouse } from '../storage/warehouse.ts';
 import { type TableRef, TablesRepository } from './tables.repository.ts';
 
@@ -56,19 +56,8 @@ export class TablesService {
     private readonly namespaces: NamespacesRepository,
     private readonly warehouse: Warehouse,
     private readonly storage: ClientStorage,
+    private readonly locations: Locations,
   ) {}
-
-  /** `s3://<bucket>/<tenant>/<namespace…>/<table>-<uuid>` (ADR 0002): the tenant is the first level. */
-  defaultLocation(table: TableRef, uuid: string): string {
-    return this.warehouse.url(`${[...table.namespace, `${table.name}-${uuid}`].join('/')}`);
-  }
-
-  /** A table's files must stay inside its tenant's part of the warehouse. */
-  private checkLocation(caller: Caller, location: string): void {
-    const root = this.warehouse.url(`${caller.tenant}/`);
-    if (!location.startsWith(root) || location.includes('/../'))
-      throw new ForbiddenError(`Table locations of tenant ${caller.tenant} must be under ${root}`);
-  }
 
   async list(
     caller: Caller,
@@ -97,8 +86,8 @@ export class TablesService {
     if (await this.tables.find(table))
       throw new AlreadyExistsError(`Table already exists: ${describe(table)}`);
     const uuid = randomUUID();
-    const location = (request.location ?? this.defaultLocation(table, uuid)).replace(/\/+$/, '');
-    this.checkLocation(caller, location);
+    const location = (request.location ?? this.locations.defaultLocation(table, uuid)).replace(/\/+$/, '');
+    this.locations.check(caller, location);
     const metadata = newTableMetadata({ request, uuid, location, nowMs: Date.now() });
     // A staged table exists only in the client's hands until a commit with assert-create.
     if (request['stage-create']) return { metadata, config: this.storage.properties };
@@ -133,11 +122,11 @@ export class TablesService {
     authorize(caller, namespace);
     const table = { namespace, name: request.name };
     const metadataLocation = request['metadata-location'];
-    this.checkLocation(caller, metadataLocation);
+    this.locations.check(caller, metadataLocation);
     const metadata = await this.warehouse.readMetadata(metadataLocation);
     if (typeof metadata?.['table-uuid'] !== 'string' || typeof metadata.location !== 'string')
       throw new BadRequestError(`Not a table metadata file: ${metadataLocation}`);
-    this.checkLocation(caller, metadata.location);
+    this.locations.check(caller, metadata.location);
     const pointer = { ...table, metadataLocation, tableUuid: metadata['table-uuid'] };
     if (request.overwrite) await this.tables.upsert(pointer);
     else await this.tables.insert(pointer);
@@ -248,9 +237,9 @@ export class TablesService {
       baseLocation: pointer?.metadataLocation,
     });
     if (!metadata['table-uuid']) metadata['table-uuid'] = randomUUID();
-    if (!metadata.location) metadata.location = this.defaultLocation(table, metadata['table-uuid']);
+    if (!metadata.location) metadata.location = this.locations.defaultLocation(table, metadata['table-uuid']);
     validateMetadata(metadata);
-    this.checkLocation(caller, metadata.location);
+    this.locations.check(caller, metadata.location);
     if (base && base['table-uuid'] !== metadata['table-uuid'])
       throw new BadRequestError('A commit cannot change the table UUID');
     const version = pointer ? metadataVersion(pointer.metadataLocation) + 1 : 0;

@@ -238,3 +238,30 @@ def test_unknown_names(catalog, namespace):
         catalog.create_table(namespace + ("missing", "t"), schema=SCHEMA)
     with pytest.raises(NoSuchNamespaceError):
         catalog.list_tables(namespace + ("missing",))
+
+
+def test_views(catalog, other_catalog, namespace):
+    from pyiceberg.exceptions import NoSuchViewError, ViewAlreadyExistsError
+    from pyiceberg.view.metadata import SQLViewRepresentation, ViewVersion
+
+    catalog.create_table(namespace + ("events",), schema=SCHEMA)
+    version = ViewVersion(
+        schema_id=0,
+        representations=[SQLViewRepresentation(type="sql", sql="SELECT id FROM events WHERE id > 1", dialect="spark")],
+        default_namespace=list(namespace),
+    )
+    view_schema = Schema(NestedField(1, "id", LongType(), required=False))
+    view = catalog.create_view(namespace + ("big_ids",), schema=view_schema, view_version=version)
+    assert view.metadata.current_version_id == 1
+    with pytest.raises(ViewAlreadyExistsError):
+        catalog.create_view(namespace + ("big_ids",), schema=view_schema, view_version=version)
+    assert catalog.list_views(namespace) == [namespace + ("big_ids",)]
+    assert catalog.view_exists(namespace + ("big_ids",))
+    loaded = catalog.load_view(namespace + ("big_ids",))
+    assert loaded.metadata.versions[0].representations[0].root.sql == "SELECT id FROM events WHERE id > 1"
+    with pytest.raises(ForbiddenError):
+        other_catalog.load_view(namespace + ("big_ids",))
+    catalog.drop_view(namespace + ("big_ids",))
+    assert not catalog.view_exists(namespace + ("big_ids",))
+    with pytest.raises(NoSuchViewError):
+        catalog.drop_view(namespace + ("big_ids",))
