@@ -401,7 +401,12 @@ describe('iceberg-catalog-service over HTTP', () => {
       });
       expect(registered.status).toBe(200);
       expect(registered.body.metadata['table-uuid']).toBe(kept.metadata['table-uuid']);
+      const twin = { name: 'twin', 'metadata-location': kept['metadata-location'] };
+      expect((await request('POST', `${ns(...levels)}/register`, twin)).status).toBe(200);
+      // Purging one of two tables on the same files leaves the files to the other.
       expect((await request('DELETE', `${ns(...levels)}/tables/again?purgeRequested=true`)).status).toBe(204);
+      expect(await metadataFiles(kept.metadata.location)).toHaveLength(1);
+      expect((await request('DELETE', `${ns(...levels)}/tables/twin?purgeRequested=true`)).status).toBe(204);
       expect(await metadataFiles(kept.metadata.location)).toHaveLength(0);
       expectIcebergError(
         await request('POST', `${ns(...levels)}/register`, {

@@ -66,6 +66,17 @@ abstract class PointersRepository {
     return row && { namespace: row.namespace, name: row.name, metadataLocation: row.metadata_location };
   }
 
+  /** Whether any table or view still keeps its metadata at or under `location`. */
+  async anyAt(location: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('tables')
+      .select('name')
+      .where('metadata_location', 'like', `${location.replace(/[\\%_]/g, '\\$&')}/%`)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async list(
     namespace: readonly string[],
     options: { after?: string | undefined; limit?: number | undefined },

@@ -141,6 +141,14 @@ export class TablesService {
     // The pointer is gone first, so no reader can meet a half-deleted table; a failed purge leaves orphans.
     try {
       const { location } = await this.warehouse.readMetadata(metadataLocation);
+      // A registered table may share its location with others; their files are not this drop's to delete.
+      if (await this.tables.anyAt(location)) {
+        this.logger.warn(
+          { table: describe(table), location },
+          'purge skipped: another table or view uses this location',
+        );
+        return;
+      }
       const deleted = await this.warehouse.deletePrefix(location);
       this.logger.log({ table: describe(table), location, deleted }, 'purged table files');
     } catch (error) {
@@ -183,8 +191,10 @@ export class TablesService {
     const prepared = await Promise.all(
       changes.map((change) => this.prepare(caller, change.identifier, change)),
     );
+    // Rows are locked in one order whatever the request's order, so two transactions never deadlock.
+    const ordered = [...prepared].sort((a, b) => (describe(a.table) < describe(b.table) ? -1 : 1));
     await this.tables.transaction(async (repository) => {
-      for (const commit of prepared) {
+      for (const commit of ordered) {
         if (commit.expected === undefined) {
           await repository
             .insert({
@@ -199,7 +209,8 @@ export class TablesService {
                 );
               throw error;
             });
-        } else if (commit.expected !== commit.next) {
+        } else {
+          // A change without updates swaps the pointer to itself: its requirements held at commit time too.
           const swapped = await repository.swap(
             commit.table,
             commit.expected,
