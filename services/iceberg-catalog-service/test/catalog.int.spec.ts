@@ -186,6 +186,16 @@ describe('iceberg-catalog-service over HTTP', () => {
       ).toBe(200);
       const listed = await request('GET', `/v1/warehouse/namespaces?parent=${levels.join(SEP)}`);
       expect(listed.body).toEqual({ namespaces: [child] });
+      const second = [...levels, 'daughter'];
+      expect((await request('POST', '/v1/warehouse/namespaces', { namespace: second })).status).toBe(200);
+      const page = await request('GET', `/v1/warehouse/namespaces?parent=${levels.join(SEP)}&pageSize=1`);
+      expect(page.body).toEqual({ namespaces: [child], 'next-page-token': 'child' });
+      const rest = await request(
+        'GET',
+        `/v1/warehouse/namespaces?parent=${levels.join(SEP)}&pageSize=1&pageToken=child`,
+      );
+      expect(rest.body).toEqual({ namespaces: [second] });
+      expect((await request('DELETE', ns(...second))).status).toBe(204);
       const changed = await request('POST', `${ns(...child)}/properties`, {
         updates: { b: '2' },
         removals: ['a', 'z'],
@@ -257,6 +267,14 @@ describe('iceberg-catalog-service over HTTP', () => {
       expect(await metadataFiles(created.metadata.location)).toHaveLength(1);
       expect((await request('GET', `${ns(...levels)}/tables`)).body).toEqual({
         identifiers: [{ namespace: levels, name: 'events' }],
+      });
+      await createTable(levels, 'later');
+      expect((await request('GET', `${ns(...levels)}/tables?pageSize=1`)).body).toEqual({
+        identifiers: [{ namespace: levels, name: 'events' }],
+        'next-page-token': 'events',
+      });
+      expect((await request('GET', `${ns(...levels)}/tables?pageSize=1&pageToken=events`)).body).toEqual({
+        identifiers: [{ namespace: levels, name: 'later' }],
       });
       expectIcebergError(
         await request('POST', `${ns(...levels)}/tables`, createTableRequest()),

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Caller, CurrentCaller } from '../auth/caller.ts';
 import { answeredHead, CatalogRoutes } from '../http/catalog-route.ts';
+import { pageQuerySchema } from '../http/paging.ts';
 import { namespaceParamSchema, namespaceSchema } from './namespace-path.ts';
 import { NamespacesService, type PropertiesChange } from './namespaces.service.ts';
 
@@ -17,14 +18,13 @@ const updatePropertiesSchema = z.object({
   removals: z.array(z.string()).default([]),
   updates: propertiesSchema.default({}),
 });
-const listQuerySchema = z.object({
-  parent: z
-    .string()
-    .optional()
-    .meta({ description: 'List the children of this namespace (levels joined by %1F); omitted: the roots' }),
-  pageToken: z.string().optional(),
-  pageSize: z.coerce.number().int().min(1).optional(),
-});
+const listQuerySchema = z
+  .object({
+    parent: z.string().optional().meta({
+      description: 'List the children of this namespace (levels joined by %1F); omitted: the roots',
+    }),
+  })
+  .extend(pageQuerySchema.shape);
 const namespaceResultSchema = z.object({ namespace: namespaceSchema, properties: propertiesSchema });
 
 const ERRORS =
@@ -40,15 +40,17 @@ export class NamespacesController {
   @ApiOperation({
     summary: "List namespaces: the caller tenant's root, or the children of a parent",
     description: ERRORS,
-    response: { schema: z.object({ namespaces: z.array(namespaceSchema) }) },
+    response: {
+      schema: z.object({ namespaces: z.array(namespaceSchema), 'next-page-token': z.string().optional() }),
+    },
   })
   async list(
     @ZodParam('prefix', prefixSchema) _prefix: string,
     @ZodQuery(listQuerySchema) query: z.output<typeof listQuerySchema>,
     @CurrentCaller() caller: Caller,
-  ): Promise<{ namespaces: string[][] }> {
+  ) {
     const parent = query.parent ? namespaceParamSchema.parse(query.parent) : [];
-    return { namespaces: await this.namespaces.list(caller, parent) };
+    return this.namespaces.list(caller, parent, query);
   }
 
   @Post()

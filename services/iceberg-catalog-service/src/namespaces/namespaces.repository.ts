@@ -45,8 +45,15 @@ export class NamespacesRepository {
   }
 
   /** The direct children of `parent` (or the given roots when parent is empty), in name order. */
-  async children(parent: readonly string[], roots: readonly string[]): Promise<string[][]> {
+  async children(
+    parent: readonly string[],
+    roots: readonly string[],
+    page: { after?: string | undefined; limit?: number | undefined } = {},
+  ): Promise<string[][]> {
     let query = this.db.selectFrom('namespaces').select('levels').orderBy('levels');
+    if (page.after !== undefined)
+      query = query.where(sql<boolean>`levels[cardinality(levels)] > ${page.after}`);
+    if (page.limit !== undefined) query = query.limit(page.limit);
     if (parent.length === 0) {
       query = query
         .where(sql<boolean>`cardinality(levels) = 1`)

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { authorize, type Caller } from '../auth/caller.ts';
 import { NamespaceNotEmptyError, NoSuchNamespaceError, UnprocessableEntityError } from '../catalog.errors.ts';
+import { fetchLimit, type PageQuery, toPage } from '../http/paging.ts';
 import { type Namespace, NamespacesRepository } from './namespaces.repository.ts';
 
 export interface PropertiesChange {
@@ -14,10 +15,14 @@ export interface PropertiesChange {
 export class NamespacesService {
   constructor(private readonly namespaces: NamespacesRepository) {}
 
-  async list(caller: Caller, parent: readonly string[]): Promise<string[][]> {
-    if (parent.length === 0) return this.namespaces.children([], [caller.tenant]);
-    await this.load(caller, parent);
-    return this.namespaces.children(parent, []);
+  async list(caller: Caller, parent: readonly string[], query: PageQuery = {}) {
+    if (parent.length > 0) await this.load(caller, parent);
+    const rows = await this.namespaces.children(parent, parent.length ? [] : [caller.tenant], {
+      after: query.pageToken,
+      limit: fetchLimit(query),
+    });
+    const { items, next } = toPage(rows, query, (levels) => levels.at(-1) ?? '');
+    return { namespaces: items, ...(next === undefined ? {} : { 'next-page-token': next }) };
   }
 
   async create(caller: Caller, levels: string[], properties: Record<string, string>): Promise<Namespace> {

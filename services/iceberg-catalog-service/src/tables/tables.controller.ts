@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Caller, CurrentCaller } from '../auth/caller.ts';
 import { answeredHead, CatalogRoutes } from '../http/catalog-route.ts';
+import { type PageQuery, pageQuerySchema } from '../http/paging.ts';
 import {
   type CommitTableRequest,
   type CommitTransactionRequest,
@@ -33,10 +34,6 @@ const dropQuerySchema = z.object({
     .pipe(z.enum(['true', 'false']))
     .transform((value) => value === 'true')
     .meta({ description: "Also delete the table's files from the warehouse" }),
-});
-const listQuerySchema = z.object({
-  pageToken: z.string().optional(),
-  pageSize: z.coerce.number().int().min(1).optional(),
 });
 const registerSchema = z.object({
   name: tableNameSchema,
@@ -78,7 +75,7 @@ export class TablesController {
   list(
     @ZodParam('prefix', prefixSchema) _prefix: string,
     @ZodParam('namespace', namespaceParamSchema) namespace: string[],
-    @ZodQuery(listQuerySchema) query: z.output<typeof listQuerySchema>,
+    @ZodQuery(pageQuerySchema) query: PageQuery,
     @CurrentCaller() caller: Caller,
   ) {
     return this.tables.list(caller, namespace, query);

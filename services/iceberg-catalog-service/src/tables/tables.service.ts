@@ -8,6 +8,7 @@ import {
   NoSuchNamespaceError,
   NoSuchTableError,
 } from '../catalog.errors.ts';
+import { fetchLimit, type PageQuery, toPage } from '../http/paging.ts';
 import type { CommitTableRequest, CreateTableRequest, TableIdentifier } from '../metadata/commit.schema.ts';
 import { emptyTableMetadata, newTableMetadata } from '../metadata/new-table.ts';
 import { checkRequirements } from '../metadata/requirements.ts';
@@ -59,23 +60,14 @@ export class TablesService {
     private readonly locations: Locations,
   ) {}
 
-  async list(
-    caller: Caller,
-    namespace: string[],
-    page: { pageToken?: string | undefined; pageSize?: number | undefined },
-  ) {
+  async list(caller: Caller, namespace: string[], query: PageQuery) {
     authorize(caller, namespace);
     if (!(await this.namespaces.find(namespace))) throw new NoSuchNamespaceError(namespace);
-    const limit = page.pageSize;
-    const names = await this.tables.list(namespace, {
-      after: page.pageToken,
-      limit: limit === undefined ? undefined : limit + 1,
-    });
-    const more = limit !== undefined && names.length > limit;
-    const shown = more ? names.slice(0, limit) : names;
+    const names = await this.tables.list(namespace, { after: query.pageToken, limit: fetchLimit(query) });
+    const { items, next } = toPage(names, query, (name) => name);
     return {
-      identifiers: shown.map((name) => ({ namespace, name })),
-      ...(more ? { 'next-page-token': shown.at(-1) } : {}),
+      identifiers: items.map((name) => ({ namespace, name })),
+      ...(next === undefined ? {} : { 'next-page-token': next }),
     };
   }
 
