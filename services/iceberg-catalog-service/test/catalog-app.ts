@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { pythonVenv, readPlatformEnv } from '@openfoundry/infra-local';
 import { createTestApp, createTestDatabase, type TestDatabase } from '@openfoundry/service-kit/testing';
 import { icebergCatalogService } from '../src/service.ts';
@@ -25,6 +26,42 @@ export function s3Env(): Record<string, string> {
     OPENFOUNDRY_S3_SECRET_KEY: env.OPENFOUNDRY_S3_SECRET_KEY,
     OPENFOUNDRY_S3_WAREHOUSE_BUCKET: env.OPENFOUNDRY_S3_WAREHOUSE_BUCKET,
   };
+}
+
+/** A client of the platform's S3 server, as the catalog's own configuration reaches it. */
+export function s3Client(): S3Client {
+  const env = s3Env();
+  return new S3Client({
+    endpoint: env.OPENFOUNDRY_S3_ENDPOINT,
+    region: env.OPENFOUNDRY_S3_REGION,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY ?? '',
+      secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY ?? '',
+    },
+  });
+}
+
+/** Deletes what a test wrote under `<tenant>/<namespace>/` in the shared warehouse bucket. */
+export async function deleteFromWarehouse(prefixes: readonly string[]): Promise<void> {
+  const s3 = s3Client();
+  const bucket = s3Env().OPENFOUNDRY_S3_WAREHOUSE_BUCKET;
+  try {
+    for (const prefix of prefixes) {
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }),
+        );
+        const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+        if (keys.length)
+          await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    }
+  } finally {
+    s3.destroy();
+  }
 }
 
 export interface RunningCatalog {

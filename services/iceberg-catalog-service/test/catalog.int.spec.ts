@@ -1,9 +1,17 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseJson, stringifyJson } from '../src/json/lossless-json.ts';
 import type { TableMetadata } from '../src/metadata/table-metadata.ts';
 import { TablesRepository } from '../src/tables/tables.repository.ts';
-import { ACME_TOKEN, GLOBEX_TOKEN, type RunningCatalog, s3Env, startCatalog } from './catalog-app.ts';
+import {
+  ACME_TOKEN,
+  deleteFromWarehouse,
+  GLOBEX_TOKEN,
+  type RunningCatalog,
+  s3Client,
+  s3Env,
+  startCatalog,
+} from './catalog-app.ts';
 import { createTableRequest, snapshot } from './factories.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: responses are read field by field, each asserted
@@ -16,6 +24,7 @@ describe('iceberg-catalog-service over HTTP', () => {
   let catalog: RunningCatalog;
   let s3: S3Client;
   let sequence = 0;
+  const created: string[][] = [];
 
   const request = async (method: string, url: string, body?: unknown, token: string | null = ACME_TOKEN) => {
     const response = await catalog.app.inject({
@@ -38,6 +47,7 @@ describe('iceberg-catalog-service over HTTP', () => {
   const freshNamespace = async () => {
     sequence += 1;
     const levels = ['acme', `int_${Date.now().toString(36)}_${sequence}`];
+    created.push(levels);
     expect((await request('POST', '/v1/warehouse/namespaces', { namespace: levels })).status).toBe(200);
     return levels;
   };
@@ -63,16 +73,7 @@ describe('iceberg-catalog-service over HTTP', () => {
 
   beforeAll(async () => {
     catalog = await startCatalog();
-    const env = s3Env();
-    s3 = new S3Client({
-      endpoint: env.OPENFOUNDRY_S3_ENDPOINT,
-      region: env.OPENFOUNDRY_S3_REGION,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY ?? '',
-        secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY ?? '',
-      },
-    });
+    s3 = s3Client();
     expect((await request('POST', '/v1/warehouse/namespaces', { namespace: ['acme'] })).status).toBe(200);
     expect(
       (await request('POST', '/v1/warehouse/namespaces', { namespace: ['globex'] }, GLOBEX_TOKEN)).status,
@@ -82,6 +83,7 @@ describe('iceberg-catalog-service over HTTP', () => {
   afterAll(async () => {
     s3?.destroy();
     await catalog?.close();
+    await deleteFromWarehouse(created.map((levels) => levels.join('/')));
   });
 
   describe('health and config', () => {
@@ -609,15 +611,19 @@ describe('iceberg-catalog-service over HTTP', () => {
       });
       expect(rename.status).toBe(204);
       expect((await request('HEAD', `${ns(...levels)}/views/w`)).status).toBe(204);
-      expect((await request('DELETE', `${ns(...levels)}/views/w`)).status).toBe(204);
       const registered = await request('POST', `${ns(...levels)}/register-view`, {
         name: 'back',
         'metadata-location': created.body['metadata-location'],
       });
       expect(registered.status).toBe(200);
+      // Dropping one of two views on the same files leaves the files to the other.
+      expect((await request('DELETE', `${ns(...levels)}/views/w`)).status).toBe(204);
+      expect(await metadataFiles(created.body.metadata.location)).toHaveLength(1);
       expect((await request('GET', `${ns(...levels)}/views`)).body).toEqual({
         identifiers: [{ namespace: levels, name: 'back' }],
       });
+      expect((await request('DELETE', `${ns(...levels)}/views/back`)).status).toBe(204);
+      expect(await metadataFiles(created.body.metadata.location)).toHaveLength(0);
     });
   });
 });

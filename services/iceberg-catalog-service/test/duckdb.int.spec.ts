@@ -1,7 +1,14 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACME_TOKEN, type PytestRun, type RunningCatalog, runPytest, startCatalog } from './catalog-app.ts';
+import {
+  ACME_TOKEN,
+  deleteFromWarehouse,
+  type PytestRun,
+  type RunningCatalog,
+  runPytest,
+  startCatalog,
+} from './catalog-app.ts';
 
 /**
  * DuckDB's iceberg extension (from the platform's extension cache, as libs/query-engine loads it)
@@ -50,6 +57,7 @@ describe('DuckDB and PyIceberg through the catalog', () => {
     connection?.closeSync();
     duckdb?.closeSync();
     await catalog?.close();
+    await deleteFromWarehouse([`acme/${schema}`]);
   });
 
   it('PyIceberg writes a table with two appends and a renamed column', () => {

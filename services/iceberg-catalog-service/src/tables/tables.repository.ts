@@ -66,6 +66,17 @@ abstract class PointersRepository {
     return row && { namespace: row.namespace, name: row.name, metadataLocation: row.metadata_location };
   }
 
+  /** Whether a table or a view has this name. */
+  async nameTaken(ref: TableRef): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('tables')
+      .select('name')
+      .where('namespace', '=', levels(ref.namespace))
+      .where('name', '=', ref.name)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Whether any table or view still keeps its metadata at or under `location`. */
   async anyAt(location: string): Promise<boolean> {
     const row = await this.db

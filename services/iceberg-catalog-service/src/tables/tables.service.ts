@@ -75,8 +75,8 @@ export class TablesService {
     authorize(caller, namespace);
     const table = { namespace, name: request.name };
     if (!(await this.namespaces.find(namespace))) throw new NoSuchNamespaceError(namespace);
-    if (await this.tables.find(table))
-      throw new AlreadyExistsError(`Table already exists: ${describe(table)}`);
+    if (await this.tables.nameTaken(table))
+      throw new AlreadyExistsError(`A table or view named ${describe(table)} already exists`);
     const uuid = randomUUID();
     const location = (request.location ?? this.locations.defaultLocation(table, uuid)).replace(/\/+$/, '');
     this.locations.check(caller, location);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { authorize, type Caller } from '../auth/caller.ts';
 import {
+  AlreadyExistsError,
   BadRequestError,
   CommitFailedError,
   NoSuchNamespaceError,
@@ -62,6 +63,10 @@ export class ViewsService {
     authorize(caller, namespace);
     if (!(await this.namespaces.find(namespace))) throw new NoSuchNamespaceError(namespace);
     const view = { namespace, name: request.name };
+    if (await this.views.nameTaken(view))
+      throw new AlreadyExistsError(
+        `A table or view named ${[...namespace, view.name].join('.')} already exists`,
+      );
     const uuid = randomUUID();
     const location = (request.location ?? this.locations.defaultLocation(view, uuid)).replace(/\/+$/, '');
     this.locations.check(caller, location);
@@ -124,9 +129,13 @@ export class ViewsService {
     return this.result(request['metadata-location'], metadata);
   }
 
+  /** Drops a view and, unless another table or view shares its location, its metadata files. */
   async drop(caller: Caller, view: TableRef): Promise<void> {
     authorize(caller, view.namespace);
-    if (!(await this.views.delete(view))) throw new NoSuchViewError(view.namespace, view.name);
+    const metadataLocation = await this.views.delete(view);
+    if (!metadataLocation) throw new NoSuchViewError(view.namespace, view.name);
+    const { location } = await this.warehouse.readMetadata<ViewMetadata>(metadataLocation);
+    if (!(await this.views.anyAt(location))) await this.warehouse.deletePrefix(location);
   }
 
   async rename(caller: Caller, source: TableIdentifier, destination: TableIdentifier): Promise<void> {

@@ -43,11 +43,23 @@ def tenant_root(catalog):
     return (TENANT,)
 
 
+def purge(catalog, ns):
+    """Removes a test namespace with everything in it, files included: the warehouse bucket is shared."""
+    for child in catalog.list_namespaces(ns):
+        purge(catalog, child)
+    for view in catalog.list_views(ns):
+        catalog.drop_view(view)
+    for table in catalog.list_tables(ns):
+        catalog.purge_table(table)
+    catalog.drop_namespace(ns)
+
+
 @pytest.fixture
 def namespace(catalog, tenant_root):
     ns = tenant_root + ("pytest_" + uuid.uuid4().hex[:10],)
     catalog.create_namespace(ns)
-    return ns
+    yield ns
+    purge(catalog, ns)
 
 
 def pytest_runtest_logreport(report):
