@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { makeData, RecordBatch, Struct } from 'apache-arrow';
+import { type Data, makeData, makeVector, RecordBatch, Struct } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arrowSchemaOf, ColumnAccumulator, toArrowData } from './duckdb-to-arrow.ts';
 import { encodeBatches, readBatches } from './ipc.ts';
+import { columnReader } from './native-columns.ts';
 
 let instance: DuckDBInstance;
 
@@ -67,11 +68,20 @@ describe('toArrowData', () => {
   });
 });
 
-describe(ColumnAccumulator.name, () => {
-  async function accumulate(sql: string, database = instance) {
+it('has the compiled column reader on this machine (the build compiles it with the C compiler every machine here has)', () => {
+  expect(columnReader).toBeDefined();
+});
+
+describe.each([
+  { path: 'compiled reader', native: true },
+  { path: 'JavaScript path', native: false },
+])(`${ColumnAccumulator.name} ($path)`, ({ native }) => {
+  /** Streams the first column through an accumulator, cutting a batch every `cutEvery` chunks. */
+  async function accumulate(sql: string, database = instance, cutEvery = 0) {
     const connection = await database.connect();
     const result = await connection.stream(sql);
-    const column = new ColumnAccumulator(result.columnType(0));
+    const column = new ColumnAccumulator(result.columnType(0), { native });
+    const cuts: Data[] = [];
     let chunks = 0;
     for (
       let chunk = await result.fetchChunk();
@@ -79,10 +89,11 @@ describe(ColumnAccumulator.name, () => {
       chunk = await result.fetchChunk()
     ) {
       column.append(chunk, 0);
-      chunks++;
+      if (++chunks % cutEvery === 0) cuts.push(column.finish());
     }
     connection.closeSync();
-    return { data: column.finish(), chunks };
+    cuts.push(column.finish());
+    return { data: cuts[0] as Data, cuts, chunks };
   }
 
   it('joins fixed-width chunks and keeps their nulls in place', async () => {
@@ -172,6 +183,34 @@ describe(ColumnAccumulator.name, () => {
       file.closeSync();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.each([
+    'range % 3 = 0',
+    '((range % 200) - 100)::tinyint',
+    '((range * 7) % 30000)::smallint',
+    '(range * 1000)::integer',
+    '(range * 1000000)::ubigint',
+    '(range / 7)::float',
+    "date '2020-01-01' + (range % 900)::integer",
+    "time '00:00:00' + to_microseconds(range * 997)",
+    "timestamp '1960-01-01' + to_microseconds(range * 1234567891)",
+    "timestamptz '2024-03-31 01:00:00+00' + to_microseconds(range * 1000003)",
+    '(range::hugeint - 3000) * 17014118346046923173168730371588410 // 5000',
+  ])('keeps %s equal to the value path across batch cuts, nulls included', async (expression) => {
+    const sql = `select case when range % 11 = 0 then null else ${expression} end as v from range(7000)`;
+    const { cuts } = await accumulate(sql, instance, 2);
+    expect(cuts.length).toBeGreaterThan(1);
+    const connection = await instance.connect();
+    const reader = await connection.runAndReadAll(sql);
+    connection.closeSync();
+    const expected = makeVector(toArrowData(reader.columnType(0), reader.getColumns()[0] ?? []));
+    const got = makeVector(cuts);
+    expect(got.length).toBe(7000);
+    expect(got.nullCount).toBe(expected.nullCount);
+    expect(Array.from({ length: 7000 }, (_, i) => got.get(i))).toEqual(
+      Array.from({ length: 7000 }, (_, i) => expected.get(i)),
+    );
   });
 
   it('falls back to values for other types', async () => {

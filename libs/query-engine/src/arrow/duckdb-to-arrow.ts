@@ -54,6 +54,13 @@ import {
   Uint64,
   Utf8,
 } from 'apache-arrow';
+import {
+  type ColumnReader,
+  columnReader,
+  NativeKind,
+  type NativeLayout,
+  nativeLayout,
+} from './native-columns.ts';
 
 /**
  * The Arrow type a DuckDB column travels as. Strings are plain `Utf8` (never views or
@@ -647,6 +654,117 @@ interface Piece {
   valid: Uint8Array | null;
 }
 
+/** Grows `buffer` to at least `size` bytes (doubling), keeping its first `keep` bytes. */
+function grow<T extends Uint8Array | Int32Array>(buffer: T, size: number, keep: number): T {
+  if (buffer.length >= size) return buffer;
+  const next = new (buffer.constructor as { new (n: number): T })(Math.max(size, buffer.length * 2));
+  next.set(buffer.subarray(0, keep));
+  return next;
+}
+
+/**
+ * One column collected by the compiled reader (`native/column-reader.c`): each chunk is copied
+ * from DuckDB's memory straight into this batch's Arrow buffers, which are handed over as they
+ * are when the batch is cut. The next batch starts with the sizes the last one ended with.
+ */
+class NativeColumn {
+  private readonly result = new Float64Array(3);
+  private data: Uint8Array;
+  private offsets: Int32Array | null;
+  private validity: Uint8Array;
+  private rows = 0;
+  private used = 0;
+  private nulls = 0;
+
+  constructor(
+    private readonly reader: ColumnReader,
+    private readonly layout: NativeLayout,
+    private readonly arrowType: DataType,
+    private hintRows = 2048,
+    private hintBytes = 0,
+  ) {
+    this.data = new Uint8Array(this.dataBytes(hintRows) + hintBytes);
+    this.offsets = layout.kind === NativeKind.String ? new Int32Array(hintRows + 1) : null;
+    this.validity = new Uint8Array((hintRows + 7) >> 3);
+  }
+
+  private dataBytes(rows: number): number {
+    switch (this.layout.kind) {
+      case NativeKind.Fixed:
+        return rows * this.layout.width;
+      case NativeKind.Decimal:
+        return rows * 16;
+      case NativeKind.Bool:
+        return (rows + 7) >> 3;
+      default:
+        return 0;
+    }
+  }
+
+  append(chunk: unknown, column: number, count: number): number {
+    const rows = this.rows + count;
+    this.validity = grow(this.validity, (rows + 7) >> 3, (this.rows + 7) >> 3);
+    if (this.offsets) this.offsets = grow(this.offsets, rows + 1, this.rows + 1);
+    else this.data = grow(this.data, this.dataBytes(rows), this.dataBytes(this.rows));
+    const { kind, width } = this.layout;
+    const call = () =>
+      this.reader.appendColumn(
+        chunk,
+        column,
+        kind,
+        width,
+        this.rows,
+        this.data,
+        this.used,
+        this.offsets,
+        this.validity,
+        this.result,
+      );
+    if (!call()) {
+      this.data = grow(this.data, this.result[2] as number, this.used);
+      if (!call()) throw new Error('native column reader: output buffer still too small');
+    }
+    const before = this.used;
+    this.used = kind === NativeKind.String ? (this.result[0] as number) : this.dataBytes(rows);
+    this.nulls += this.result[1] as number;
+    this.rows = rows;
+    return kind === NativeKind.String ? this.used - before + count * 4 : this.used - before;
+  }
+
+  finish(): Data {
+    const { rows, used, nulls } = this;
+    const data = makeData({
+      type: this.arrowType,
+      length: rows,
+      nullCount: nulls,
+      nullBitmap: nulls ? this.validity.subarray(0, (rows + 7) >> 3) : null,
+      ...(this.offsets ? { valueOffsets: this.offsets.subarray(0, rows + 1) } : {}),
+      data: this.typedData(this.data.subarray(0, used)),
+    } as never);
+    this.hintRows = Math.max(rows, 1);
+    this.hintBytes = this.offsets ? used : 0;
+    this.data = new Uint8Array(this.dataBytes(this.hintRows) + this.hintBytes);
+    this.offsets = this.offsets ? new Int32Array(this.hintRows + 1) : null;
+    this.validity = new Uint8Array((this.hintRows + 7) >> 3);
+    this.rows = 0;
+    this.used = 0;
+    this.nulls = 0;
+    return data;
+  }
+
+  /** apache-arrow wants the values as the type's own array class (e.g. Int32Array for Int32). */
+  private typedData(bytes: Uint8Array): unknown {
+    const ArrayType = (
+      this.arrowType as unknown as {
+        ArrayType?: { new (b: ArrayBufferLike, o: number, n: number): unknown; BYTES_PER_ELEMENT: number };
+      }
+    ).ArrayType;
+    if (!ArrayType || this.layout.kind === NativeKind.String || this.layout.kind === NativeKind.Bool)
+      return bytes;
+    return new ArrayType(bytes.buffer, bytes.byteOffset, bytes.byteLength / ArrayType.BYTES_PER_ELEMENT);
+  }
+}
+
 /**
  * Collects one column across DuckDB chunks until a record batch is cut. Fixed-width columns
  * copy DuckDB's storage as it is (its validity mask has Arrow's bit layout), strings and blobs
@@ -663,9 +781,14 @@ export class ColumnAccumulator {
   private texts: TextPiece[] = [];
   private values: DuckDBValue[] = [];
   private length = 0;
+  private readonly native: NativeColumn | undefined;
 
-  constructor(type: DuckDBType) {
+  /** `native: false` keeps the JavaScript path even where the compiled reader is available. */
+  constructor(type: DuckDBType, options: { native?: boolean } = {}) {
     this.type = type;
+    const layout = nativeLayout(type);
+    if (layout && columnReader && options.native !== false)
+      this.native = new NativeColumn(columnReader, layout, arrowTypeOf(type));
     this.fixed = type.typeId === DuckDBTypeId.DECIMAL ? Uint32Array : SAME_LAYOUT[type.typeId];
     this.text = STRING_LAYOUT.has(type.typeId);
     this.stride = type.typeId === DuckDBTypeId.DECIMAL ? 4 : 1;
@@ -718,6 +841,7 @@ export class ColumnAccumulator {
   /** Appends a chunk's column; returns roughly how many Arrow bytes it adds. */
   append(chunk: DuckDBDataChunk, column: number): number {
     const rows = chunk.rowCount;
+    if (this.native) return this.native.append((chunk as unknown as { chunk: unknown }).chunk, column, rows);
     if (this.fixed || this.text) {
       const vector = chunk.getColumnVector(column) as unknown as RawVector;
       if (this.text) {
@@ -758,6 +882,7 @@ export class ColumnAccumulator {
 
   /** The Arrow data of everything appended since the last call. */
   finish(): Data {
+    if (this.native) return this.native.finish();
     const length = this.length;
     this.length = 0;
     if (this.texts.length > 0) {
