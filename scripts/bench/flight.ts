@@ -9,7 +9,7 @@
  * prints the measurements side by side. Scale factor 1 by default; BENCH_SF=0.1 for a quick run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pythonVenv, readPlatformEnv, repoRoot } from '@openfoundry/infra-local';
@@ -40,7 +40,13 @@ interface Finished {
 }
 
 /** Runs a program to the end; stderr is passed through live when `echo` is set (progress lines). */
-function run(cmd: string, args: string[], timeoutMs: number, echo = false): Promise<Finished> {
+function run(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+  echo = false,
+  onStderr?: (text: string) => void,
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -51,6 +57,7 @@ function run(cmd: string, args: string[], timeoutMs: number, echo = false): Prom
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk;
       if (echo) process.stderr.write(chunk);
+      onStderr?.(chunk.toString());
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', (error) => {
@@ -63,6 +70,49 @@ function run(cmd: string, args: string[], timeoutMs: number, echo = false): Prom
       else resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The resident memory of a process in MB, from /proc (Linux). */
+function rssMb(pid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+    return line ? Number(line[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples the gateway's resident memory every 100 ms and keeps, per bench phase (the progress
+ * line bench.py printed last), the memory when the phase began and its peak.
+ */
+function memorySampler(pid: number) {
+  const phases = new Map<string, { start: number; peak: number }>();
+  let phase = 'start';
+  const sample = () => {
+    const mb = rssMb(pid);
+    if (mb === undefined) return;
+    const entry = phases.get(phase) ?? { start: mb, peak: mb };
+    entry.peak = Math.max(entry.peak, mb);
+    phases.set(phase, entry);
+  };
+  const timer = setInterval(sample, 100);
+  return {
+    onStderr(text: string) {
+      for (const line of text.split('\n')) {
+        const progress = line.match(/^\[bench:flight\] (.+)$/);
+        if (progress) {
+          sample();
+          phase = progress[1] as string;
+          sample();
+        }
+      }
+    },
+    stop() {
+      clearInterval(timer);
+      return phases;
+    },
+  };
 }
 
 /** The bench's venv, keyed by its pinned requirements and built through a staging folder. */
@@ -289,6 +339,18 @@ function report(r: Results): void {
   );
 }
 
+/** The gateway's memory while it streamed the full scans, against the size of one result. */
+function reportMemory(phases: Map<string, { start: number; peak: number }>, resultMb: number): void {
+  const scan = [...phases].find(([phase]) => phase.startsWith('full scan, ADBC through the edge'));
+  if (!scan) return;
+  const [, { start, peak }] = scan;
+  console.log(
+    `\nGateway memory (RSS) while streaming the edge's full scans: ${start.toFixed(0)} MB before, ` +
+      `peak ${peak.toFixed(0)} MB (+${(peak - start).toFixed(0)} MB) for results of ${resultMb.toFixed(0)} MB each: ` +
+      'batches are produced as the client takes them, the result is never held whole.',
+  );
+}
+
 async function main(): Promise<void> {
   const env = readPlatformEnv();
   const extensionDirectory = env.OPENFOUNDRY_DUCKDB_EXTENSION_DIR;
@@ -301,6 +363,7 @@ async function main(): Promise<void> {
   try {
     gateway = await startGateway(database, extensionDirectory);
     log(`gateway on 127.0.0.1:${gateway.flightPort}, database ${database.name}, TPC-H SF ${SF}`);
+    const memory = gateway.child.pid ? memorySampler(gateway.child.pid) : undefined;
     const done = await run(
       python,
       [
@@ -328,13 +391,17 @@ async function main(): Promise<void> {
       ],
       BENCH_TIMEOUT_MS,
       true,
+      memory?.onStderr,
     );
+    const phases = memory?.stop();
     const last = done.stdout.trim().split('\n').pop() ?? '';
     if (done.code !== 0 || !last.startsWith('{'))
       throw new Error(
         `bench.py failed (exit ${done.code}):\n${done.stderr.slice(-4000)}\ngateway:\n${gateway.output().slice(-4000)}`,
       );
-    report(JSON.parse(last) as Results);
+    const results = JSON.parse(last) as Results;
+    report(results);
+    if (phases) reportMemory(phases, results.scan.arrow_bytes / 1e6);
   } finally {
     await gateway?.stop();
     await database.drop();
