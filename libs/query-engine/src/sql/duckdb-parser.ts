@@ -8,8 +8,30 @@ import type { ParsedStatements, ParseTreeSource } from './statement-analyzer.ts'
  */
 export class DuckDBParser implements ParseTreeSource {
   private instance: Promise<DuckDBInstance> | undefined;
+  /**
+   * Recent parse trees by statement text (read-only to callers): a client plans and then fetches
+   * the same text, and BI tools repeat theirs, so most statements are parsed once.
+   */
+  private readonly recent = new Map<string, Promise<ParsedStatements | undefined>>();
 
-  async parseTree(sql: string): Promise<ParsedStatements | undefined> {
+  constructor(private readonly cacheSize = 512) {}
+
+  parseTree(sql: string): Promise<ParsedStatements | undefined> {
+    const cached = this.recent.get(sql);
+    if (cached) {
+      // Most recently used last, so the oldest is the first key.
+      this.recent.delete(sql);
+      this.recent.set(sql, cached);
+      return cached;
+    }
+    const parsed = this.parse(sql);
+    this.recent.set(sql, parsed);
+    parsed.catch(() => this.recent.delete(sql));
+    if (this.recent.size > this.cacheSize) this.recent.delete(this.recent.keys().next().value as string);
+    return parsed;
+  }
+
+  private async parse(sql: string): Promise<ParsedStatements | undefined> {
     // A connection per parse: one DuckDB connection must not run two statements at once.
     const connection = await (await this.open()).connect();
     try {

@@ -96,3 +96,21 @@ describe(sqlTokens.name, () => {
     ]);
   });
 });
+
+describe(DuckDBParser.name, () => {
+  it('keeps recent parse trees by text and lets the oldest go beyond its size', async () => {
+    const small = new DuckDBParser(2);
+    try {
+      const first = await small.parseTree('select 1');
+      expect(first?.statements).toHaveLength(1);
+      expect(await small.parseTree('select 1')).toBe(first);
+      await small.parseTree('select 2');
+      await small.parseTree('select 3');
+      const again = await small.parseTree('select 1');
+      expect(again).not.toBe(first);
+      expect(again).toEqual(first);
+    } finally {
+      await small.close();
+    }
+  });
+});
