@@ -13,6 +13,8 @@ export interface Unit {
   port: number;
   database?: string | undefined;
   entry: string;
+  /** Local-development settings from the manifest's `env`; the environment overrides them. */
+  env: Record<string, string>;
 }
 
 export interface RunningUnit extends Unit {
@@ -36,14 +38,28 @@ export function discoverUnits(): Unit[] {
     if (typeof m.port !== 'number') throw new Error(`${m.dir}/service.json: "port" must be a number`);
     const pkg = JSON.parse(readFileSync(join(m.dir, 'package.json'), 'utf8')) as { main?: string };
     if (!pkg.main) throw new Error(`${m.dir}/package.json has no "main" entry point`);
-    return { name: m.name, dir: m.dir, port: m.port, database: m.database, entry: join(m.dir, pkg.main) };
+    const env = (m.env ?? {}) as Record<string, unknown>;
+    if (
+      typeof env !== 'object' ||
+      Array.isArray(env) ||
+      Object.values(env).some((v) => typeof v !== 'string')
+    )
+      throw new Error(`${m.dir}/service.json: "env" must map variable names to strings`);
+    return {
+      name: m.name,
+      dir: m.dir,
+      port: m.port,
+      database: m.database,
+      entry: join(m.dir, pkg.main),
+      env: env as Record<string, string>,
+    };
   });
 }
 
 function unitEnv(unit: Unit, platformEnv: PlatformEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
   // Each service reaches the buses as itself: its own Kafka principal and NATS user.
   const bus = credentialEnv(new CredentialStore().get(unit.name));
-  const env: NodeJS.ProcessEnv = { ...process.env, ...platformEnv, ...bus, ...extra };
+  const env: NodeJS.ProcessEnv = { ...unit.env, ...process.env, ...platformEnv, ...bus, ...extra };
   env.PORT = String(unit.port);
   env.HOST = '127.0.0.1';
   env.NODE_ENV ??= 'development';

@@ -33,6 +33,8 @@ export {
   DUCKDB_CATALOG,
   DuckDBBackend,
   type DuckDBBackendOptions,
+  LAKEHOUSE_CATALOG,
+  type LakehouseOptions,
   POSTGRES_CATALOG,
 } from './duckdb/duckdb-backend.ts';
 export { classifyEngineError, QueryError, QueryErrorCode, toGrpcFailure } from './errors.ts';

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '@openfoundry/service-kit';
 import { describe, expect, it } from 'vitest';
-import { libpqConnectionString, sqlGatewayConfigSchema } from './config.ts';
+import { lakehouseOptions, libpqConnectionString, sqlGatewayConfigSchema } from './config.ts';
 
 const base = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/sql_bi_gateway' };
 
@@ -18,6 +18,41 @@ describe('sqlGatewayConfigSchema', () => {
     expect(() =>
       loadConfig(sqlGatewayConfigSchema, { ...base, OPENFOUNDRY_SQL_USERS: 'nopassword' }),
     ).toThrow(/OPENFOUNDRY_SQL_USERS/);
+  });
+});
+
+describe('lakehouseOptions', () => {
+  const lakehouse = {
+    SQL_LAKEHOUSE_CATALOG_URL: 'http://127.0.0.1:8181',
+    SQL_LAKEHOUSE_TOKEN: 'dev-acme-token',
+  };
+
+  it('serves no lakehouse unless a catalog URL is set', () => {
+    expect(lakehouseOptions(loadConfig(sqlGatewayConfigSchema, base))).toBeUndefined();
+  });
+
+  it('reads the catalog, its token and the warehouse', () => {
+    expect(lakehouseOptions(loadConfig(sqlGatewayConfigSchema, { ...base, ...lakehouse }))).toEqual({
+      endpoint: 'http://127.0.0.1:8181',
+      token: 'dev-acme-token',
+      warehouse: 'warehouse',
+      connectTimeoutMs: 60_000,
+    });
+  });
+
+  it('names the missing token or a bad catalog URL at boot', () => {
+    const withoutToken = loadConfig(sqlGatewayConfigSchema, {
+      ...base,
+      SQL_LAKEHOUSE_CATALOG_URL: 'http://127.0.0.1:8181',
+    });
+    expect(() => lakehouseOptions(withoutToken)).toThrow(ConfigError);
+    expect(() => lakehouseOptions(withoutToken)).toThrow(/SQL_LAKEHOUSE_TOKEN/);
+    expect(() =>
+      loadConfig(sqlGatewayConfigSchema, { ...base, ...lakehouse, SQL_LAKEHOUSE_CATALOG_URL: 'ftp://x' }),
+    ).toThrow(/SQL_LAKEHOUSE_CATALOG_URL/);
+    expect(() =>
+      loadConfig(sqlGatewayConfigSchema, { ...base, ...lakehouse, SQL_LAKEHOUSE_WAREHOUSE: 'Not A Bucket' }),
+    ).toThrow(/SQL_LAKEHOUSE_WAREHOUSE/);
   });
 });
 

@@ -1,5 +1,5 @@
-import { parseStaticUsers } from '@openfoundry/query-engine';
-import type { ServiceConfig } from '@openfoundry/service-kit';
+import { type LakehouseOptions, parseStaticUsers } from '@openfoundry/query-engine';
+import { ConfigError, type ServiceConfig } from '@openfoundry/service-kit';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
@@ -34,6 +34,19 @@ export const sqlGatewayConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((value) => value === 'true'),
+  /**
+   * The Iceberg REST catalog served as the `lakehouse` catalog (iceberg-catalog-service); unset, no
+   * lakehouse. Its token and warehouse are then required: the token decides the tenant whose
+   * namespaces every user granted `lakehouse` sees.
+   */
+  SQL_LAKEHOUSE_CATALOG_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SQL_LAKEHOUSE_TOKEN: z.string().min(1).optional(),
+  SQL_LAKEHOUSE_WAREHOUSE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name')
+    .default('warehouse'),
+  /** How long boot waits for the catalog to answer (it may be starting alongside). */
+  SQL_LAKEHOUSE_CONNECT_TIMEOUT_MS: positiveInt(60_000),
   SQL_BATCH_BYTES: z.coerce
     .number()
     .int()
@@ -53,6 +66,22 @@ export const sqlGatewayConfigSchema = z.object({
 });
 
 export type SqlGatewayConfig = ServiceConfig<typeof sqlGatewayConfigSchema>;
+
+/**
+ * The `lakehouse` engine options, or undefined when no catalog is configured. The token is checked
+ * here rather than in the schema, which the service kit merges field by field (dropping refinements).
+ */
+export function lakehouseOptions(config: SqlGatewayConfig): LakehouseOptions | undefined {
+  if (!config.SQL_LAKEHOUSE_CATALOG_URL) return undefined;
+  if (!config.SQL_LAKEHOUSE_TOKEN)
+    throw new ConfigError(['SQL_LAKEHOUSE_TOKEN is required when SQL_LAKEHOUSE_CATALOG_URL is set']);
+  return {
+    endpoint: config.SQL_LAKEHOUSE_CATALOG_URL,
+    token: config.SQL_LAKEHOUSE_TOKEN,
+    warehouse: config.SQL_LAKEHOUSE_WAREHOUSE,
+    connectTimeoutMs: config.SQL_LAKEHOUSE_CONNECT_TIMEOUT_MS,
+  };
+}
 
 /** libpq keyword/value form of a postgres:// URL, which DuckDB's postgres scanner takes. */
 export function libpqConnectionString(url: string): string {

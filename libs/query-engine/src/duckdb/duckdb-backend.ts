@@ -22,10 +22,24 @@ import type {
   StatementOptions,
 } from '../backend.ts';
 import { QueryError, QueryErrorCode } from '../errors.ts';
+import { FILE_FUNCTIONS, fileReference } from '../lakehouse/file-references.ts';
 import { calledFunctions, sqlTokens } from '../sql/sql-tokens.ts';
 
 export const DUCKDB_CATALOG = 'duckdb';
 export const POSTGRES_CATALOG = 'postgres';
+export const LAKEHOUSE_CATALOG = 'lakehouse';
+
+/** The platform's Iceberg REST catalog (ADR 0002, 0012), attached as the `lakehouse` catalog. */
+export interface LakehouseOptions {
+  /** Base URL of the Iceberg REST catalog, e.g. `http://127.0.0.1:8181`. */
+  endpoint: string;
+  /** The catalog's warehouse: its URL prefix and the bucket its tables live in. */
+  warehouse: string;
+  /** Bearer token the catalog maps to one tenant; every user granted `lakehouse` acts as that tenant. */
+  token: string;
+  /** How long setup keeps trying while the catalog does not answer (it may be starting as well). */
+  connectTimeoutMs?: number;
+}
 
 export interface DuckDBBackendOptions {
   /** Name of the in-memory catalog (default `duckdb`). */
@@ -34,6 +48,8 @@ export interface DuckDBBackendOptions {
   extensionDirectory?: string | undefined;
   /** libpq connection string of the read-only Postgres exposed as the `postgres` catalog. */
   postgres?: string | undefined;
+  /** The Iceberg REST catalog exposed as the `lakehouse` catalog, read and written through DuckDB's `iceberg`. */
+  lakehouse?: LakehouseOptions | undefined;
   /** Approximate size of one record batch on the wire. */
   batchBytes?: number;
   /** Statements running at once; more wait in a queue of `maxQueued`, then RESOURCE_EXHAUSTED. */
@@ -135,20 +151,31 @@ const ENGINE_STATEMENTS = new Set<StatementType>([
  * Table functions that reach a database by connection string or run SQL built from strings,
  * which would step around the per-user catalog check.
  */
-const ENGINE_FUNCTIONS = /^(query|query_table|postgres_[a-z_]+|sqlite_[a-z_]+|mysql_[a-z_]+)$/;
+const ENGINE_FUNCTIONS =
+  /^(query|query_table|json_execute_serialized_sql|postgres_[a-z_]+|sqlite_[a-z_]+|mysql_[a-z_]+)$/;
 
 /**
  * Checked before DuckDB sees the text, since binding a table function already connects where it
- * says. Read from tokens: a literal or a comment mentioning such a function is not a call.
+ * says. Read from tokens: a literal or a comment mentioning such a function is not a call. Files are
+ * out of reach anyway (external access is off) except the warehouse bucket when a lakehouse is
+ * attached; then naming a file, by function or as a table, is refused too.
  */
-function guardText(sql: string): void {
-  const call = calledFunctions(sqlTokens(sql)).find((name) => ENGINE_FUNCTIONS.test(name));
+function guardText(sql: string, files: boolean): void {
+  const call = calledFunctions(sqlTokens(sql)).find(
+    (name) => ENGINE_FUNCTIONS.test(name) || (files && FILE_FUNCTIONS.test(name)),
+  );
   if (call) throw new QueryError(QueryErrorCode.PermissionDenied, `function ${call} is not allowed here`);
+  const file = files ? fileReference(sql) : undefined;
+  if (file)
+    throw new QueryError(
+      QueryErrorCode.PermissionDenied,
+      `files cannot be read as tables here (${file}); query lakehouse tables by name`,
+    );
 }
 
-function guardOrDestroy(prepared: DuckDBPreparedStatement): void {
+function guardOrDestroy(prepared: DuckDBPreparedStatement, files: boolean): void {
   const type = prepared.statementType;
-  if (!ENGINE_STATEMENTS.has(type)) return;
+  if (!ENGINE_STATEMENTS.has(type) && !(files && type === StatementType.COPY)) return;
   prepared.destroySync();
   throw new QueryError(
     QueryErrorCode.PermissionDenied,
@@ -198,6 +225,8 @@ export class DuckDBBackend implements Backend {
   readonly catalogs: readonly string[];
   private readonly gate: Gate;
   private readonly batchBytes: number;
+  /** Whether the engine reaches files (the warehouse bucket, for the lakehouse). */
+  private readonly files: boolean;
   private closed = false;
 
   private constructor(
@@ -208,6 +237,7 @@ export class DuckDBBackend implements Backend {
     this.catalogs = catalogs;
     this.gate = new Gate(options.maxConcurrent ?? 8, options.maxQueued ?? 64);
     this.batchBytes = options.batchBytes ?? 2 * 1024 * 1024;
+    this.files = Boolean(options.lakehouse);
   }
 
   static async create(options: DuckDBBackendOptions = {}): Promise<DuckDBBackend> {
@@ -233,6 +263,10 @@ export class DuckDBBackend implements Backend {
         );
         catalogs.push(POSTGRES_CATALOG);
       }
+      if (options.lakehouse) {
+        await attachLakehouse(setup, options.lakehouse);
+        catalogs.push(LAKEHOUSE_CATALOG);
+      }
       // Clients must not read the server's files, attach databases or change these settings.
       await setup.run('SET enable_external_access = false');
       await setup.run('SET lock_configuration = true');
@@ -252,9 +286,13 @@ export class DuckDBBackend implements Backend {
       options?.catalog && this.catalogs.includes(options.catalog)
         ? options.catalog
         : (this.catalogs[0] as string);
+    // The lakehouse has no default schema to USE: without one, unqualified names resolve only in
+    // the connection's own (per statement) `temp` catalog.
     const target = options?.schema
       ? `${quoteIdent(catalog)}.${quoteIdent(options.schema)}`
-      : quoteIdent(catalog);
+      : catalog === LAKEHOUSE_CATALOG
+        ? 'temp'
+        : quoteIdent(catalog);
     try {
       await connection.run(`USE ${target}`);
     } catch (error) {
@@ -289,9 +327,9 @@ export class DuckDBBackend implements Backend {
   async describe(sql: string, options?: StatementOptions): Promise<StatementDescription> {
     const connection = await this.connect(options);
     try {
-      guardText(sql);
+      guardText(sql, this.files);
       const prepared = await connection.prepare(sql);
-      guardOrDestroy(prepared);
+      guardOrDestroy(prepared, this.files);
       try {
         const columns = describeColumns(prepared);
         const description = {
@@ -324,9 +362,9 @@ export class DuckDBBackend implements Backend {
     try {
       connection = await this.connect(options);
       const conn = connection;
-      guardText(sql);
+      guardText(sql, this.files);
       const prepared = await conn.prepare(sql);
-      guardOrDestroy(prepared);
+      guardOrDestroy(prepared, this.files);
       if (options.parameters?.length) bindAll(prepared, options.parameters);
       const watch = this.watch(conn, options.signal);
       let result: Awaited<ReturnType<DuckDBPreparedStatement['stream']>>;
@@ -418,9 +456,9 @@ export class DuckDBBackend implements Backend {
     });
     const watch = this.watch(connection, options.signal);
     try {
-      guardText(sql);
+      guardText(sql, this.files);
       const prepared = await connection.prepare(sql);
-      guardOrDestroy(prepared);
+      guardOrDestroy(prepared, this.files);
       try {
         let changed = 0;
         for (const row of options.rows?.length ? options.rows : [[]]) {
@@ -490,6 +528,40 @@ export class DuckDBBackend implements Backend {
       translate: (error: unknown) => reason ?? error,
     };
   }
+}
+
+/**
+ * Loads the Iceberg extensions, attaches the catalog (retrying while it does not answer) and opens
+ * the warehouse bucket to the engine; runs before external access is disabled and the configuration
+ * locked. Table files are read with the S3 credentials the catalog hands out per table location.
+ * The token's secret is dropped once attached: the attached catalog keeps its own copy, and no secret
+ * remains that a user could list or drop.
+ */
+async function attachLakehouse(setup: DuckDBConnection, options: LakehouseOptions): Promise<void> {
+  for (const extension of ['httpfs', 'avro', 'iceberg']) await setup.run(`LOAD ${extension}`);
+  await setup.run(`CREATE SECRET lakehouse_catalog_token (TYPE iceberg, TOKEN ${sqlString(options.token)})`);
+  const endpoint = options.endpoint.replace(/\/+$/, '');
+  const attach = `ATTACH ${sqlString(options.warehouse)} AS ${LAKEHOUSE_CATALOG}
+    (TYPE iceberg, ENDPOINT ${sqlString(endpoint)}, SECRET lakehouse_catalog_token)`;
+  const deadline = Date.now() + (options.connectTimeoutMs ?? 60_000);
+  for (;;) {
+    try {
+      await setup.run(attach);
+      break;
+    } catch (error) {
+      if (Date.now() >= deadline || !unreachable(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  await setup.run('DROP SECRET lakehouse_catalog_token');
+  await setup.run(`SET allowed_directories = [${sqlString(`s3://${options.warehouse}/`)}]`);
+}
+
+/** The catalog did not answer (still starting, say): worth another try, unlike a refused token. */
+function unreachable(error: unknown): boolean {
+  return /could not (connect|establish)|connection refused|failed to connect|timed? ?out/i.test(
+    (error as Error)?.message ?? String(error),
+  );
 }
 
 function quoteIdent(name: string): string {

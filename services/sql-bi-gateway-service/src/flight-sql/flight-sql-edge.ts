@@ -16,7 +16,7 @@ import {
   TokenStore,
 } from '@openfoundry/query-engine';
 import { InjectConfig } from '@openfoundry/service-kit';
-import { libpqConnectionString, type SqlGatewayConfig } from '../config.ts';
+import { lakehouseOptions, libpqConnectionString, type SqlGatewayConfig } from '../config.ts';
 
 /** Owns the DuckDB engine and the gRPC Flight SQL server for the life of the Nest app. */
 @Injectable()
@@ -32,14 +32,15 @@ export class FlightSqlEdge implements OnApplicationBootstrap, BeforeApplicationS
     const postgresUrl = config.SQL_POSTGRES_CATALOG
       ? (config.SQL_POSTGRES_CATALOG_URL ?? config.DATABASE_URL)
       : undefined;
-    // Each engine kind starts when it has a configuration; the lakehouse, trino and vector
-    // engines join this list as their issues land (ADR 0011).
+    // Each engine kind starts when it has a configuration; the trino and vector engines join this
+    // list as their issues land. The lakehouse is a catalog of the DuckDB engine (ADR 0011).
     this.engines = await BackendRegistry.start(
       { duckdb: DuckDBBackend.factory },
       {
         duckdb: {
           extensionDirectory: config.OPENFOUNDRY_DUCKDB_EXTENSION_DIR,
           postgres: postgresUrl ? libpqConnectionString(postgresUrl) : undefined,
+          lakehouse: lakehouseOptions(config),
           batchBytes: config.SQL_BATCH_BYTES,
           maxConcurrent: config.SQL_MAX_CONCURRENT,
           maxQueued: config.SQL_MAX_QUEUED,
