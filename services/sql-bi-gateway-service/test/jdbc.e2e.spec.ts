@@ -20,6 +20,8 @@ const checks: Record<string, string> = {
   'metadata.getSchemas': 'lists schemas, filtered by catalog and schema pattern',
   'metadata.getTableTypes': 'lists table types',
   'metadata.getTables': 'finds a table by name, by % and _ patterns and by table type',
+  'metadata.getTables_lakehouse':
+    'lists an Iceberg table of the lakehouse catalog, its namespace as the schema, with its columns',
   'metadata.getColumns': "describes a table's columns with their JDBC types and positions",
   'metadata.getColumns_nullability': 'reports NOT NULL columns as not nullable',
   'metadata.getPrimaryKeys': 'reports a primary key',

@@ -353,6 +353,34 @@ public final class JdbcConformance {
       return row.toString();
     });
 
+    checks.put("metadata.getTables_lakehouse", () -> {
+      // An Iceberg table made through the edge in the catalog service; its namespace is a schema. It
+      // stays (DuckDB drops Iceberg tables without purging their files), and holds no data files.
+      String schema = "acme.jdbc_conformance";
+      String lake = "jdbc_lake";
+      String qualified = "lakehouse.\"" + schema + "\"." + lake;
+      try (Statement st = connection().createStatement()) {
+        st.executeUpdate("CREATE SCHEMA IF NOT EXISTS lakehouse.acme");
+        st.executeUpdate("CREATE SCHEMA IF NOT EXISTS lakehouse.\"" + schema + "\"");
+        st.executeUpdate("CREATE TABLE IF NOT EXISTS " + qualified + " (id INTEGER, name VARCHAR)");
+        DatabaseMetaData md = connection().getMetaData();
+        List<Map<String, Object>> found = rows(md.getTables("lakehouse", schema, lake, null));
+        expectEquals(1, found.size(), "rows for the lakehouse table");
+        expectEquals("lakehouse", String.valueOf(found.get(0).get("TABLE_CAT")), "TABLE_CAT");
+        expectEquals(schema, String.valueOf(found.get(0).get("TABLE_SCHEM")), "TABLE_SCHEM");
+        expectEquals("TABLE", String.valueOf(found.get(0).get("TABLE_TYPE")), "TABLE_TYPE");
+        expect(column(rows(md.getTables(null, null, lake, null)), "TABLE_NAME").contains(lake), "getTables(null, null, name) misses the lakehouse table");
+        expect(column(rows(md.getSchemas("lakehouse", null)), "TABLE_SCHEM").contains(schema), "getSchemas(lakehouse) misses " + schema);
+        List<Map<String, Object>> cols = rows(md.getColumns("lakehouse", schema, lake, "%"));
+        expectEquals(2, cols.size(), "column count");
+        expectEquals(Types.INTEGER, ((Number) cols.get(0).get("DATA_TYPE")).intValue(), "DATA_TYPE of id");
+        try (ResultSet rs = one(st, "SELECT count(*) FROM " + qualified)) {
+          expectEquals(0L, rs.getLong(1), "rows of the empty table");
+        }
+        return found.toString();
+      }
+    });
+
     checks.put("metadata.getColumns", () -> {
       String[] at = fixture();
       List<Map<String, Object>> cols = rows(connection().getMetaData().getColumns(at[0], at[1], table, "%"));
