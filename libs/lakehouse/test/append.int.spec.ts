@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IcebergWriter, liveDataFiles, mainSnapshot } from '../src/index.ts';
+import { eventBatch, eventRows, eventsTable } from './factories.ts';
+import { duckdbReader, pyiceberg, type RunningCatalog, startCatalog, testStore } from './lakehouse-env.ts';
+
+interface PyRead {
+  rows: { id: number; site: string | null; reading: number | null; observed_at: string }[];
+  summary: Record<string, string>;
+  snapshots: number;
+  files: string[];
+}
+
+describe(IcebergWriter.name, () => {
+  let lake: RunningCatalog;
+  let writer: IcebergWriter;
+  let reader: Awaited<ReturnType<typeof duckdbReader>>;
+  const readPy = (name: string) =>
+    pyiceberg<PyRead>('read_table.py', [lake.namespace.join('.'), name, 'id'], {
+      CATALOG_URI: lake.url,
+      CATALOG_TOKEN: 'dev-acme-token',
+    });
+  const sql = async (query: string) => (await reader.connection.runAndReadAll(query)).getRowObjectsJson();
+  const duckTable = (name: string) => `lake."${lake.namespace.join('.')}".${name}`;
+
+  beforeAll(async () => {
+    lake = await startCatalog();
+    writer = new IcebergWriter({ catalog: lake.catalog });
+    reader = await duckdbReader(lake.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    reader?.close();
+    await writer?.close();
+    await lake?.close();
+  });
+
+  describe('append', () => {
+    it('appends Arrow batches that DuckDB and PyIceberg read back with the summary properties', async () => {
+      await lake.catalog.createTable(lake.namespace, eventsTable('plain'));
+      const first = await writer.append(
+        lake.table('plain'),
+        { batches: [eventBatch(eventRows(1, 50))] },
+        {
+          summary: { 'kafka.offsets': '{"0":49}' },
+        },
+      );
+      const second = await writer.append(
+        lake.table('plain'),
+        { batches: [eventBatch(eventRows(51, 30)), eventBatch(eventRows(81, 20))] },
+        { summary: { 'kafka.offsets': '{"0":99}' } },
+      );
+      expect(first?.records).toBe(50);
+      expect(second?.records).toBe(50);
+      expect(second?.summary).toMatchObject({
+        operation: 'append',
+        'added-records': '50',
+        'added-data-files': '1',
+        'total-records': '100',
+        'total-data-files': '2',
+        'kafka.offsets': '{"0":99}',
+      });
+
+      const expected = eventRows(1, 100);
+      expect(
+        await sql(`SELECT count(*)::INT AS n, sum(id)::BIGINT AS ids FROM ${duckTable('plain')}`),
+      ).toEqual([{ n: 100, ids: String((100 * 101) / 2) }]);
+      const duckRows = await sql(
+        `SELECT id::INT AS id, site, reading, epoch_ms(observed_at) AS t FROM ${duckTable('plain')} ORDER BY id`,
+      );
+      expect(duckRows).toEqual(
+        expected.map((r) => ({ id: r.id, site: r.site, reading: r.reading, t: String(r.observedAt) })),
+      );
+
+      const py = await readPy('plain');
+      expect(py.rows.map((r) => [r.id, r.site, r.reading])).toEqual(
+        expected.map((r) => [r.id, r.site, r.reading]),
+      );
+      expect(py.summary).toMatchObject({
+        operation: 'append',
+        'kafka.offsets': '{"0":99}',
+        'total-records': '100',
+      });
+      expect(py.snapshots).toBe(2);
+    });
+
+    it('writes one file per day into a day-partitioned table, with bounds that prune files', async () => {
+      await lake.catalog.createTable(lake.namespace, eventsTable('by_day', { partitioned: true }));
+      const result = await writer.append(lake.table('by_day'), {
+        batches: [eventBatch(eventRows(1, 90, 3))],
+      });
+      expect(result?.dataFiles).toHaveLength(3);
+      expect(result?.dataFiles.every((path) => /\/data\/observed_at_day=2026-11-0[123]\//.test(path))).toBe(
+        true,
+      );
+
+      const table = await lake.catalog.loadTable(lake.table('by_day'));
+      const store = testStore();
+      const files = await liveDataFiles(store, mainSnapshot(table.metadata));
+      store.destroy();
+      expect(files.map((f) => f.entry.data_file.record_count).map(Number)).toEqual([30, 30, 30]);
+      const idBounds = files.map((f) => [
+        Buffer.from(f.entry.data_file.lower_bounds?.find((b) => b.key === 1)?.value ?? []).readBigInt64LE(),
+        Buffer.from(f.entry.data_file.upper_bounds?.find((b) => b.key === 1)?.value ?? []).readBigInt64LE(),
+      ]);
+      expect(idBounds.map(([lo, hi]) => Number(hi) - Number(lo))).toEqual([87, 87, 87]);
+
+      expect(
+        await sql(
+          `SELECT observed_at::DATE::VARCHAR AS day, count(*)::INT AS n FROM ${duckTable('by_day')} GROUP BY 1 ORDER BY 1`,
+        ),
+      ).toEqual([
+        { day: '2026-11-01', n: 30 },
+        { day: '2026-11-02', n: 30 },
+        { day: '2026-11-03', n: 30 },
+      ]);
+      const py = await readPy('by_day');
+      expect(py.rows.map((r) => r.id)).toEqual(eventRows(1, 90).map((r) => r.id));
+      expect(py.files).toHaveLength(3);
+    });
+
+    it('appends the result of a DuckDB query', async () => {
+      await lake.catalog.createTable(lake.namespace, eventsTable('from_sql', { partitioned: true }));
+      const result = await writer.append(lake.table('from_sql'), {
+        sql: `SELECT i AS id, 'west' AS site, i / 2 AS reading, TIMESTAMPTZ '2026-11-05 00:00:00+00' + INTERVAL (i) HOUR AS observed_at FROM range(48) t(i)`,
+      });
+      expect(result?.dataFiles).toHaveLength(2);
+      expect(await sql(`SELECT count(*)::INT AS n, min(site) AS site FROM ${duckTable('from_sql')}`)).toEqual(
+        [{ n: 48, site: 'west' }],
+      );
+      const py = await readPy('from_sql');
+      expect(py.rows).toHaveLength(48);
+      expect(py.summary['added-records']).toBe('48');
+    });
+  });
+});
