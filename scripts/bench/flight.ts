@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pythonVenv, readPlatformEnv, repoRoot } from '@openfoundry/infra-local';
 import { createTestDatabase, freePort, type TestDatabase } from '@openfoundry/service-kit/testing';
+import { probeEngine, startTransportProbe } from './flight/probes.ts';
 import { printTable } from './table.ts';
 
 const SF = Number(process.env.BENCH_SF ?? 1);
@@ -200,7 +201,13 @@ interface Results {
   local_dbgen_s: number;
   pg_load_s: number;
   edge_batches: number;
-  scan: Timing & { arrow_bytes: number; pg_wire_bytes: number; schemas_equal: boolean; edge_schema: string };
+  scan: Timing & {
+    arrow_bytes: number;
+    pg_wire_bytes: number;
+    schemas_equal: boolean;
+    edge_schema: string;
+    replay_s: number;
+  };
   tpch: Record<'Q1' | 'Q6', Timing & { rows: number; same_result: boolean }>;
   ping: { edge: Ping; local: Ping; relay_nodelay: Ping; relay_nagle: Ping };
   concurrency: { one: Concurrent; many: Concurrent; mid_rows: number };
@@ -339,6 +346,46 @@ function report(r: Results): void {
   );
 }
 
+/**
+ * The full scan taken apart: the gateway's engine alone (DuckDB to encoded FlightData, in this
+ * process), its transport alone (gRPC/HTTP/2 to the same ADBC client, batches replayed), and the
+ * whole edge, each against in-process DuckDB to Arrow.
+ */
+function reportWhereTimeGoes(r: Results, engineSeconds: number, engineBytes: number): void {
+  const mb = r.scan.arrow_bytes / 1e6;
+  const local = mb / r.scan.local_s;
+  printTable(
+    'Where the full-scan time goes: each part of the edge alone vs in-process DuckDB to Arrow (MB/s of Arrow)',
+    'in-process DuckDB',
+    [
+      {
+        what: "engine: gateway's DuckDB to FlightData, no network",
+        ours: engineBytes / 1e6 / engineSeconds,
+        baseline: local,
+        unit: 'MB/s',
+        higherIsBetter: true,
+      },
+      {
+        what: 'transport: replayed batches to ADBC, no engine',
+        ours: mb / r.scan.replay_s,
+        baseline: local,
+        unit: 'MB/s',
+        higherIsBetter: true,
+      },
+      {
+        what: 'the whole edge (ADBC)',
+        ours: mb / r.scan.edge_s,
+        baseline: local,
+        unit: 'MB/s',
+        higherIsBetter: true,
+      },
+    ],
+  );
+  console.log(
+    "Both halves share this machine's cores with DuckDB's scan threads and the client; the edge runs them one after the other on one JS thread.",
+  );
+}
+
 /** The gateway's memory while it streamed the full scans, against the size of one result. */
 function reportMemory(phases: Map<string, { start: number; peak: number }>, resultMb: number): void {
   const scan = [...phases].find(([phase]) => phase.startsWith('full scan, ADBC through the edge'));
@@ -360,7 +407,11 @@ async function main(): Promise<void> {
   const python = await ensurePython();
   const database = await createTestDatabase('of_bench_flight');
   let gateway: Gateway | undefined;
+  let transport: Awaited<ReturnType<typeof startTransportProbe>> | undefined;
   try {
+    log(`the gateway's engine alone: CALL dbgen(sf=${SF}), then the full scan to FlightData, no network`);
+    const engine = await probeEngine(extensionDirectory, SF, REPEATS);
+    transport = await startTransportProbe(engine, USER, PASSWORD);
     gateway = await startGateway(database, extensionDirectory);
     log(`gateway on 127.0.0.1:${gateway.flightPort}, database ${database.name}, TPC-H SF ${SF}`);
     const memory = gateway.child.pid ? memorySampler(gateway.child.pid) : undefined;
@@ -388,6 +439,8 @@ async function main(): Promise<void> {
         String(PINGS),
         '--clients',
         String(CLIENTS),
+        '--replay-port',
+        String(transport.port),
       ],
       BENCH_TIMEOUT_MS,
       true,
@@ -401,8 +454,10 @@ async function main(): Promise<void> {
       );
     const results = JSON.parse(last) as Results;
     report(results);
+    reportWhereTimeGoes(results, engine.seconds, engine.bytes);
     if (phases) reportMemory(phases, results.scan.arrow_bytes / 1e6);
   } finally {
+    await transport?.close();
     await gateway?.stop();
     await database.drop();
   }

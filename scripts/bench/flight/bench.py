@@ -137,6 +137,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pings", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--replay-port", type=int, required=True)
     args = parser.parse_args()
     out = {"sf": args.sf}
 
@@ -181,6 +182,13 @@ def main():
     edge_schema = table.schema
     out["edge_batches"] = len(table.to_batches())
     del table
+    log(f"full scan, ADBC through the edge's transport alone, batches replayed ({args.repeats} runs after a warm-up)")
+    replay = edge_connect(args, args.replay_port)
+    replay_s, table = median_of(args.repeats, lambda: edge_fetch(replay, scan))
+    if table.num_rows != rows:
+        raise SystemExit(f"the transport probe returned {table.num_rows} of {rows} rows")
+    del table
+    replay.close()
     log(f"full scan, PostgreSQL COPY binary through libpq ({args.repeats} runs after a warm-up)")
     pg_s, wire_bytes = median_of(args.repeats, lambda: pg_copy_bytes(args.pg_url, scan))
     out["scan"] = {
@@ -189,6 +197,7 @@ def main():
         "edge_s": edge_s,
         "local_s": local_s,
         "pg_s": pg_s,
+        "replay_s": replay_s,
         "schemas_equal": edge_schema.equals(schema),
         "edge_schema": str(edge_schema),
     }

@@ -50,6 +50,11 @@ export interface DuckDBBackendOptions {
   postgres?: string | undefined;
   /** The Iceberg REST catalog exposed as the `lakehouse` catalog, read and written through DuckDB's `iceberg`. */
   lakehouse?: LakehouseOptions | undefined;
+  /**
+   * Extensions loaded at start (from `extensionDirectory`), before the engine stops loading any:
+   * e.g. `tpch` for its generator, or `spatial`. Their functions are then available to users.
+   */
+  extensions?: readonly string[];
   /** Approximate size of one record batch on the wire. */
   batchBytes?: number;
   /** Statements running at once; more wait in a queue of `maxQueued`, then RESOURCE_EXHAUSTED. */
@@ -256,6 +261,10 @@ export class DuckDBBackend implements Backend {
       // connection starts with USE of a served catalog instead.
       await setup.run(`USE ${quoteIdent(scratch)}`);
       await setup.run('DETACH memory');
+      for (const extension of options.extensions ?? []) {
+        if (!/^[a-z_][a-z0-9_]*$/.test(extension)) throw new Error(`not an extension name: ${extension}`);
+        await setup.run(`LOAD ${extension}`);
+      }
       if (options.postgres) {
         await setup.run('LOAD postgres');
         await setup.run(
