@@ -32,6 +32,16 @@ export {
 } from './iceberg/manifest-io.ts';
 export * from './iceberg/table-metadata.ts';
 export { type Long, parseLosslessJson, stringifyLosslessJson } from './json.ts';
+export { CompactionConflictError } from './maintenance/maintenance.errors.ts';
+export {
+  type CompactOptions,
+  type CompactResult,
+  type ExpireOptions,
+  type ExpireResult,
+  type OrphanOptions,
+  TableMaintenance,
+  type TableMaintenanceOptions,
+} from './maintenance/table-maintenance.ts';
 export { ObjectStore, type S3Settings, type StoredObject } from './storage/object-store.ts';
 export {
   type AppendOptions,
@@ -41,4 +51,5 @@ export {
   type IcebergWriterOptions,
 } from './write/iceberg-writer.ts';
 export type { CommitOptions, CommittedSnapshot } from './write/snapshot-commit.ts';
+export type { LakehouseOptions } from './write/table-io.ts';
 export { InvalidSourceError } from './write/writer.errors.ts';

@@ -1,24 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IcebergWriter, liveDataFiles, mainSnapshot } from '../src/index.ts';
+import {
+  CatalogError,
+  CatalogErrorCode,
+  IcebergWriter,
+  InvalidSourceError,
+  liveDataFiles,
+  mainSnapshot,
+  RestCatalog,
+} from '../src/index.ts';
 import { eventBatch, eventRows, eventsTable } from './factories.ts';
-import { duckdbReader, pyiceberg, type RunningCatalog, startCatalog, testStore } from './lakehouse-env.ts';
-
-interface PyRead {
-  rows: { id: number; site: string | null; reading: number | null; observed_at: string }[];
-  summary: Record<string, string>;
-  snapshots: number;
-  files: string[];
-}
+import {
+  ACME_TOKEN,
+  duckdbReader,
+  type RunningCatalog,
+  readWithPyIceberg,
+  startCatalog,
+  testStore,
+} from './lakehouse-env.ts';
 
 describe(IcebergWriter.name, () => {
   let lake: RunningCatalog;
   let writer: IcebergWriter;
   let reader: Awaited<ReturnType<typeof duckdbReader>>;
-  const readPy = (name: string) =>
-    pyiceberg<PyRead>('read_table.py', [lake.namespace.join('.'), name, 'id'], {
-      CATALOG_URI: lake.url,
-      CATALOG_TOKEN: 'dev-acme-token',
-    });
+  const readPy = (name: string) => readWithPyIceberg(lake, name);
   const sql = async (query: string) => (await reader.connection.runAndReadAll(query)).getRowObjectsJson();
   const duckTable = (name: string) => `lake."${lake.namespace.join('.')}".${name}`;
 
@@ -130,6 +134,74 @@ describe(IcebergWriter.name, () => {
       const py = await readPy('from_sql');
       expect(py.rows).toHaveLength(48);
       expect(py.summary['added-records']).toBe('48');
+    });
+
+    it('refuses rows the table cannot hold and leaves no file behind', async () => {
+      await lake.catalog.createTable(lake.namespace, eventsTable('strict'));
+      const location = (await lake.catalog.loadTable(lake.table('strict'))).metadata.location;
+      await expect(
+        writer.append(lake.table('strict'), { sql: `SELECT NULL::BIGINT AS id, 'x' AS site` }),
+      ).rejects.toThrow(InvalidSourceError);
+      await expect(writer.append(lake.table('strict'), { sql: `SELECT 'x' AS site` })).rejects.toThrow(
+        /no column for required field id/,
+      );
+      await expect(
+        writer.append(lake.table('strict'), { sql: 'SELECT 1 AS id' }, { summary: { 'total-records': '7' } }),
+      ).rejects.toThrow(/reserved/);
+      const store = testStore();
+      const files: string[] = [];
+      for await (const object of store.list(`${location}/data`)) files.push(object.path);
+      store.destroy();
+      expect(files).toEqual([]);
+      expect(
+        await writer.append(lake.table('strict'), { sql: 'SELECT 1 AS id WHERE false' }),
+      ).toBeUndefined();
+      expect((await lake.catalog.loadTable(lake.table('strict'))).metadata.snapshots ?? []).toEqual([]);
+    });
+
+    it('treats a commit whose answer was lost as done once the table shows its snapshot', async () => {
+      await lake.catalog.createTable(lake.namespace, eventsTable('lost_answer'));
+      // The commit reaches the catalog and is applied, but the client sees a gateway error.
+      const flaky = new RestCatalog({
+        uri: lake.url,
+        token: ACME_TOKEN,
+        warehouse: 'warehouse',
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          return init?.method === 'POST' && String(input).endsWith('/tables/lost_answer')
+            ? new Response('bad gateway', { status: 502 })
+            : response;
+        },
+      });
+      const flakyWriter = new IcebergWriter({ catalog: flaky });
+      const result = await flakyWriter.append(lake.table('lost_answer'), {
+        batches: [eventBatch(eventRows(1, 5))],
+      });
+      expect(result?.attempts).toBe(1);
+      const snapshots = (await lake.catalog.loadTable(lake.table('lost_answer'))).metadata.snapshots ?? [];
+      expect(snapshots.map((s) => BigInt(s['snapshot-id']))).toEqual([result?.snapshotId]);
+      expect(await sql(`SELECT count(*)::INT AS n FROM ${duckTable('lost_answer')}`)).toEqual([{ n: 5 }]);
+
+      // When the catalog never applied it, the error says the outcome is unknown and no retry happens.
+      const dropping = new RestCatalog({
+        uri: lake.url,
+        token: ACME_TOKEN,
+        warehouse: 'warehouse',
+        fetch: async (input, init) =>
+          init?.method === 'POST' && String(input).endsWith('/tables/lost_answer')
+            ? new Response('bad gateway', { status: 502 })
+            : fetch(input, init),
+      });
+      const droppingWriter = new IcebergWriter({ catalog: dropping });
+      const failed = await droppingWriter
+        .append(lake.table('lost_answer'), { batches: [eventBatch(eventRows(6, 5))] })
+        .catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(CatalogError);
+      expect((failed as CatalogError).code).toBe(CatalogErrorCode.CommitStateUnknown);
+      expect((await lake.catalog.loadTable(lake.table('lost_answer'))).metadata.snapshots ?? []).toHaveLength(
+        1,
+      );
+      await Promise.all([flakyWriter.close(), droppingWriter.close()]);
     });
   });
 });

@@ -135,3 +135,19 @@ export async function pyiceberg<T>(
   if (output.code !== 0) throw new Error(`${script} exited ${output.code}:\n${output.stderr.slice(-4000)}`);
   return JSON.parse(output.stdout) as T;
 }
+
+/** What test/python/read_table.py prints. */
+export interface PyIcebergRead {
+  rows: { id: number; site: string | null; reading: number | null; observed_at: string }[];
+  summary: Record<string, string>;
+  snapshots: number;
+  files: string[];
+}
+
+/** The table as PyIceberg reads it, rows ordered by id. */
+export function readWithPyIceberg(lake: RunningCatalog, name: string): Promise<PyIcebergRead> {
+  return pyiceberg<PyIcebergRead>('read_table.py', [lake.namespace.join('.'), name, 'id'], {
+    CATALOG_URI: lake.url,
+    CATALOG_TOKEN: ACME_TOKEN,
+  });
+}

@@ -7,6 +7,9 @@ import type { AvroSchema, NamedAvroType } from './avro-schema.ts';
  * of null and one type are the value or null. Longs decode as bigints and encode from numbers or
  * bigints.
  */
+const MIN_LONG = -(2n ** 63n);
+const MAX_LONG = 2n ** 63n - 1n;
+
 export class AvroEncoder {
   private buffer = new Uint8Array(1024);
   private view = new DataView(this.buffer.buffer);
@@ -31,8 +34,9 @@ export class AvroEncoder {
     this.view = new DataView(grown.buffer);
   }
 
-  writeLong(value: number | bigint): void {
+  writeLong(value: number | bigint, path = '$'): void {
     let n = BigInt(value);
+    if (n < MIN_LONG || n > MAX_LONG) throw new AvroFormatError(`${path}: ${value} is not an Avro long`);
     n = n < 0n ? (-n << 1n) - 1n : n << 1n;
     this.reserve(10);
     while (n > 0x7fn) {
@@ -42,9 +46,9 @@ export class AvroEncoder {
     this.buffer[this.length++] = Number(n);
   }
 
-  writeInt(value: number): void {
+  writeInt(value: number, path = '$'): void {
     if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31)
-      throw new AvroFormatError(`${value} is not an Avro int`);
+      throw new AvroFormatError(`${path}: ${value} is not an Avro int`);
     let n = ((value << 1) ^ (value >> 31)) >>> 0;
     this.reserve(5);
     while (n > 0x7f) {
@@ -154,10 +158,10 @@ export class AvroEncoder {
         this.buffer[this.length++] = expect(value, (v) => typeof v === 'boolean', 'a boolean', path) ? 1 : 0;
         return;
       case 'int':
-        this.writeInt(Number(expect(value, isInteger, 'an int', path)));
+        this.writeInt(Number(expect(value, isInteger, 'an int', path)), path);
         return;
       case 'long':
-        this.writeLong(expect(value, isInteger, 'a long', path) as number | bigint);
+        this.writeLong(expect(value, isInteger, 'a long', path) as number | bigint, path);
         return;
       case 'float':
         this.reserve(4);

@@ -73,8 +73,13 @@ export function readAvroContainer<T = Record<string, unknown>>(data: Uint8Array)
     const payload = body.readBytes();
     const marker = body.readRaw(16);
     if (marker.some((byte, i) => byte !== sync[i])) throw new AvroFormatError('sync marker mismatch');
-    const block = new AvroDecoder(codec === 'deflate' ? inflateRawSync(payload) : payload, names);
+    const block = new AvroDecoder(codec === 'deflate' ? plainBytes(inflateRawSync(payload)) : payload, names);
     for (let i = 0; i < count; i++) records.push(block.read(schema) as T);
   }
   return { schema, metadata, records };
+}
+
+/** A Buffer as a plain Uint8Array, so decoded bytes and fixed values are Uint8Arrays, not Buffer views. */
+function plainBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }

@@ -1,24 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, quotedIdentifier } from '@duckdb/node-api';
+import { type DuckDBConnection, quotedIdentifier } from '@duckdb/node-api';
 import { loadArrowTable } from '@openfoundry/query-engine';
 import type { Schema as ArrowSchema, RecordBatch } from 'apache-arrow';
 import { CatalogError, CatalogErrorCode } from '../catalog/catalog.errors.ts';
-import type { RestCatalog, TableIdentifier } from '../catalog/rest-catalog.ts';
+import type { TableIdentifier } from '../catalog/rest-catalog.ts';
 import { EntryStatus, type ManifestEntry } from '../iceberg/manifest.ts';
 import { readManifestList, writeManifest } from '../iceberg/manifest-io.ts';
 import { partitionColumns } from '../iceberg/partitioning.ts';
 import { currentSchema, dataLocation, defaultSpec, metadataLocation } from '../iceberg/table-metadata.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
-import { TableStores } from '../storage/table-stores.ts';
 import { type WrittenFile, writeParquetFiles } from './parquet-files.ts';
-import {
-  type CommitOptions,
-  type CommittedSnapshot,
-  METRIC_SUMMARY_KEYS,
-  SnapshotCommitter,
-} from './snapshot-commit.ts';
+import { type CommitOptions, type CommittedSnapshot, METRIC_SUMMARY_KEYS } from './snapshot-commit.ts';
+import { type LakehouseOptions, TableIO } from './table-io.ts';
 import { InvalidSourceError } from './writer.errors.ts';
 
 /** Rows to append: Arrow record batches, or a query DuckDB runs on the writer's engine. */
@@ -36,15 +27,7 @@ export interface AppendResult extends CommittedSnapshot {
   records: number;
 }
 
-export interface IcebergWriterOptions {
-  catalog: RestCatalog;
-  /** The DuckDB database SQL sources run on and Parquet is written with; a private in-memory one by default. */
-  duckdb?: DuckDBInstance;
-  /** The object store of every table; by default made from the S3 settings the catalog returns. */
-  store?: ObjectStore;
-  /** Where Parquet files wait before upload (the system temp directory by default). */
-  workDir?: string;
-}
+export type IcebergWriterOptions = LakehouseOptions;
 
 /**
  * Appends rows to Iceberg tables: Parquet data files at the table's location, one manifest, and
@@ -52,13 +35,10 @@ export interface IcebergWriterOptions {
  * Data files and the manifest are written once; a lost race only writes a new manifest list.
  */
 export class IcebergWriter {
-  private readonly stores: TableStores;
-  private readonly committer: SnapshotCommitter;
-  private ownDuckdb: Promise<DuckDBInstance> | undefined;
+  private readonly io: TableIO;
 
-  constructor(private readonly options: IcebergWriterOptions) {
-    this.stores = new TableStores(options.store);
-    this.committer = new SnapshotCommitter(options.catalog, this.stores);
+  constructor(options: IcebergWriterOptions) {
+    this.io = new TableIO(options);
   }
 
   /** Appends the rows; a source with no rows commits nothing and resolves to undefined. */
@@ -70,14 +50,13 @@ export class IcebergWriter {
     const reserved = Object.keys(options.summary ?? {}).filter((key) => METRIC_SUMMARY_KEYS.has(key));
     if (reserved.length)
       throw new InvalidSourceError(`summary keys reserved by Iceberg: ${reserved.join(', ')}`);
-    const loaded = await this.options.catalog.loadTable(table);
-    const store = this.stores.forTable(loaded);
+    const loaded = await this.io.catalog.loadTable(table);
+    const store = this.io.stores.forTable(loaded);
     const metadata = loaded.metadata;
     const schema = currentSchema(metadata);
     const spec = defaultSpec(metadata);
-    const files = await this.withConnection(async (connection) => {
+    const files = await this.io.duckdb.run(async (connection, workDir) => {
       const relation = await stage(connection, source);
-      const workDir = await mkdtemp(join(this.options.workDir ?? tmpdir(), 'lakehouse-'));
       try {
         return await writeParquetFiles(connection, relation, {
           schema,
@@ -87,7 +66,6 @@ export class IcebergWriter {
           workDir,
         });
       } finally {
-        await rm(workDir, { recursive: true, force: true });
         await connection.run(`DROP TABLE IF EXISTS ${relation}`);
       }
     });
@@ -113,7 +91,7 @@ export class IcebergWriter {
         metadataLocation(metadata),
       );
       manifestPath = manifest.manifest_path;
-      const committed = await this.committer.commit(
+      const committed = await this.io.committer.commit(
         table,
         async (_current, parent, currentStore) => ({
           operation: 'append',
@@ -137,22 +115,8 @@ export class IcebergWriter {
     }
   }
 
-  async close(): Promise<void> {
-    this.stores.close();
-    const own = await this.ownDuckdb;
-    own?.closeSync();
-  }
-
-  private async withConnection<T>(run: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    this.ownDuckdb ??= this.options.duckdb ? undefined : DuckDBInstance.create(':memory:');
-    const instance = this.options.duckdb ?? (await (this.ownDuckdb as Promise<DuckDBInstance>));
-    const connection = await instance.connect();
-    try {
-      await connection.run(`SET TimeZone = 'UTC'`);
-      return await run(connection);
-    } finally {
-      connection.closeSync();
-    }
+  close(): Promise<void> {
+    return this.io.close();
   }
 }
 

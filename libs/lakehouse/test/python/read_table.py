@@ -6,22 +6,14 @@ the number of snapshots and the data files of the current snapshot.
 """
 
 import json
-import os
 import sys
 
-from pyiceberg.catalog import load_catalog
+from lake_catalog import load_table
 
 
 def main() -> None:
     namespace, name, order_by = sys.argv[1], sys.argv[2], sys.argv[3]
-    catalog = load_catalog(
-        "lake",
-        type="rest",
-        uri=os.environ["CATALOG_URI"],
-        token=os.environ["CATALOG_TOKEN"],
-        warehouse="warehouse",
-    )
-    table = catalog.load_table(f"{namespace}.{name}")
+    table = load_table(f"{namespace}.{name}")
     rows = table.scan().to_arrow().sort_by(order_by).to_pylist()
     snapshot = table.current_snapshot()
     print(
