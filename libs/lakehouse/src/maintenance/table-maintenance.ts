@@ -123,16 +123,12 @@ export class TableMaintenance {
     const store = this.io.stores.forTable(before);
     const reachable = new ReachableFiles(store);
     const used = await reachable.ofTable(before);
-    const metadata = before.metadata;
-    const roots = new Set(
-      [metadata.location, dataLocation(metadata), metadataLocation(metadata)].map(directoryOf),
-    );
     const candidates = new Set<string>();
-    for (const root of [...roots].filter((r) => ![...roots].some((o) => o !== r && r.startsWith(o)))) {
-      for await (const object of store.list(root)) {
-        const path = normalizeS3Path(object.path);
-        if (object.lastModified < options.olderThan && !used.has(path)) candidates.add(path);
-      }
+    // Only the table's own location: data or metadata paths set by properties may be shared
+    // with other tables, whose files this table's metadata knows nothing about.
+    for await (const object of store.list(directoryOf(before.metadata.location))) {
+      const path = normalizeS3Path(object.path);
+      if (object.lastModified < options.olderThan && !used.has(path)) candidates.add(path);
     }
     // A commit made while the listing ran can only reference new files or files already
     // reachable, but checking its metadata too costs one load and closes the question.
