@@ -136,6 +136,35 @@ describe(IcebergWriter.name, () => {
       expect(py.summary['added-records']).toBe('48');
     });
 
+    it('partitions by identity on a column whose name Avro does not accept', async () => {
+      await lake.catalog.createTable(lake.namespace, {
+        name: 'odd_names',
+        schema: {
+          type: 'struct',
+          fields: [
+            { id: 1, name: 'id', required: true, type: 'long' },
+            { id: 2, name: 'temp-c', required: false, type: 'int' },
+          ],
+        },
+        'partition-spec': { fields: [{ 'source-id': 2, name: 'temp-c', transform: 'identity' }] },
+      });
+      const result = await writer.append(lake.table('odd_names'), {
+        sql: `SELECT i AS id, (i % 3)::INT AS "temp-c" FROM range(1, 31) t(i)`,
+      });
+      expect(result?.dataFiles).toHaveLength(3);
+      expect(
+        await sql(
+          `SELECT "temp-c" AS t, count(*)::INT AS n FROM ${duckTable('odd_names')} WHERE "temp-c" >= 1 GROUP BY 1 ORDER BY 1`,
+        ),
+      ).toEqual([
+        { t: 1, n: 10 },
+        { t: 2, n: 10 },
+      ]);
+      const py = await readPy('odd_names');
+      expect(py.rows).toHaveLength(30);
+      expect(py.files).toHaveLength(3);
+    });
+
     it('refuses rows the table cannot hold and leaves no file behind', async () => {
       await lake.catalog.createTable(lake.namespace, eventsTable('strict'));
       const location = (await lake.catalog.loadTable(lake.table('strict'))).metadata.location;

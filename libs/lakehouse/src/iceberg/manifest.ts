@@ -118,7 +118,7 @@ export function manifestEntrySchema(partition: readonly PartitionFieldType[]): A
       field('partition', 102, {
         type: 'record',
         name: 'r102',
-        fields: partition.map((p) => field(p.name, p.fieldId, p.avro, true)),
+        fields: partition.map((p) => field(avroName(p.name), p.fieldId, p.avro, true)),
       }),
       field('record_count', 103, 'long'),
       field('file_size_in_bytes', 104, 'long'),
@@ -189,17 +189,45 @@ export interface ManifestContext {
   partitionTypes: readonly PartitionFieldType[];
 }
 
+/**
+ * A name Avro accepts (`[A-Za-z_][A-Za-z0-9_]*`), made the way Iceberg readers expect: an invalid
+ * character becomes `_x` and its code point in upper-case hex, a leading digit gets a `_` before it.
+ */
+export function avroName(name: string): string {
+  return [...name]
+    .map((char, i) => {
+      if (/[A-Za-z_]/.test(char) || (i > 0 && /[0-9]/.test(char))) return char;
+      return /[0-9]/.test(char)
+        ? `_${char}`
+        : `_x${(char.codePointAt(0) as number).toString(16).toUpperCase()}`;
+    })
+    .join('');
+}
+
+function renamePartition(entry: ManifestEntry, rename: ReadonlyMap<string, string>): ManifestEntry {
+  if (![...rename].some(([from, to]) => from !== to)) return entry;
+  const partition = Object.fromEntries(
+    Object.entries(entry.data_file.partition).map(([key, value]) => [rename.get(key) ?? key, value]),
+  );
+  return { ...entry, data_file: { ...entry.data_file, partition } };
+}
+
 export function encodeManifest(context: ManifestContext, entries: readonly ManifestEntry[]): Uint8Array {
-  return writeAvroContainer(manifestEntrySchema(context.partitionTypes), entries, {
-    metadata: {
-      schema: stringifyLosslessJson(context.schema),
-      'schema-id': String(context.schema['schema-id']),
-      'partition-spec': stringifyLosslessJson(context.spec.fields),
-      'partition-spec-id': String(context.spec['spec-id']),
-      'format-version': '2',
-      content: 'data',
+  const toAvro = new Map(context.partitionTypes.map((p) => [p.name, avroName(p.name)]));
+  return writeAvroContainer(
+    manifestEntrySchema(context.partitionTypes),
+    entries.map((e) => renamePartition(e, toAvro)),
+    {
+      metadata: {
+        schema: stringifyLosslessJson(context.schema),
+        'schema-id': String(context.schema['schema-id']),
+        'partition-spec': stringifyLosslessJson(context.spec.fields),
+        'partition-spec-id': String(context.spec['spec-id']),
+        'format-version': '2',
+        content: 'data',
+      },
     },
-  });
+  );
 }
 
 /**
@@ -207,7 +235,13 @@ export function encodeManifest(context: ManifestContext, entries: readonly Manif
  * snapshot may leave their snapshot id and sequence numbers to the manifest list (v2 inheritance).
  */
 export function decodeManifest(bytes: Uint8Array, manifest: ManifestFile): ManifestEntry[] {
-  return readAvroContainer<ManifestEntry>(bytes).records.map((entry) => {
+  const container = readAvroContainer<ManifestEntry>(bytes);
+  const fromAvro = new Map<string, string>();
+  const spec = container.metadata['partition-spec'];
+  for (const field of spec ? (JSON.parse(spec) as { name: string }[]) : [])
+    fromAvro.set(avroName(field.name), field.name);
+  return container.records.map((raw) => {
+    const entry = renamePartition(raw, fromAvro);
     const inherits = entry.status === EntryStatus.Added;
     return {
       ...entry,

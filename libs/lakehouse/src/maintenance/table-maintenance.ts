@@ -203,6 +203,7 @@ export class TableMaintenance {
           const rewrites = await rewriteManifests(current, parent, currentStore, replaced);
           return {
             operation: 'replace',
+            schemaId: schema['schema-id'],
             added: [...newManifests, ...rewrites.manifests],
             kept: rewrites.kept,
             attemptFiles: rewrites.manifests.map((m) => m.manifest_path),

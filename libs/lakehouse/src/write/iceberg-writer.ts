@@ -95,6 +95,7 @@ export class IcebergWriter {
         table,
         async (_current, parent, currentStore) => ({
           operation: 'append',
+          schemaId: schema['schema-id'],
           added: [manifest],
           kept: parent ? await readManifestList(currentStore, parent) : [],
           metrics: appendMetrics(files),

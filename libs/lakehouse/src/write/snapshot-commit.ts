@@ -27,6 +27,8 @@ export interface SnapshotChange {
   metrics: ChangeMetrics;
   /** Extra summary properties (caller-supplied, or carried forward by maintenance). */
   properties?: Record<string, string>;
+  /** The schema the new data files were written with (the table's current one by default). */
+  schemaId?: number;
   /** Manifests written for this attempt only, removed if the commit loses. */
   attemptFiles?: string[];
 }
@@ -192,7 +194,7 @@ function newSnapshot(table: LoadedTable, parent: Snapshot | undefined, change: S
     'timestamp-ms': Math.max(Date.now(), table.metadata['last-updated-ms']),
     'manifest-list': '',
     summary: { operation: change.operation },
-    'schema-id': table.metadata['current-schema-id'],
+    'schema-id': change.schemaId ?? table.metadata['current-schema-id'],
   };
 }
 
