@@ -13,9 +13,11 @@ import { BadRequestError, NotFoundError } from '../catalog.errors.ts';
 import type { CatalogConfig } from '../config.ts';
 import { parseJson, stringifyJson } from '../json/lossless-json.ts';
 import type { TableMetadata } from '../metadata/table-metadata.ts';
+import { MetadataCache } from './metadata-cache.ts';
 
 // Metadata files never change once written, so a file read once can be served from memory.
 const CACHE_ENTRIES = 512;
+const CACHE_BYTES = 64 * 1024 * 1024;
 
 export interface S3Location {
   bucket: string;
@@ -32,7 +34,7 @@ export function parseS3Location(location: string): S3Location {
 @Injectable()
 export class Warehouse implements OnModuleDestroy {
   private readonly s3: S3Client;
-  private readonly cache = new Map<string, object>();
+  private readonly cache = new MetadataCache(CACHE_ENTRIES, CACHE_BYTES);
   readonly bucket: string;
 
   constructor(@InjectConfig() config: CatalogConfig) {
@@ -65,22 +67,23 @@ export class Warehouse implements OnModuleDestroy {
   /** Writes a table or view metadata file; a file of that name must not exist yet. */
   async writeMetadata(location: string, metadata: object): Promise<void> {
     const { bucket, key } = parseS3Location(location);
+    const body = stringifyJson(metadata);
     await this.s3.send(
       new PutObjectCommand({
         Bucket: bucket,
         Key: key,
-        Body: stringifyJson(metadata),
+        Body: body,
         ContentType: 'application/json',
         // File names carry a fresh UUID; refusing to overwrite makes that a guarantee, not a hope.
         IfNoneMatch: '*',
       }),
     );
-    this.remember(location, metadata);
+    this.cache.set(location, metadata, Buffer.byteLength(body));
   }
 
   async readMetadata<T extends object = TableMetadata>(location: string): Promise<T> {
-    const cached = this.cache.get(location);
-    if (cached) return structuredClone(cached) as T;
+    const cached = this.cache.get<T>(location);
+    if (cached) return cached;
     const { bucket, key } = parseS3Location(location);
     let text: string;
     try {
@@ -93,7 +96,7 @@ export class Warehouse implements OnModuleDestroy {
     const metadata = parseJson(text);
     if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata))
       throw new BadRequestError(`Not a metadata file: ${location}`);
-    this.remember(location, metadata);
+    this.cache.set(location, metadata, Buffer.byteLength(text));
     return structuredClone(metadata) as T;
   }
 
@@ -116,16 +119,7 @@ export class Warehouse implements OnModuleDestroy {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    for (const cached of this.cache.keys())
-      if (cached.startsWith(`s3://${bucket}/${prefix}`)) this.cache.delete(cached);
+    this.cache.deletePrefix(`s3://${bucket}/${prefix}`);
     return deleted;
-  }
-
-  private remember(location: string, metadata: object): void {
-    if (this.cache.size >= CACHE_ENTRIES) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(location, structuredClone(metadata));
   }
 }
