@@ -39,6 +39,8 @@ export {
   type ExpireOptions,
   type ExpireResult,
   type OrphanOptions,
+  type RewriteManifestsOptions,
+  type RewriteManifestsResult,
   TableMaintenance,
   type TableMaintenanceOptions,
 } from './maintenance/table-maintenance.ts';

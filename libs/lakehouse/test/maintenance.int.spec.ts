@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CompactionConflictError,
   IcebergWriter,
   liveDataFiles,
   mainSnapshot,
   RestCatalog,
+  readManifestList,
   type TableIdentifier,
   TableMaintenance,
 } from '../src/index.ts';
@@ -12,6 +14,7 @@ import { eventBatch, eventRows, eventsTable } from './factories.ts';
 import {
   ACME_TOKEN,
   duckdbReader,
+  type PyIcebergRead,
   pyiceberg,
   type RunningCatalog,
   readWithPyIceberg,
@@ -34,6 +37,41 @@ describe(TableMaintenance.name, () => {
         `SELECT id::INT AS id, site, reading, epoch_us(observed_at)::VARCHAR AS t FROM lake."${lake.namespace.join('.')}".${table.name} ORDER BY id`,
       )
     ).getRowObjectsJson();
+  // PyIceberg's rows in the shape duckRows reads them, so the two readers can be compared whole.
+  const asDuckRows = (py: PyIcebergRead) =>
+    py.rows.map((r) => ({
+      id: r.id,
+      site: r.site,
+      reading: r.reading,
+      t: String(Date.parse(r.observed_at.replace(' ', 'T')) * 1000),
+    }));
+  const headManifests = async () => {
+    const loaded = await lake.catalog.loadTable(table);
+    const head = mainSnapshot(loaded.metadata);
+    return head ? readManifestList(store, head) : [];
+  };
+  const expectOneHeadManifest = async (counts: Record<string, number>) => {
+    const manifests = await headManifests();
+    expect(manifests).toHaveLength(1);
+    expect(manifests[0]).toMatchObject(counts);
+  };
+  /** Maintenance whose first commit request waits for `race` to commit first. */
+  const racedMaintenance = (race: () => Promise<unknown>) => {
+    const state = { raced: false };
+    const catalog = new RestCatalog({
+      uri: lake.url,
+      token: ACME_TOKEN,
+      warehouse: 'warehouse',
+      fetch: async (input, init) => {
+        if (init?.method === 'POST' && String(input).endsWith(`/tables/${table.name}`) && !state.raced) {
+          state.raced = true;
+          await race();
+        }
+        return fetch(input, init);
+      },
+    });
+    return { maintenance: new TableMaintenance({ catalog }), state };
+  };
   const liveFiles = async () => {
     const loaded = await lake.catalog.loadTable(table);
     return liveDataFiles(store, mainSnapshot(loaded.metadata));
@@ -85,31 +123,22 @@ describe(TableMaintenance.name, () => {
       expect(rowsBefore).toHaveLength(140);
       const before = await liveFiles();
       expect(before).toHaveLength(14);
+      // Each append left a manifest of its own, and a scan opens every one of them.
+      expect(await headManifests()).toHaveLength(7);
       // Another writer commits while the compaction is about to: its rows must survive the replace.
-      let raced = false;
-      const racingCatalog = new RestCatalog({
-        uri: lake.url,
-        token: ACME_TOKEN,
-        warehouse: 'warehouse',
-        fetch: async (input, init) => {
-          if (init?.method === 'POST' && String(input).endsWith(`/tables/${table.name}`) && !raced) {
-            raced = true;
-            await writer.append(
-              table,
-              { batches: [eventBatch(eventRows(141, 10, 1))] },
-              {
-                summary: { 'kafka.offsets': '{"0":149}' },
-              },
-            );
-          }
-          return fetch(input, init);
-        },
-      });
-      const racing = new TableMaintenance({ catalog: racingCatalog });
-      const result = await racing.compact(table, { targetFileBytes: 64 * 1024 * 1024 });
-      await racing.close();
+      const racing = racedMaintenance(() =>
+        writer.append(
+          table,
+          { batches: [eventBatch(eventRows(141, 10, 1))] },
+          {
+            summary: { 'kafka.offsets': '{"0":149}' },
+          },
+        ),
+      );
+      const result = await racing.maintenance.compact(table, { targetFileBytes: 64 * 1024 * 1024 });
+      await racing.maintenance.close();
 
-      expect(raced).toBe(true);
+      expect(racing.state.raced).toBe(true);
       expect(result.snapshot?.attempts).toBe(2);
       expect(result.rewrittenFiles).toHaveLength(14);
       expect(result.addedFiles).toHaveLength(2);
@@ -124,12 +153,21 @@ describe(TableMaintenance.name, () => {
         'added-records': '140',
         'total-records': '150',
         'kafka.offsets': '{"0":149}',
+        // The seven appends' manifests and the racing append's, merged into one.
+        'manifests-replaced': '8',
+        'manifests-created': '1',
+      });
+      await expectOneHeadManifest({
+        added_files_count: 2,
+        existing_files_count: 1,
+        deleted_files_count: 14,
       });
       const rows = await duckRows();
       expect(rows.slice(0, 140)).toEqual(rowsBefore);
       expect(rows).toHaveLength(150);
       const py = await readPy();
       expect(py.rows.map((r) => r.id)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+      expect(asDuckRows(py)).toEqual(rows);
       expect(py.summary).toMatchObject({ operation: 'replace', 'kafka.offsets': '{"0":149}' });
       expect(py.files).toHaveLength(3);
     });
@@ -222,6 +260,78 @@ describe(TableMaintenance.name, () => {
       for (const path of read) expect(await exists(path), path).toBe(true);
       expect(await duckRows()).toHaveLength(150);
       expect((await readPy()).rows).toHaveLength(150);
+    });
+  });
+
+  describe('rewriteManifests', () => {
+    it('merges the manifests of small appends into one, rows unchanged, offsets carried forward', async () => {
+      for (let i = 0; i < 3; i++)
+        await writer.append(
+          table,
+          { batches: [eventBatch(eventRows(151 + i * 10, 10, 1))] },
+          { summary: { 'kafka.offsets': `{"0":${159 + i * 10}}` } },
+        );
+      expect(await headManifests()).toHaveLength(4);
+      const files = (await liveFiles()).map((f) => f.entry.data_file.file_path).sort();
+      const rows = await duckRows();
+      expect(rows).toHaveLength(180);
+
+      const result = await maintenance.rewriteManifests(table);
+
+      expect(result).toMatchObject({ replacedManifests: 4, addedManifests: 1 });
+      expect(result.snapshot?.summary).toMatchObject({
+        operation: 'replace',
+        'added-data-files': '0',
+        'total-records': '180',
+        'total-data-files': '6',
+        'kafka.offsets': '{"0":179}',
+        'manifests-replaced': '4',
+        'manifests-created': '1',
+      });
+      await expectOneHeadManifest({
+        added_files_count: 0,
+        existing_files_count: 6,
+        deleted_files_count: 0,
+      });
+      expect((await liveFiles()).map((f) => f.entry.data_file.file_path).sort()).toEqual(files);
+      expect(await duckRows()).toEqual(rows);
+      const py = await readPy();
+      expect(asDuckRows(py)).toEqual(rows);
+      expect(py.files).toHaveLength(6);
+    });
+
+    it('leaves a table whose head already reads one manifest alone', async () => {
+      const head = mainSnapshot((await lake.catalog.loadTable(table)).metadata);
+      const result = await maintenance.rewriteManifests(table);
+      expect(result).toEqual({ replacedManifests: 0, addedManifests: 0 });
+      expect(mainSnapshot((await lake.catalog.loadTable(table)).metadata)).toEqual(head);
+    });
+  });
+
+  describe('compact against another compaction', () => {
+    it('stops with CompactionConflictError and deletes its own files when its inputs were replaced first', async () => {
+      const rows = await duckRows();
+      const losing = racedMaintenance(() =>
+        maintenance.compact(table, { targetFileBytes: 64 * 1024 * 1024 }),
+      );
+      const lost = await losing.maintenance
+        .compact(table, { targetFileBytes: 64 * 1024 * 1024 })
+        .catch((e: unknown) => e);
+      await losing.maintenance.close();
+
+      expect(losing.state.raced).toBe(true);
+      expect(lost).toBeInstanceOf(CompactionConflictError);
+      // The winner's snapshot: one file per day, in one manifest.
+      expect(await liveFiles()).toHaveLength(2);
+      expect(await headManifests()).toHaveLength(1);
+      // Every data file left under the table is one some snapshot references: the loser's are gone.
+      const orphans = await maintenance.removeOrphanFiles(table, {
+        olderThan: new Date(Date.now() + 2_000),
+        dryRun: true,
+      });
+      expect(orphans.filter((p) => p.endsWith('.parquet'))).toEqual([]);
+      expect(await duckRows()).toEqual(rows);
+      expect(asDuckRows(await readPy())).toEqual(rows);
     });
   });
 });

@@ -6,7 +6,7 @@ import {
   decodeManifest,
   decodeManifestList,
   EntryStatus,
-  encodeManifest,
+  encodeManifests,
   type FieldSummary,
   FileContent,
   type ManifestEntry,
@@ -63,23 +63,44 @@ export async function liveDataFiles(
 }
 
 /**
- * Writes a data manifest for the spec its entries were partitioned by. Entries added by the
- * snapshot being made leave snapshot id and sequence numbers null so the manifest survives a
- * retried commit unchanged (the manifest list supplies them).
+ * Writes data manifests for the spec their entries were partitioned by: one, or with a target
+ * size as many of about that size as the entries need, in their order (entries sorted by
+ * partition give manifests covering narrow ranges). Entries added by the snapshot being made
+ * leave snapshot id and sequence numbers null so a manifest survives a retried commit unchanged
+ * (the manifest list supplies them).
  */
-export async function writeManifest(
+export async function writeManifests(
   store: ObjectStore,
   metadata: TableMetadata,
   schema: Schema,
   specId: number,
   entries: readonly ManifestEntry[],
   directory: string,
-): Promise<NewManifest> {
+  targetBytes = Number.POSITIVE_INFINITY,
+): Promise<NewManifest[]> {
   const spec = specById(metadata, specId);
-  const columns = partitionColumns(spec, schema);
-  const bytes = encodeManifest({ schema, spec, partitionTypes: partitionFieldTypes(columns) }, entries);
-  const path = `${directory}/${randomUUID()}-m0.avro`;
-  await store.create(path, bytes);
+  const context = { schema, spec, partitionTypes: partitionFieldTypes(partitionColumns(spec, schema)) };
+  const written: NewManifest[] = [];
+  try {
+    for (const part of encodeManifests(context, entries, targetBytes)) {
+      const path = `${directory}/${randomUUID()}-m0.avro`;
+      await store.create(path, part.bytes);
+      written.push(listEntry(path, part.bytes.length, spec, schema, part.entries));
+    }
+  } catch (error) {
+    await store.delete(written.map((m) => m.manifest_path)).catch(() => undefined);
+    throw error;
+  }
+  return written;
+}
+
+function listEntry(
+  path: string,
+  length: number,
+  spec: PartitionSpec,
+  schema: Schema,
+  entries: readonly ManifestEntry[],
+): NewManifest {
   const count = (status: EntryStatus) => entries.filter((e) => e.status === status);
   const rows = (list: ManifestEntry[]) => list.reduce((sum, e) => sum + BigInt(e.data_file.record_count), 0n);
   const existing = count(EntryStatus.Existing);
@@ -89,8 +110,8 @@ export async function writeManifest(
   }, undefined);
   return {
     manifest_path: path,
-    manifest_length: bytes.length,
-    partition_spec_id: specId,
+    manifest_length: length,
+    partition_spec_id: spec['spec-id'],
     content: FileContent.Data,
     added_files_count: count(EntryStatus.Added).length,
     existing_files_count: existing.length,

@@ -4,6 +4,7 @@ import {
   decodeManifest,
   EntryStatus,
   encodeManifest,
+  encodeManifests,
   FileContent,
   type ManifestEntry,
   type ManifestFile,
@@ -53,6 +54,47 @@ describe('manifests', () => {
     existing_rows_count: 10n,
     deleted_rows_count: 0n,
   };
+
+  const context = {
+    schema: {
+      type: 'struct' as const,
+      'schema-id': 0,
+      fields: [{ id: 1, name: 'temp-c', required: false, type: 'int' }],
+    },
+    spec: {
+      'spec-id': 0,
+      fields: [{ 'source-id': 1, 'field-id': 1000, name: 'temp-c', transform: 'identity' }],
+    },
+    partitionTypes: [{ name: 'temp-c', fieldId: 1000, avro: 'int' as const }],
+  };
+  const many = Array.from({ length: 100 }, (_, i) =>
+    entry(`s3://warehouse/t/data/${String(i).padStart(3, '0')}.parquet`, EntryStatus.Existing, 3n),
+  );
+  const paths = (entries: readonly ManifestEntry[]) => entries.map((e) => e.data_file.file_path);
+
+  it('keeps entries that fit the target in one manifest', () => {
+    const parts = encodeManifests(context, many, 1024 * 1024);
+    expect(parts).toHaveLength(1);
+    expect(paths(decodeManifest(parts[0]?.bytes as Uint8Array, listEntry))).toEqual(paths(many));
+  });
+
+  it('cuts entries over the target into manifests under it, in order, none lost', () => {
+    const header = encodeManifest(context, []).length;
+    const target = header + Math.ceil((encodeManifest(context, many).length - header) / 3);
+    const parts = encodeManifests(context, many, target);
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    for (const part of parts) expect(part.bytes.length).toBeLessThanOrEqual(target);
+    const decoded = parts.flatMap((part) => decodeManifest(part.bytes, listEntry));
+    expect(paths(decoded)).toEqual(paths(many));
+    expect(parts.map((part) => paths(part.entries))).toEqual(
+      parts.map((part) => paths(decodeManifest(part.bytes, listEntry))),
+    );
+  });
+
+  it('gives an entry larger than the target a manifest of its own', () => {
+    const parts = encodeManifests(context, many.slice(0, 3), 1);
+    expect(parts.map((part) => paths(part.entries))).toEqual(paths(many.slice(0, 3)).map((p) => [p]));
+  });
 
   it('writes partition fields under Avro-safe names and reads them back under the spec names', () => {
     const bytes = encodeManifest(

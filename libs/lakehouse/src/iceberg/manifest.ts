@@ -231,6 +231,27 @@ export function encodeManifest(context: ManifestContext, entries: readonly Manif
 }
 
 /**
+ * Entries encoded as manifests of at most `targetBytes` each where entries allow (one entry is the
+ * smallest unit), in their order: an oversized run is cut into parts of as many entries as fit
+ * the target beside the file's header (at their average size), and a part still over it is cut again.
+ */
+export function encodeManifests(
+  context: ManifestContext,
+  entries: readonly ManifestEntry[],
+  targetBytes: number,
+): { entries: ManifestEntry[]; bytes: Uint8Array }[] {
+  const bytes = encodeManifest(context, entries);
+  if (bytes.length <= targetBytes || entries.length <= 1) return [{ entries: [...entries], bytes }];
+  const header = encodeManifest(context, []).length;
+  const perEntry = (bytes.length - header) / entries.length;
+  const size = Math.max(1, Math.floor((targetBytes - header) / perEntry));
+  const encoded: { entries: ManifestEntry[]; bytes: Uint8Array }[] = [];
+  for (let start = 0; start < entries.length; start += size)
+    encoded.push(...encodeManifests(context, entries.slice(start, start + size), targetBytes));
+  return encoded;
+}
+
+/**
  * The entries of a manifest with inherited values filled in: entries added by the manifest's
  * snapshot may leave their snapshot id and sequence numbers to the manifest list (v2 inheritance).
  */

@@ -3,31 +3,36 @@ import { join } from 'node:path';
 import { quotedString } from '@duckdb/node-api';
 import { CommitFailedError } from '../catalog/catalog.errors.ts';
 import type { LoadedTable, TableIdentifier } from '../catalog/rest-catalog.ts';
-import { EntryStatus, FileContent, type ManifestEntry, type ManifestFile } from '../iceberg/manifest.ts';
-import {
-  liveDataFiles,
-  type NewManifest,
-  readManifestEntries,
-  readManifestList,
-  type TrackedFile,
-  writeManifest,
-} from '../iceberg/manifest-io.ts';
+import { EntryStatus, type ManifestEntry } from '../iceberg/manifest.ts';
+import type { NewManifest } from '../iceberg/manifest-io.ts';
 import { partitionColumns } from '../iceberg/partitioning.ts';
 import {
   currentSchema,
   dataLocation,
   MAIN_BRANCH,
   mainSnapshot,
-  metadataLocation,
   type Snapshot,
   specById,
 } from '../iceberg/table-metadata.ts';
 import { compactLong } from '../json.ts';
-import { normalizeS3Path, type ObjectStore } from '../storage/object-store.ts';
+import { normalizeS3Path } from '../storage/object-store.ts';
 import { type WrittenFile, writeParquetFiles } from '../write/parquet-files.ts';
-import { type CommitOptions, type CommittedSnapshot, METRIC_SUMMARY_KEYS } from '../write/snapshot-commit.ts';
+import {
+  type ChangeMetrics,
+  type CommitOptions,
+  type CommittedSnapshot,
+  METRIC_SUMMARY_KEYS,
+} from '../write/snapshot-commit.ts';
 import { type LakehouseOptions, TableIO } from '../write/table-io.ts';
 import { CompactionConflictError } from './maintenance.errors.ts';
+import {
+  manifestTargetBytes,
+  mergedManifestCount,
+  partitionKey,
+  readSnapshotManifests,
+  type SpecEntry,
+  writeMergedManifests,
+} from './manifest-merge.ts';
 import { ReachableFiles } from './reachable-files.ts';
 
 export type TableMaintenanceOptions = LakehouseOptions;
@@ -53,7 +58,15 @@ export interface OrphanOptions {
   dryRun?: boolean;
 }
 
-export interface CompactOptions extends CommitOptions {
+export interface RewriteManifestsOptions extends CommitOptions {
+  /**
+   * The size manifests are cut at: the table's `commit.manifest.target-size-bytes` by default,
+   * else 8 MiB (Iceberg's default).
+   */
+  targetManifestBytes?: number;
+}
+
+export interface CompactOptions extends RewriteManifestsOptions {
   /** Files at least this large are left alone; smaller ones are packed into files up to this size. */
   targetFileBytes: number;
   /** A partition is rewritten only when at least this many small files would merge (default 2). */
@@ -64,6 +77,14 @@ export interface CompactResult {
   snapshot?: CommittedSnapshot;
   rewrittenFiles: string[];
   addedFiles: string[];
+}
+
+export interface RewriteManifestsResult {
+  snapshot?: CommittedSnapshot;
+  /** The data manifests the parent snapshot read, all replaced. */
+  replacedManifests: number;
+  /** The manifests now holding their live entries. */
+  addedManifests: number;
 }
 
 /**
@@ -140,21 +161,25 @@ export class TableMaintenance {
     return orphans;
   }
 
+  /**
+   * Packs small data files into larger ones, committed as a `replace` snapshot whose manifests are
+   * merged as `rewriteManifests` merges them: the replaced files marked deleted, every other live
+   * file of the parent kept as existing, the new files added.
+   */
   async compact(identifier: TableIdentifier, options: CompactOptions): Promise<CompactResult> {
     const table = await this.io.catalog.loadTable(identifier);
     const store = this.io.stores.forTable(table);
     const head = mainSnapshot(table.metadata);
     if (!head) return { rewrittenFiles: [], addedFiles: [] };
-    if ((await readManifestList(store, head)).some((m) => m.content !== FileContent.Data))
-      // Rewriting data files under delete files would need the deletes applied: not done yet.
-      return { rewrittenFiles: [], addedFiles: [] };
-    const bins = planBins(await liveDataFiles(store, head), options);
+    const headManifests = await readSnapshotManifests(store, head);
+    // Rewriting data files under delete files would need the deletes applied: not done yet.
+    if (headManifests.deletes.length) return { rewrittenFiles: [], addedFiles: [] };
+    const bins = planBins(headManifests.live, options);
     if (!bins.length) return { rewrittenFiles: [], addedFiles: [] };
 
     const schema = currentSchema(table.metadata);
     const written: { specId: number; files: WrittenFile[] }[] = [];
     const replaced = new Set(bins.flatMap((bin) => bin.files.map((f) => f.entry.data_file.file_path)));
-    const newManifests: NewManifest[] = [];
     try {
       for (const bin of bins) {
         const files = await this.io.duckdb.run(async (connection, workDir) => {
@@ -178,36 +203,46 @@ export class TableMaintenance {
         });
         written.push({ specId: bin.specId, files });
       }
-      for (const specId of new Set(written.map((w) => w.specId))) {
-        const entries = written
-          .filter((w) => w.specId === specId)
-          .flatMap((w) => w.files)
-          .map((f) => addedEntry(f));
-        newManifests.push(
-          await writeManifest(
-            store,
-            table.metadata,
-            schema,
-            specId,
-            entries,
-            metadataLocation(table.metadata),
-          ),
-        );
-      }
       const added = written.flatMap((w) => w.files);
+      const addedEntries = written.flatMap((w) =>
+        w.files.map((file): SpecEntry => ({ specId: w.specId, entry: addedEntry(file) })),
+      );
       const removed = bins.flatMap((b) => b.files);
       const snapshot = await this.io.committer.commit(
         identifier,
         async (current, parent, currentStore) => {
           if (!parent) throw new CompactionConflictError('the table lost its snapshots during compaction');
-          const rewrites = await rewriteManifests(current, parent, currentStore, replaced);
+          const manifests = await readSnapshotManifests(currentStore, parent);
+          if (manifests.deletes.length)
+            throw new CompactionConflictError('another commit added delete files to the table');
+          const found = new Set<string>();
+          const kept = manifests.live.map(({ specId, entry }): SpecEntry => {
+            if (!replaced.has(entry.data_file.file_path))
+              return { specId, entry: { ...entry, status: EntryStatus.Existing } };
+            found.add(entry.data_file.file_path);
+            return { specId, entry: { ...entry, status: EntryStatus.Deleted, snapshot_id: null } };
+          });
+          // Every replaced file must still be live in the parent, or another commit changed it first.
+          if (found.size !== replaced.size)
+            throw new CompactionConflictError(
+              'another commit removed or replaced files this compaction rewrote',
+            );
+          const merged = await writeMergedManifests(
+            currentStore,
+            current,
+            [...kept, ...addedEntries],
+            manifestTargetBytes(current.metadata, options.targetManifestBytes),
+          );
           return {
             operation: 'replace',
             schemaId: schema['schema-id'],
-            added: [...newManifests, ...rewrites.manifests],
-            kept: rewrites.kept,
-            attemptFiles: rewrites.manifests.map((m) => m.manifest_path),
-            properties: carriedProperties(parent),
+            added: merged,
+            kept: [],
+            attemptFiles: merged.map((m) => m.manifest_path),
+            properties: {
+              ...carriedProperties(parent),
+              ...manifestCounts(manifests.data.length, merged, kept.length + addedEntries.length),
+            },
             metrics: {
               addedDataFiles: added.length,
               addedRecords: added.reduce((n, f) => n + BigInt(f.dataFile.record_count), 0n),
@@ -230,13 +265,55 @@ export class TableMaintenance {
         addedFiles: added.map((f) => f.dataFile.file_path),
       };
     } catch (error) {
-      const ours = [
-        ...written.flatMap((w) => w.files.map((f) => f.dataFile.file_path)),
-        ...newManifests.map((m) => m.manifest_path),
-      ];
+      const ours = written.flatMap((w) => w.files.map((f) => f.dataFile.file_path));
       await store.delete(ours).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Rewrites the live entries of main's head into as few data manifests as the target size allows
+   * (one per partition spec for most tables), committed as a `replace` snapshot that changes no
+   * data: a sink's small appends leave a manifest each, and every scan opens them all. Does nothing
+   * when the head already has no more manifests than the rewrite would write. Delete manifests are
+   * kept as they are.
+   */
+  async rewriteManifests(
+    identifier: TableIdentifier,
+    options: RewriteManifestsOptions = {},
+  ): Promise<RewriteManifestsResult> {
+    const table = await this.io.catalog.loadTable(identifier);
+    const store = this.io.stores.forTable(table);
+    const head = mainSnapshot(table.metadata);
+    if (!head) return { replacedManifests: 0, addedManifests: 0 };
+    const targetBytes = manifestTargetBytes(table.metadata, options.targetManifestBytes);
+    const headManifests = await readSnapshotManifests(store, head);
+    if (mergedManifestCount(table, asExisting(headManifests.live), targetBytes) >= headManifests.data.length)
+      return { replacedManifests: 0, addedManifests: 0 };
+    let counts = { replacedManifests: 0, addedManifests: 0 };
+    const snapshot = await this.io.committer.commit(
+      identifier,
+      async (current, parent, currentStore) => {
+        if (!parent) throw new CompactionConflictError('the table lost its snapshots during the rewrite');
+        const manifests = await readSnapshotManifests(currentStore, parent);
+        const entries = asExisting(manifests.live);
+        const merged = await writeMergedManifests(currentStore, current, entries, targetBytes);
+        counts = { replacedManifests: manifests.data.length, addedManifests: merged.length };
+        return {
+          operation: 'replace',
+          added: merged,
+          kept: manifests.deletes,
+          attemptFiles: merged.map((m) => m.manifest_path),
+          properties: {
+            ...carriedProperties(parent),
+            ...manifestCounts(manifests.data.length, merged, entries.length, manifests.deletes.length),
+          },
+          metrics: NO_DATA_CHANGE,
+        };
+      },
+      options,
+    );
+    return { snapshot, ...counts };
   }
 
   close(): Promise<void> {
@@ -263,20 +340,16 @@ function expirable(table: LoadedTable, options: ExpireOptions): Snapshot[] {
 
 interface Bin {
   specId: number;
-  files: TrackedFile[];
+  files: SpecEntry[];
 }
 
 /** Small files of each partition packed, smallest first, into groups no larger than the target. */
-function planBins(files: readonly TrackedFile[], options: CompactOptions): Bin[] {
+function planBins(files: readonly SpecEntry[], options: CompactOptions): Bin[] {
   const minInputFiles = Math.max(2, options.minInputFiles ?? 2);
-  const byPartition = new Map<string, TrackedFile[]>();
+  const byPartition = new Map<string, SpecEntry[]>();
   for (const file of files) {
     if (Number(file.entry.data_file.file_size_in_bytes) >= options.targetFileBytes) continue;
-    const key = `${file.manifest.partition_spec_id}:${JSON.stringify(
-      file.entry.data_file.partition,
-      (_k, v: unknown) =>
-        typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
-    )}`;
+    const key = partitionKey(file.specId, file.entry.data_file.partition);
     byPartition.set(key, [...(byPartition.get(key) ?? []), file]);
   }
   const bins: Bin[] = [];
@@ -284,11 +357,11 @@ function planBins(files: readonly TrackedFile[], options: CompactOptions): Bin[]
     const sorted = [...group].sort(
       (a, b) => Number(a.entry.data_file.file_size_in_bytes) - Number(b.entry.data_file.file_size_in_bytes),
     );
-    let current: TrackedFile[] = [];
+    let current: SpecEntry[] = [];
     let size = 0;
     const close = () => {
       if (current.length >= minInputFiles)
-        bins.push({ specId: (current[0] as TrackedFile).manifest.partition_spec_id, files: current });
+        bins.push({ specId: (current[0] as SpecEntry).specId, files: current });
       current = [];
       size = 0;
     };
@@ -313,51 +386,33 @@ function addedEntry(file: WrittenFile): ManifestEntry {
   };
 }
 
-/**
- * The parent's manifests with the replaced files marked deleted: manifests holding none of them
- * are kept as they are, the others rewritten with their remaining files as existing entries.
- * Every replaced file must still be live in the parent, or another commit changed it first.
- */
-async function rewriteManifests(
-  table: LoadedTable,
-  parent: Snapshot,
-  store: ObjectStore,
-  replaced: ReadonlySet<string>,
-): Promise<{ manifests: NewManifest[]; kept: ManifestFile[] }> {
-  const kept: ManifestFile[] = [];
-  const manifests: NewManifest[] = [];
-  const found = new Set<string>();
-  const schema = currentSchema(table.metadata);
-  for (const manifest of await readManifestList(store, parent)) {
-    const entries = manifest.content === FileContent.Data ? await readManifestEntries(store, manifest) : [];
-    const live = entries.filter((e) => e.status !== EntryStatus.Deleted);
-    if (!live.some((e) => replaced.has(e.data_file.file_path))) {
-      kept.push(manifest);
-      continue;
-    }
-    const rewritten = live.map((entry): ManifestEntry => {
-      if (replaced.has(entry.data_file.file_path)) {
-        found.add(entry.data_file.file_path);
-        return { ...entry, status: EntryStatus.Deleted, snapshot_id: null };
-      }
-      return { ...entry, status: EntryStatus.Existing };
-    });
-    manifests.push(
-      await writeManifest(
-        store,
-        table.metadata,
-        schema,
-        manifest.partition_spec_id,
-        rewritten,
-        metadataLocation(table.metadata),
-      ),
-    );
-  }
-  if (found.size !== replaced.size) {
-    await store.delete(manifests.map((m) => m.manifest_path)).catch(() => undefined);
-    throw new CompactionConflictError('another commit removed or replaced files this compaction rewrote');
-  }
-  return { manifests, kept };
+function asExisting(entries: readonly SpecEntry[]): SpecEntry[] {
+  return entries.map(({ specId, entry }) => ({ specId, entry: { ...entry, status: EntryStatus.Existing } }));
+}
+
+const NO_DATA_CHANGE: ChangeMetrics = {
+  addedDataFiles: 0,
+  addedRecords: 0n,
+  addedFilesSize: 0n,
+  deletedDataFiles: 0,
+  deletedRecords: 0n,
+  removedFilesSize: 0n,
+  changedPartitions: 0,
+};
+
+/** The summary properties Iceberg's Java writers put on a snapshot that rewrites manifests. */
+function manifestCounts(
+  replaced: number,
+  created: readonly NewManifest[],
+  entries: number,
+  kept = 0,
+): Record<string, string> {
+  return {
+    'manifests-created': String(created.length),
+    'manifests-kept': String(kept),
+    'manifests-replaced': String(replaced),
+    'entries-processed': String(entries),
+  };
 }
 
 /** Properties writers put in the parent's summary (stream offsets above all), which a maintenance snapshot must not drop (ADR 0002). */

@@ -4,7 +4,7 @@ import type { Schema as ArrowSchema, RecordBatch } from 'apache-arrow';
 import { CatalogError, CatalogErrorCode } from '../catalog/catalog.errors.ts';
 import type { TableIdentifier } from '../catalog/rest-catalog.ts';
 import { EntryStatus, type ManifestEntry } from '../iceberg/manifest.ts';
-import { readManifestList, writeManifest } from '../iceberg/manifest-io.ts';
+import { type NewManifest, readManifestList, writeManifests } from '../iceberg/manifest-io.ts';
 import { partitionColumns } from '../iceberg/partitioning.ts';
 import { currentSchema, dataLocation, defaultSpec, metadataLocation } from '../iceberg/table-metadata.ts';
 import { type WrittenFile, writeParquetFiles } from './parquet-files.ts';
@@ -82,14 +82,14 @@ export class IcebergWriter {
     const dataPaths = files.map((f) => f.dataFile.file_path);
     let manifestPath: string | undefined;
     try {
-      const manifest = await writeManifest(
+      const [manifest] = (await writeManifests(
         store,
         metadata,
         schema,
         spec['spec-id'],
         entries,
         metadataLocation(metadata),
-      );
+      )) as [NewManifest];
       manifestPath = manifest.manifest_path;
       const committed = await this.io.committer.commit(
         table,

@@ -86,6 +86,11 @@ export const METRIC_SUMMARY_KEYS = new Set([
   'total-files-size',
   'total-position-deletes',
   'total-equality-deletes',
+  // What a snapshot did to manifests (Iceberg's Java writers add these when they rewrite manifests).
+  'manifests-created',
+  'manifests-kept',
+  'manifests-replaced',
+  'entries-processed',
 ]);
 
 /**

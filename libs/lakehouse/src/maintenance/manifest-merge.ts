@@ -1,0 +1,139 @@
+import type { LoadedTable } from '../catalog/rest-catalog.ts';
+import {
+  EntryStatus,
+  encodeManifests,
+  FileContent,
+  type ManifestEntry,
+  type ManifestFile,
+} from '../iceberg/manifest.ts';
+import {
+  type NewManifest,
+  readManifestEntries,
+  readManifestList,
+  writeManifests,
+} from '../iceberg/manifest-io.ts';
+import { partitionColumns, partitionFieldTypes } from '../iceberg/partitioning.ts';
+import {
+  currentSchema,
+  metadataLocation,
+  type Snapshot,
+  specById,
+  type TableMetadata,
+} from '../iceberg/table-metadata.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+
+/** Iceberg's default for `commit.manifest.target-size-bytes`. */
+export const DEFAULT_MANIFEST_TARGET_BYTES = 8 * 1024 * 1024;
+
+/** An entry with the partition spec of the manifest it comes from or goes to. */
+export interface SpecEntry {
+  specId: number;
+  entry: ManifestEntry;
+}
+
+/** What a snapshot's manifests hold: its data manifests' live entries, and its delete manifests as they are. */
+export interface SnapshotManifests {
+  data: ManifestFile[];
+  deletes: ManifestFile[];
+  live: SpecEntry[];
+}
+
+export async function readSnapshotManifests(
+  store: ObjectStore,
+  snapshot: Snapshot,
+): Promise<SnapshotManifests> {
+  const manifests = await readManifestList(store, snapshot);
+  const data = manifests.filter((m) => m.content === FileContent.Data);
+  const live: SpecEntry[] = [];
+  for (const manifest of data)
+    for (const entry of await readManifestEntries(store, manifest))
+      if (entry.status !== EntryStatus.Deleted) live.push({ specId: manifest.partition_spec_id, entry });
+  return { data, deletes: manifests.filter((m) => m.content !== FileContent.Data), live };
+}
+
+/** The table's `commit.manifest.target-size-bytes`, unless the caller names a size. */
+export function manifestTargetBytes(metadata: TableMetadata, override?: number): number {
+  if (override !== undefined) return override;
+  const property = Number(metadata.properties?.['commit.manifest.target-size-bytes']);
+  return Number.isFinite(property) && property > 0 ? property : DEFAULT_MANIFEST_TARGET_BYTES;
+}
+
+/**
+ * Writes the entries as one manifest per partition spec, cut by the target size, each sorted by
+ * partition so a split manifest covers a narrow partition range a scan can skip by its summary.
+ */
+export async function writeMergedManifests(
+  store: ObjectStore,
+  table: LoadedTable,
+  entries: readonly SpecEntry[],
+  targetBytes: number,
+): Promise<NewManifest[]> {
+  const schema = currentSchema(table.metadata);
+  const written: NewManifest[] = [];
+  try {
+    for (const [specId, group] of bySpec(entries))
+      written.push(
+        ...(await writeManifests(
+          store,
+          table.metadata,
+          schema,
+          specId,
+          group,
+          metadataLocation(table.metadata),
+          targetBytes,
+        )),
+      );
+  } catch (error) {
+    await store.delete(written.map((m) => m.manifest_path)).catch(() => undefined);
+    throw error;
+  }
+  return written;
+}
+
+/** How many manifests `writeMergedManifests` would write for these entries, without writing any. */
+export function mergedManifestCount(
+  table: LoadedTable,
+  entries: readonly SpecEntry[],
+  targetBytes: number,
+): number {
+  const schema = currentSchema(table.metadata);
+  let count = 0;
+  for (const [specId, group] of bySpec(entries)) {
+    const spec = specById(table.metadata, specId);
+    const context = { schema, spec, partitionTypes: partitionFieldTypes(partitionColumns(spec, schema)) };
+    count += encodeManifests(context, group, targetBytes).length;
+  }
+  return count;
+}
+
+/** A partition value as a key, with the spec it belongs to (equal values under two specs differ). */
+export function partitionKey(specId: number, partition: Record<string, unknown>): string {
+  return `${specId}:${JSON.stringify(partition, (_key, value: unknown) =>
+    typeof value === 'bigint'
+      ? value.toString()
+      : value instanceof Uint8Array
+        ? Buffer.from(value).toString('hex')
+        : value,
+  )}`;
+}
+
+function bySpec(entries: readonly SpecEntry[]): Map<number, ManifestEntry[]> {
+  const sorted = entries
+    .map((e) => ({ ...e, key: partitionKey(e.specId, e.entry.data_file.partition) }))
+    .sort((a, b) =>
+      a.key < b.key
+        ? -1
+        : a.key > b.key
+          ? 1
+          : a.entry.data_file.file_path < b.entry.data_file.file_path
+            ? -1
+            : 1,
+    );
+  const groups = new Map<number, ManifestEntry[]>();
+  for (const { specId, entry } of sorted) {
+    const group = groups.get(specId);
+    if (group) group.push(entry);
+    else groups.set(specId, [entry]);
+  }
+  return groups;
+}
