@@ -6,12 +6,15 @@
  * It starts the built iceberg-catalog-service on a free port with a throwaway database and a
  * tenant of its own, drives it over HTTP as a catalog client does (append a snapshot, move main,
  * assert main did not move; on 409 reload and retry) with 1, 4 and 8 writers on one table and on
- * one table each, loads a table of BENCH_SNAPSHOTS snapshots, and prints the files a sink leaves
- * per hour at 10 s and 60 s commit intervals. BENCH_SECONDS per measurement (default 5).
+ * one table each, loads a table of BENCH_SNAPSHOTS snapshots, and measures the files a lakehouse
+ * sink leaves in an hour of commits into one partition, before and after maintenance (for each
+ * interval of BENCH_SINK_INTERVALS seconds, default 60,10: 3600 / interval appends of
+ * BENCH_SINK_ROWS rows, scaled by BENCH_SINK_HOURS, default 1). BENCH_SECONDS per measurement
+ * (default 5).
  */
-import { readPlatformEnv } from '@openfoundry/infra-local';
+import { type PlatformEnv, readPlatformEnv } from '@openfoundry/infra-local';
 import { type RunningCatalog, startCatalog } from './catalog/catalog-process.ts';
-import { filesPerHour, retainedSnapshots } from './catalog/file-model.ts';
+import { retainedSnapshots } from './catalog/file-model.ts';
 import {
   type CommitOnce,
   commitsPerSecond,
@@ -23,6 +26,7 @@ import {
 } from './catalog/measure.ts';
 import { RawCommits } from './catalog/raw-commit.ts';
 import { type LoadedTable, RestCatalogClient } from './catalog/rest-client.ts';
+import { SinkFiles, type SinkRun, sinkRows } from './catalog/sink-files.ts';
 import { Warehouse } from './catalog/warehouse.ts';
 import { printTable, type Row } from './table.ts';
 
@@ -30,6 +34,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const SNAPSHOTS = Number(process.env.BENCH_SNAPSHOTS ?? 1000);
 const LOADS = Number(process.env.BENCH_LOADS ?? 200);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const SINK_INTERVALS = (process.env.BENCH_SINK_INTERVALS ?? '60,10').split(',').map(Number);
+const SINK_ROWS = Number(process.env.BENCH_SINK_ROWS ?? 300);
+const SINK_HOURS = Number(process.env.BENCH_SINK_HOURS ?? 1);
 const WRITERS = [1, 4, 8] as const;
 const SHAPES = ['one table', 'a table each'] as const;
 type Shape = (typeof SHAPES)[number];
@@ -225,27 +232,56 @@ async function measureLoads(bench: Bench, warehouse: Warehouse): Promise<void> {
       `${percentile(late, 0.5).toFixed(2)} ms for the last ${window} (every commit rewrites the whole metadata file: ` +
       `${perSnapshot.toFixed(0)} bytes per snapshot)`,
   );
-  printFiles(perSnapshot);
+  printMetadataGrowth(perSnapshot);
 }
 
-function printFiles(bytesPerSnapshot: number): void {
-  printTable(
-    'files per hour of a sink committing into one partition (COMPUTED from the commit model: a fast append writes 1 data file + 1 manifest + 1 manifest list + 1 metadata file; hourly compaction to one file)',
-    'before compaction',
-    [...filesPerHour(10), ...filesPerHour(60)],
-    'after compaction',
-  );
+function printMetadataGrowth(bytesPerSnapshot: number): void {
   for (const interval of [10, 60]) {
     const kept = retainedSnapshots(interval);
     console.log(
-      `${interval} s commits under 7-day snapshot expiry: ${kept.toLocaleString('en-US')} snapshots kept, ` +
+      `${interval} s commits under 7-day snapshot expiry (COMPUTED): ${kept.toLocaleString('en-US')} snapshots kept, ` +
         `a metadata file of ~${((kept * bytesPerSnapshot) / 2 ** 20).toFixed(1)} MiB rewritten on every commit ` +
         `(${bytesPerSnapshot.toFixed(0)} bytes per snapshot measured above)`,
     );
   }
+}
+
+async function measureSink(bench: Bench, warehouse: Warehouse, env: PlatformEnv): Promise<void> {
+  const sink = new SinkFiles(env, warehouse, bench.namespace, bench.catalog.url, bench.catalog.token);
+  try {
+    for (const interval of SINK_INTERVALS) {
+      const commits = Math.max(1, Math.round((3600 / interval) * SINK_HOURS));
+      log(
+        `sink: ${commits} appends of ${SINK_ROWS} rows into one day partition (${interval} s commits), then maintenance`,
+      );
+      printSink(await sink.run(interval, commits, SINK_ROWS));
+    }
+  } finally {
+    sink.close();
+  }
+}
+
+function printSink(run: SinkRun): void {
+  const hours = (run.commits * run.intervalSeconds) / 3600;
+  const span = hours === 1 ? 'an hour' : `${hours.toLocaleString('en-US')} h`;
+  printTable(
+    `files of a lakehouse sink, ${span} at ${run.intervalSeconds} s commits into one day partition (MEASURED: ` +
+      `${run.commits} appends of ${run.rowsPerCommit} rows through @openfoundry/lakehouse, then compact toward 256 MiB, ` +
+      'expire every snapshot but the head, remove orphan files; objects listed on S3 under the table location)',
+    `after ${run.commits} appends`,
+    sinkRows(run),
+    'after maintenance',
+  );
+  const ms = (v: number) => `${v.toFixed(0)} ms`;
+  const p = (q: number) =>
+    run.appendMs[Math.min(run.appendMs.length - 1, Math.floor(run.appendMs.length * q))] ?? 0;
+  const compact = run.afterCompact;
   console.log(
-    'Computed, not measured: the "after" column assumes compaction merges the hour\'s manifests as well as its data files. ' +
-      "A measured run (~60 appends, compact, count the files on S3) waits for libs/lakehouse's TableMaintenance to land.",
+    `append p50 ${ms(p(0.5))}, p99 ${ms(p(0.99))}; ` +
+      `compact ${ms(run.compactMs)} (${run.compacted.rewritten} files → ${run.compacted.added}; then ${compact.stored.objects} objects on S3, ` +
+      `a scan opens ${compact.reads.manifests} manifest(s) and ${compact.reads.dataFiles} data file(s)); ` +
+      `expire ${ms(run.expireMs)} (${run.expired.snapshots} snapshots, ${run.expired.deletedFiles} files deleted); ` +
+      `orphan removal ${ms(run.orphansMs)} (${run.orphans} files)`,
   );
 }
 
@@ -270,6 +306,7 @@ async function main(): Promise<void> {
       for (const writers of WRITERS) measured.push(await bench.measure(shape, writers));
     printCommits(measured);
     await measureLoads(bench, warehouse);
+    await measureSink(bench, warehouse, env);
   } finally {
     await raw.close();
     const deleted = await warehouse.deletePrefix(catalog.tenant).catch(() => 0);

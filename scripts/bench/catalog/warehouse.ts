@@ -49,6 +49,26 @@ export class Warehouse {
     return (await object.Body?.transformToString('utf8')) ?? '';
   }
 
+  /** Every object under a location (`s3://<bucket>/…`), with its size. */
+  async list(location: string): Promise<{ location: string; bytes: number }[]> {
+    const objects: { location: string; bytes: number }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: `${this.key(location).replace(/\/+$/, '')}/`,
+          ContinuationToken: token,
+        }),
+      );
+      for (const object of page.Contents ?? [])
+        if (object.Key)
+          objects.push({ location: `s3://${this.bucket}/${object.Key}`, bytes: object.Size ?? 0 });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return objects;
+  }
+
   async deletePrefix(prefix: string): Promise<number> {
     let deleted = 0;
     await this.eachPage(prefix, async (keys) => {
