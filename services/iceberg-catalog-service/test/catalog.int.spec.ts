@@ -368,6 +368,44 @@ describe('iceberg-catalog-service over HTTP', () => {
       expect((await request('GET', url)).body['metadata-location']).toBe(table['metadata-location']);
     });
 
+    it('deletes metadata files that leave the log only when the table asks for it', async () => {
+      const levels = await freshNamespace();
+      const commitTimes = async (name: string, properties: Record<string, string>, times: number) => {
+        const table = await createTable(levels, name);
+        const url = `${ns(...levels)}/tables/${name}`;
+        for (let i = 0; i < times; i++)
+          expect(
+            (
+              await request('POST', url, {
+                requirements: [],
+                updates: [{ action: 'set-properties', updates: { ...properties, round: String(i) } }],
+              })
+            ).status,
+          ).toBe(200);
+        const loaded = await request('GET', url);
+        return { files: await metadataFiles(table.metadata.location), loaded: loaded.body };
+      };
+      const cleaned = await commitTimes(
+        'cleaned',
+        { 'write.metadata.delete-after-commit.enabled': 'true', 'write.metadata.previous-versions-max': '2' },
+        5,
+      );
+      // The current file and the two the log still names; the three older ones are gone.
+      expect(cleaned.loaded.metadata['metadata-log']).toHaveLength(2);
+      const bucket = /^s3:\/\/([^/]+)\//.exec(cleaned.loaded['metadata-location'])?.[1];
+      expect(cleaned.files.map((key) => `s3://${bucket}/${key}`).sort()).toEqual(
+        [
+          cleaned.loaded['metadata-location'],
+          ...cleaned.loaded.metadata['metadata-log'].map(
+            (e: { 'metadata-file': string }) => e['metadata-file'],
+          ),
+        ].sort(),
+      );
+      const kept = await commitTimes('kept', { 'write.metadata.previous-versions-max': '2' }, 5);
+      expect(kept.loaded.metadata['metadata-log']).toHaveLength(2);
+      expect(kept.files).toHaveLength(6);
+    });
+
     it('leaves no visible change when the process dies between writing the file and the swap', async () => {
       const levels = await freshNamespace();
       const table = await createTable(levels);

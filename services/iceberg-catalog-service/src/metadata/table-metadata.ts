@@ -133,6 +133,8 @@ export const SUPPORTED_FORMAT_VERSIONS = [1, 2] as const;
 export const DEFAULT_FORMAT_VERSION = 2;
 export const PREVIOUS_VERSIONS_MAX_PROPERTY = 'write.metadata.previous-versions-max';
 export const DEFAULT_PREVIOUS_VERSIONS_MAX = 100;
+/** When `true`, metadata files that fall out of the metadata log are deleted after the commit. */
+export const DELETE_AFTER_COMMIT_PROPERTY = 'write.metadata.delete-after-commit.enabled';
 
 export function refName(name: string): string {
   return name === MAIN_BRANCH_ALIAS ? MAIN_BRANCH : name;

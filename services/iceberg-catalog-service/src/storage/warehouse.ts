@@ -100,6 +100,24 @@ export class Warehouse implements OnModuleDestroy {
     return structuredClone(metadata) as T;
   }
 
+  /** Deletes the given files (each an `s3://` location); the ones already gone are no error. */
+  async deleteFiles(locations: readonly string[]): Promise<void> {
+    const byBucket = new Map<string, { Key: string }[]>();
+    for (const location of locations) {
+      const { bucket, key } = parseS3Location(location);
+      byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), { Key: key }]);
+      this.cache.delete(location);
+    }
+    for (const [bucket, keys] of byBucket)
+      for (let at = 0; at < keys.length; at += 1000)
+        await this.s3.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: keys.slice(at, at + 1000), Quiet: true },
+          }),
+        );
+  }
+
   /** Deletes every object under a table's location (purge); returns how many went. */
   async deletePrefix(location: string): Promise<number> {
     const { bucket, key } = parseS3Location(location);

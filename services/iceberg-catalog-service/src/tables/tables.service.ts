@@ -13,6 +13,7 @@ import type { CommitTableRequest, CreateTableRequest, TableIdentifier } from '..
 import { emptyTableMetadata, newTableMetadata } from '../metadata/new-table.ts';
 import { checkRequirements } from '../metadata/requirements.ts';
 import {
+  DELETE_AFTER_COMMIT_PROPERTY,
   metadataFileName,
   metadataVersion,
   type TableMetadata,
@@ -44,6 +45,8 @@ interface PreparedCommit {
   expected: string | undefined;
   next: string;
   metadata: TableMetadata;
+  /** Metadata files this commit drops from the log, deleted once it is in (delete-after-commit). */
+  dropped: string[];
 }
 
 const describe = (table: TableRef) => [...table.namespace, table.name].join('.');
@@ -216,7 +219,26 @@ export class TablesService {
         }
       }
     });
+    await Promise.all(prepared.map((commit) => this.deleteDropped(commit)));
     return prepared.map((commit) => ({ 'metadata-location': commit.next, metadata: commit.metadata }));
+  }
+
+  /**
+   * After a commit is in: deletes the metadata files it dropped from the log, when the table asks
+   * for it. Best effort — a file left behind is an orphan, never a broken table.
+   */
+  private async deleteDropped(commit: PreparedCommit): Promise<void> {
+    if (commit.dropped.length === 0) return;
+    try {
+      await this.warehouse.deleteFiles(commit.dropped);
+    } catch (error) {
+      this.logger.warn({
+        msg: 'old metadata files not deleted after commit',
+        table: describe(commit.table),
+        files: commit.dropped.length,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   private async prepare(
@@ -233,7 +255,13 @@ export class TablesService {
     checkRequirements(base, request.requirements);
     const nowMs = Date.now();
     if (base && pointer && request.updates.length === 0)
-      return { table, expected: pointer.metadataLocation, next: pointer.metadataLocation, metadata: base };
+      return {
+        table,
+        expected: pointer.metadataLocation,
+        next: pointer.metadataLocation,
+        metadata: base,
+        dropped: [],
+      };
 
     const metadata = applyUpdates(base ?? emptyTableMetadata(nowMs), request.updates, {
       nowMs,
@@ -248,6 +276,19 @@ export class TablesService {
     const version = pointer ? metadataVersion(pointer.metadataLocation) + 1 : 0;
     const next = metadataFileName(metadata.location, Math.max(version, 0), randomUUID());
     await this.warehouse.writeMetadata(next, metadata);
-    return { table, expected: pointer?.metadataLocation, next, metadata };
+    return {
+      table,
+      expected: pointer?.metadataLocation,
+      next,
+      metadata,
+      dropped: droppedFiles(base, metadata),
+    };
   }
+}
+
+/** The metadata files in the base's log that the new metadata's log no longer holds, if the table deletes them. */
+function droppedFiles(base: TableMetadata | undefined, metadata: TableMetadata): string[] {
+  if (!base || metadata.properties[DELETE_AFTER_COMMIT_PROPERTY] !== 'true') return [];
+  const kept = new Set(metadata['metadata-log'].map((entry) => entry['metadata-file']));
+  return base['metadata-log'].map((entry) => entry['metadata-file']).filter((file) => !kept.has(file));
 }
