@@ -57,9 +57,12 @@ import {
 import {
   type ColumnReader,
   columnReader,
+  type FixedArray,
+  type FixedArrayConstructor,
   NativeKind,
   type NativeLayout,
   nativeLayout,
+  SAME_LAYOUT,
 } from './native-columns.ts';
 
 /**
@@ -465,40 +468,6 @@ export function toArrowData(type: DuckDBType, values: readonly DuckDBValue[]): D
   }
 }
 
-type FixedArray =
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
-type FixedArrayConstructor = { new (length: number): FixedArray };
-
-/** Types whose DuckDB vector storage already is the Arrow buffer (same width, same meaning). */
-const SAME_LAYOUT: Partial<Record<DuckDBTypeId, FixedArrayConstructor>> = {
-  [DuckDBTypeId.TINYINT]: Int8Array,
-  [DuckDBTypeId.SMALLINT]: Int16Array,
-  [DuckDBTypeId.INTEGER]: Int32Array,
-  [DuckDBTypeId.BIGINT]: BigInt64Array,
-  [DuckDBTypeId.UTINYINT]: Uint8Array,
-  [DuckDBTypeId.USMALLINT]: Uint16Array,
-  [DuckDBTypeId.UINTEGER]: Uint32Array,
-  [DuckDBTypeId.UBIGINT]: BigUint64Array,
-  [DuckDBTypeId.FLOAT]: Float32Array,
-  [DuckDBTypeId.DOUBLE]: Float64Array,
-  [DuckDBTypeId.DATE]: Int32Array,
-  [DuckDBTypeId.TIME]: BigInt64Array,
-  [DuckDBTypeId.TIMESTAMP]: BigInt64Array,
-  [DuckDBTypeId.TIMESTAMP_TZ]: BigInt64Array,
-  [DuckDBTypeId.TIMESTAMP_S]: BigInt64Array,
-  [DuckDBTypeId.TIMESTAMP_MS]: BigInt64Array,
-  [DuckDBTypeId.TIMESTAMP_NS]: BigInt64Array,
-};
-
 interface RawVector {
   items?: unknown;
   dataView?: unknown;
@@ -723,28 +692,32 @@ class NativeColumn {
     }
   }
 
+  /** One call of the compiled reader; false (nothing written) when `data` is too small. */
+  private copy(chunk: unknown, column: number): boolean {
+    const { kind, width } = this.layout;
+    return this.reader.appendColumn(
+      chunk,
+      column,
+      kind,
+      width,
+      this.rows,
+      this.data,
+      this.used,
+      this.offsets,
+      this.validity,
+      this.result,
+    );
+  }
+
   append(chunk: unknown, column: number, count: number): number {
     const rows = this.rows + count;
     this.validity = grow(this.validity, (rows + 7) >> 3, (this.rows + 7) >> 3, zeroed);
     if (this.offsets) this.offsets = grow(this.offsets, rows + 1, this.rows + 1, uninitialisedInt32);
     else this.data = grow(this.data, this.dataBytes(rows), this.dataBytes(this.rows), uninitialised);
-    const { kind, width } = this.layout;
-    const call = () =>
-      this.reader.appendColumn(
-        chunk,
-        column,
-        kind,
-        width,
-        this.rows,
-        this.data,
-        this.used,
-        this.offsets,
-        this.validity,
-        this.result,
-      );
-    if (!call()) {
+    const { kind } = this.layout;
+    if (!this.copy(chunk, column)) {
       this.data = grow(this.data, this.result[2] as number, this.used, uninitialised);
-      if (!call()) throw new Error('native column reader: output buffer still too small');
+      if (!this.copy(chunk, column)) throw new Error('native column reader: output buffer still too small');
     }
     const before = this.used;
     this.used = kind === NativeKind.String ? (this.result[0] as number) : this.dataBytes(rows);

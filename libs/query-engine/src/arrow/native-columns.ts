@@ -32,26 +32,45 @@ export interface ColumnReader {
   ): boolean;
 }
 
-const FIXED_WIDTH: Partial<Record<DuckDBTypeId, number>> = {
-  [DuckDBTypeId.TINYINT]: 1,
-  [DuckDBTypeId.SMALLINT]: 2,
-  [DuckDBTypeId.INTEGER]: 4,
-  [DuckDBTypeId.BIGINT]: 8,
-  [DuckDBTypeId.UTINYINT]: 1,
-  [DuckDBTypeId.USMALLINT]: 2,
-  [DuckDBTypeId.UINTEGER]: 4,
-  [DuckDBTypeId.UBIGINT]: 8,
-  [DuckDBTypeId.FLOAT]: 4,
-  [DuckDBTypeId.DOUBLE]: 8,
-  [DuckDBTypeId.DATE]: 4,
-  [DuckDBTypeId.TIME]: 8,
-  [DuckDBTypeId.TIME_NS]: 8,
-  [DuckDBTypeId.TIMESTAMP]: 8,
-  [DuckDBTypeId.TIMESTAMP_TZ]: 8,
-  [DuckDBTypeId.TIMESTAMP_S]: 8,
-  [DuckDBTypeId.TIMESTAMP_MS]: 8,
-  [DuckDBTypeId.TIMESTAMP_NS]: 8,
+export type FixedArray =
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+export type FixedArrayConstructor = { new (length: number): FixedArray; BYTES_PER_ELEMENT: number };
+
+/** Types whose DuckDB vector storage already is the Arrow buffer (same width, same meaning). */
+export const SAME_LAYOUT: Partial<Record<DuckDBTypeId, FixedArrayConstructor>> = {
+  [DuckDBTypeId.TINYINT]: Int8Array,
+  [DuckDBTypeId.SMALLINT]: Int16Array,
+  [DuckDBTypeId.INTEGER]: Int32Array,
+  [DuckDBTypeId.BIGINT]: BigInt64Array,
+  [DuckDBTypeId.UTINYINT]: Uint8Array,
+  [DuckDBTypeId.USMALLINT]: Uint16Array,
+  [DuckDBTypeId.UINTEGER]: Uint32Array,
+  [DuckDBTypeId.UBIGINT]: BigUint64Array,
+  [DuckDBTypeId.FLOAT]: Float32Array,
+  [DuckDBTypeId.DOUBLE]: Float64Array,
+  [DuckDBTypeId.DATE]: Int32Array,
+  [DuckDBTypeId.TIME]: BigInt64Array,
+  [DuckDBTypeId.TIMESTAMP]: BigInt64Array,
+  [DuckDBTypeId.TIMESTAMP_TZ]: BigInt64Array,
+  [DuckDBTypeId.TIMESTAMP_S]: BigInt64Array,
+  [DuckDBTypeId.TIMESTAMP_MS]: BigInt64Array,
+  [DuckDBTypeId.TIMESTAMP_NS]: BigInt64Array,
 };
+
+/** The bytes per value the compiled reader copies as they are: the same layouts, and TIME_NS's int64. */
+function fixedWidth(typeId: DuckDBTypeId): number | undefined {
+  if (typeId === DuckDBTypeId.TIME_NS) return 8;
+  return SAME_LAYOUT[typeId]?.BYTES_PER_ELEMENT;
+}
 
 /** DuckDB stores DECIMAL(w, s) in 2, 4, 8 or 16 bytes by width. */
 function decimalStorage(width: number): number {
@@ -63,7 +82,7 @@ function decimalStorage(width: number): number {
  * sign extension, bit packing or string gathering); undefined for types converted in JavaScript.
  */
 export function nativeLayout(type: DuckDBType): NativeLayout | undefined {
-  const fixed = FIXED_WIDTH[type.typeId];
+  const fixed = fixedWidth(type.typeId);
   if (fixed !== undefined) return { kind: NativeKind.Fixed, width: fixed };
   switch (type.typeId) {
     case DuckDBTypeId.DECIMAL:
