@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pythonVenv, readPlatformEnv, repoRoot } from '@openfoundry/infra-local';
+import { pythonVenv, readPlatformEnv, repoRoot, run } from '@openfoundry/infra-local';
 import { createTestDatabase, freePort, type TestDatabase } from '@openfoundry/service-kit/testing';
 import { probeEngine, startTransportProbe } from './flight/probes.ts';
 import { printTable } from './table.ts';
@@ -33,45 +33,6 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 const log = (message: string) => console.log(`[bench:flight] ${message}`);
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program to the end; stderr is passed through live when `echo` is set (progress lines). */
-function run(
-  cmd: string,
-  args: string[],
-  timeoutMs: number,
-  echo = false,
-  onStderr?: (text: string) => void,
-): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-      if (echo) process.stderr.write(chunk);
-      onStderr?.(chunk.toString());
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} could not start: ${error.message}`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL') reject(new Error(`${cmd} killed after ${timeoutMs / 1000}s`));
-      else resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** The resident memory of a process in MB, from /proc (Linux). */
 function rssMb(pid: number): number | undefined {
@@ -442,9 +403,15 @@ async function main(): Promise<void> {
         '--replay-port',
         String(transport.port),
       ],
-      BENCH_TIMEOUT_MS,
-      true,
-      memory?.onStderr,
+      {
+        timeoutMs: BENCH_TIMEOUT_MS,
+        allowFailure: true,
+        // Progress lines pass through live, and mark the bench's phases for the memory sampler.
+        onStderr: (text) => {
+          process.stderr.write(text);
+          memory?.onStderr(text);
+        },
+      },
     );
     const phases = memory?.stop();
     const last = done.stdout.trim().split('\n').pop() ?? '';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPidFile, tailFile } from './process.ts';
+import { checkPidFile, run, tailFile } from './process.ts';
 
 const pidFile = (content: string) => {
   const file = join(mkdtempSync(join(tmpdir(), 'of-pid-')), 'x.pid');
@@ -45,5 +45,17 @@ describe('tailFile', () => {
   it('returns the last lines', () => {
     const file = pidFile('a\nb\nc\n');
     expect(tailFile(file, 2)).toBe('b\nc');
+  });
+});
+
+describe('run', () => {
+  it('hands standard error over as it arrives and still returns all output', async () => {
+    const seen: string[] = [];
+    const done = await run('sh', ['-c', 'echo progress >&2; echo result; exit 3'], {
+      allowFailure: true,
+      onStderr: (text) => seen.push(text),
+    });
+    expect(done).toEqual({ code: 3, stdout: 'result\n', stderr: 'progress\n' });
+    expect(seen.join('')).toBe('progress\n');
   });
 });

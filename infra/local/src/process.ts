@@ -15,6 +15,8 @@ export interface RunOptions {
   what?: string;
   /** Resolve with the exit code instead of rejecting on a non-zero exit. */
   allowFailure?: boolean;
+  /** Called with each piece of standard error as it arrives (progress lines of long programs). */
+  onStderr?: (text: string) => void;
 }
 
 export interface RunResult {
@@ -41,6 +43,7 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk;
+      options.onStderr?.(chunk.toString());
     });
     child.on('error', (error) =>
       reject(new InfraError(`${options.what ?? cmd}: cannot run ${cmd}: ${error.message}`)),

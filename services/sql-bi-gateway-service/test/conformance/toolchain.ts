@@ -4,13 +4,12 @@
  * Central and PyPI into the platform cache (OPENFOUNDRY_CACHE, default ~/.cache/openfoundry), never
  * into the checkout, and reused by later runs: a warm run starts the programs at once.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pythonVenv } from '@openfoundry/infra-local';
+import { pythonVenv, type RunOptions, run as runCommand } from '@openfoundry/infra-local';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const jdbcProject = join(here, 'jdbc');
@@ -81,39 +80,9 @@ function digest(...files: string[]): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} could not start: ${error.message}`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL')
-        reject(new Error(`${cmd} ${args.join(' ')} killed after ${options.timeoutMs / 1000}s`));
-      else resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs a program to the end and answers its exit code and output (a non-zero exit is not an error here). */
+function run(cmd: string, args: string[], options: Pick<RunOptions, 'cwd' | 'env' | 'timeoutMs'>) {
+  return runCommand(cmd, args, { ...options, allowFailure: true });
 }
 
 async function mustRun(
