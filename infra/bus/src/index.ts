@@ -44,4 +44,7 @@ export {
   subjectWildcard,
 } from './naming.ts';
 export { platformRegistry, streams, subjects, topics } from './platform.ts';
+export * from './schemas/assets.ts';
+export * from './schemas/connector.ts';
+export * from './schemas/streaming.ts';
 export { assertValidRegistry, RegistryError, type RegistryIssue, validateRegistry } from './validate.ts';

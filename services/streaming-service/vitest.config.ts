@@ -1,0 +1,13 @@
+import swc from 'unplugin-swc';
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  // esbuild cannot emit decorator metadata, which NestJS dependency injection needs: swc can.
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  test: {
+    name: 'streaming-service',
+    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
