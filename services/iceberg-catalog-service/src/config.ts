@@ -1,7 +1,10 @@
 import type { ServiceConfig } from '@openfoundry/service-kit';
 import { z } from 'zod';
 
-/** `token=tenant,token=tenant`: static bearer tokens until the identity service issues real ones. */
+/**
+ * `token=tenant,token=tenant`: static bearer tokens until the identity service issues real ones.
+ * The tenant `*` is every tenant, for platform writers such as the lakehouse sink.
+ */
 const tokensSchema = z.string().transform((value, ctx) => {
   const tokens = new Map<string, string>();
   for (const pair of value
@@ -9,8 +12,11 @@ const tokensSchema = z.string().transform((value, ctx) => {
     .map((p) => p.trim())
     .filter(Boolean)) {
     const [token, tenant, ...rest] = pair.split('=');
-    if (!token || !tenant || rest.length || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(tenant)) {
-      ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of token=tenant-slug' });
+    if (!token || !tenant || rest.length || !(tenant === '*' || /^[a-z0-9]+(-[a-z0-9]+)*$/.test(tenant))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a comma-separated list of token=tenant-slug (or token=* for every tenant)',
+      });
       return z.NEVER;
     }
     tokens.set(token, tenant);

@@ -14,7 +14,9 @@ export type CatalogTestApp = Awaited<
 
 export const ACME_TOKEN = 'dev-acme-token';
 export const GLOBEX_TOKEN = 'dev-globex-token';
-export const TOKENS = `${ACME_TOKEN}=acme,${GLOBEX_TOKEN}=globex`;
+/** A platform writer's token: it acts for every tenant. */
+export const PLATFORM_TOKEN = 'dev-platform-token';
+export const TOKENS = `${ACME_TOKEN}=acme,${GLOBEX_TOKEN}=globex,${PLATFORM_TOKEN}=*`;
 
 /** The S3 settings of the local platform (`npm run infra -- up`). */
 export function s3Env(): Record<string, string> {

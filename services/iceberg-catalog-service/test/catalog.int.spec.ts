@@ -7,6 +7,7 @@ import {
   ACME_TOKEN,
   deleteFromWarehouse,
   GLOBEX_TOKEN,
+  PLATFORM_TOKEN,
   type RunningCatalog,
   s3Client,
   s3Env,
@@ -254,6 +255,35 @@ describe('iceberg-catalog-service over HTTP', () => {
         'ForbiddenException',
       );
       expect((await request('GET', `${ns(...levels)}/tables/events`)).status).toBe(200);
+    });
+
+    it('lets a token mapped to * act for every tenant, inside the warehouse only', async () => {
+      const levels = await freshNamespace();
+      await createTable(levels);
+      const roots = await request('GET', '/v1/warehouse/namespaces', undefined, PLATFORM_TOKEN);
+      expect(roots.body.namespaces).toEqual(expect.arrayContaining([['acme'], ['globex']]));
+      expect((await request('GET', `${ns(...levels)}/tables/events`, undefined, PLATFORM_TOKEN)).status).toBe(
+        200,
+      );
+      const globexLevels = ['globex', `platform_${Date.now().toString(36)}`];
+      created.push(globexLevels);
+      expect(
+        (await request('POST', '/v1/warehouse/namespaces', { namespace: globexLevels }, PLATFORM_TOKEN))
+          .status,
+      ).toBe(200);
+      expect((await request('GET', ns(...globexLevels), undefined, GLOBEX_TOKEN)).status).toBe(200);
+      expectIcebergError(
+        await request(
+          'POST',
+          `${ns(...globexLevels)}/tables`,
+          createTableRequest({ location: 's3://elsewhere/globex/t' }),
+          PLATFORM_TOKEN,
+        ),
+        403,
+        'ForbiddenException',
+      );
+      // The every-tenant mapping is not a wildcard for the others: acme still sees only acme.
+      expect((await request('GET', '/v1/warehouse/namespaces')).body).toEqual({ namespaces: [['acme']] });
     });
   });
 

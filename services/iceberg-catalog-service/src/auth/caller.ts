@@ -6,14 +6,18 @@ import type { CatalogConfig } from '../config.ts';
 
 /** Who is calling: the tenant their token acts for. A tenant owns the namespaces under its slug. */
 export interface Caller {
+  /** A tenant slug, or ALL_TENANTS for a platform writer whose token acts for every tenant. */
   tenant: string;
 }
+
+/** The tenant of a token that acts for every tenant (`CATALOG_TOKENS` entry `token=*`). */
+export const ALL_TENANTS = '*';
 
 type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
 
 /** Denies every namespace outside the caller's tenant, whether it exists or not, so nothing leaks. */
 export function authorize(caller: Caller, namespace: readonly string[]): void {
-  if (namespace[0] !== caller.tenant)
+  if (caller.tenant !== ALL_TENANTS && namespace[0] !== caller.tenant)
     throw new ForbiddenError(`Tenant ${caller.tenant} may not access namespace ${namespace.join('.')}`);
 }
 

@@ -44,10 +44,10 @@ export class NamespacesRepository {
     return (mode === 'update' ? query.forUpdate() : query.forKeyShare()).executeTakeFirst();
   }
 
-  /** The direct children of `parent` (or the given roots when parent is empty), in name order. */
+  /** The direct children of `parent` (or the given roots, every root when undefined, when parent is empty), in name order. */
   async children(
     parent: readonly string[],
-    roots: readonly string[],
+    roots: readonly string[] | undefined,
     page: { after?: string | undefined; limit?: number | undefined } = {},
   ): Promise<string[][]> {
     let query = this.db.selectFrom('namespaces').select('levels').orderBy('levels');
@@ -55,9 +55,8 @@ export class NamespacesRepository {
       query = query.where(sql<boolean>`levels[cardinality(levels)] > ${page.after}`);
     if (page.limit !== undefined) query = query.limit(page.limit);
     if (parent.length === 0) {
-      query = query
-        .where(sql<boolean>`cardinality(levels) = 1`)
-        .where(sql<boolean>`levels[1] = any(${[...roots]}::text[])`);
+      query = query.where(sql<boolean>`cardinality(levels) = 1`);
+      if (roots) query = query.where(sql<boolean>`levels[1] = any(${[...roots]}::text[])`);
     } else {
       query = query
         .where(sql<boolean>`cardinality(levels) = ${parent.length + 1}::int`)

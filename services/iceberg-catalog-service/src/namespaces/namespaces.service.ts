@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { authorize, type Caller } from '../auth/caller.ts';
+import { ALL_TENANTS, authorize, type Caller } from '../auth/caller.ts';
 import { NamespaceNotEmptyError, NoSuchNamespaceError, UnprocessableEntityError } from '../catalog.errors.ts';
 import { fetchLimit, type PageQuery, toPage } from '../http/paging.ts';
 import { type Namespace, NamespacesRepository } from './namespaces.repository.ts';
@@ -17,7 +17,8 @@ export class NamespacesService {
 
   async list(caller: Caller, parent: readonly string[], query: PageQuery = {}) {
     if (parent.length > 0) await this.load(caller, parent);
-    const rows = await this.namespaces.children(parent, parent.length ? [] : [caller.tenant], {
+    const roots = parent.length || caller.tenant === ALL_TENANTS ? undefined : [caller.tenant];
+    const rows = await this.namespaces.children(parent, roots, {
       after: query.pageToken,
       limit: fetchLimit(query),
     });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Caller } from '../auth/caller.ts';
+import { ALL_TENANTS, type Caller } from '../auth/caller.ts';
 import { ForbiddenError } from '../catalog.errors.ts';
 import { Warehouse } from './warehouse.ts';
 
@@ -13,9 +13,9 @@ export class Locations {
     return this.warehouse.url([...ref.namespace, `${ref.name}-${uuid}`].join('/'));
   }
 
-  /** A tenant's files stay inside its own part of the warehouse. */
+  /** A tenant's files stay inside its own part of the warehouse; an every-tenant caller's inside the warehouse. */
   check(caller: Caller, location: string): void {
-    const root = this.warehouse.url(`${caller.tenant}/`);
+    const root = this.warehouse.url(caller.tenant === ALL_TENANTS ? '' : `${caller.tenant}/`);
     if (!location.startsWith(root) || location.split('/').includes('..'))
       throw new ForbiddenError(`Locations of tenant ${caller.tenant} must be under ${root}`);
   }
