@@ -8,6 +8,7 @@ import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { decodePayload, isBytesSchema } from './codec.ts';
 import { parseLineage } from './lineage.ts';
 import type { Publisher } from './publisher.ts';
+import { type ConsumerLog, deadLetter, headersOf, sleep } from './records.ts';
 
 export interface ConsumeOptions<T> {
   /** A consumer group declared for this service in the topic's registry entry. */
@@ -35,19 +36,11 @@ export interface DataConsumerDeps<T> {
   topic: TopicDef<T>;
   client: Consumer<Buffer, Buffer, Buffer, Buffer>;
   deadLetters: Publisher<Uint8Array> | undefined;
-  log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  log: ConsumerLog;
 }
-
-const headersOf = (message: Message<Buffer, Buffer, Buffer, Buffer>): Record<string, string> => {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of message.headers) headers[k.toString('utf8')] = v.toString('utf8');
-  return headers;
-};
 
 // How long handled offsets wait to be committed together.
 const COMMIT_INTERVAL_MS = 20;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One consumer group member. Records of a partition are handled strictly one after another; a
@@ -191,41 +184,22 @@ export class DataConsumer<T> {
     reason: string,
     detail: string,
   ): Promise<void> {
-    const { topic, deadLetters } = this.#deps;
-    const position = `${message.partition}:${message.offset}`;
-    if (!deadLetters) {
-      // Without a dead-letter topic the record must not be skipped: stop here, uncommitted.
-      throw new Error(`${topic.name} ${position}: ${reason}: ${detail}; no dead-letter topic to move it to`);
-    }
-    // The dead-letter write must land before the offset moves on, or the record would be lost.
-    for (let attempt = 1; !this.#closing; attempt++) {
-      try {
-        await deadLetters.publish({
-          key: message.key?.toString('utf8') || position,
-          value: new Uint8Array(message.value ?? Buffer.alloc(0)),
-          headers: {
-            ...Object.fromEntries(Object.entries(headers).filter(([k]) => !k.startsWith('ol-'))),
-            'dlq-reason': reason,
-            'dlq-detail': detail.slice(0, 2000),
-            'dlq-source': `${topic.name}/${position}`,
-            'dlq-group': this.#options.group,
-          },
-          timestamp: new Date(),
-        });
-        this.stats.deadLettered += 1;
-        this.#deps.log('warn', 'record dead-lettered', { topic: topic.name, position, reason, detail });
-        this.#commit(message);
-        return;
-      } catch (error) {
-        this.#deps.log('error', 'dead-letter write failed; retrying', {
-          topic: topic.name,
-          position,
-          attempt,
-          error: (error as Error).message,
-        });
-        await sleep(Math.min(5_000, 100 * 2 ** attempt));
-      }
-    }
+    const moved = await deadLetter(
+      {
+        topic: this.#deps.topic.name,
+        group: this.#options.group,
+        deadLetters: this.#deps.deadLetters,
+        log: this.#deps.log,
+        closing: () => this.#closing,
+      },
+      message,
+      headers,
+      reason,
+      detail,
+    );
+    if (!moved) return;
+    this.stats.deadLettered += 1;
+    this.#commit(message);
   }
 
   /**

@@ -8,6 +8,7 @@ import {
 } from '@openfoundry/bus-registry';
 import { Consumer, murmur2, Producer } from '@platformatic/kafka';
 import { z } from 'zod';
+import { BatchConsumer, type BatchConsumerDeps, type ConsumeBatchesOptions } from './batch-consumer.ts';
 import { type ConsumeOptions, DataConsumer } from './consumer.ts';
 import { toBusError } from './errors.ts';
 import { Publisher, type PublisherContext, SendQueue } from './publisher.ts';
@@ -62,7 +63,7 @@ export class DataBus {
   readonly #queue: SendQueue;
   readonly #context: PublisherContext;
   readonly #partitions = new Map<string, number | Promise<number>>();
-  readonly #consumers = new Set<DataConsumer<unknown>>();
+  readonly #consumers = new Set<{ close(): Promise<void> }>();
   readonly #logger: DataBusLogger | undefined;
   #closed = false;
 
@@ -192,20 +193,40 @@ export class DataBus {
    * handler. Poison records go to the group's dead-letter topic.
    */
   async consume<T>(topic: TopicDef<T> | string, options: ConsumeOptions<T>): Promise<DataConsumer<T>> {
+    return this.#join(topic, options.group, (deps) => new DataConsumer<T>(deps, options));
+  }
+
+  /**
+   * Joins a consumer group declared for this service on the topic and hands records over in
+   * batches (see `BatchConsumer`): for consumers whose durable step is cheaper per batch than per
+   * record, or that commit offsets themselves after it (`commit: 'manual'`).
+   */
+  async consumeBatches<T>(
+    topic: TopicDef<T> | string,
+    options: ConsumeBatchesOptions<T>,
+  ): Promise<BatchConsumer<T>> {
+    return this.#join(topic, options.group, (deps) => new BatchConsumer<T>(deps, options));
+  }
+
+  async #join<T, C extends { start(): Promise<void>; close(): Promise<void> }>(
+    topic: TopicDef<T> | string,
+    group: string,
+    create: (deps: BatchConsumerDeps<T>) => C,
+  ): Promise<C> {
     const def = this.topic(topic);
-    const declared = def.consumers.find((c) => c.group === options.group);
+    const declared = def.consumers.find((c) => c.group === group);
     if (!declared || declared.service !== this.service) {
       throw new BusError(
         BusErrorCode.NotDeclared,
-        `${this.service} cannot consume ${def.name} as group "${options.group}": declare { service: '${this.service}', group: '${options.group}' } in the topic's consumers (bus registry)`,
-        { topic: def.name, group: options.group },
+        `${this.service} cannot consume ${def.name} as group "${group}": declare { service: '${this.service}', group: '${group}' } in the topic's consumers (bus registry)`,
+        { topic: def.name, group },
       );
     }
-    const dlqName = deadLetterTopicName(this.service, options.group);
-    const dlq = this.#registry.topics.find((t) => t.name === dlqName && t.deadLetterOf === options.group);
+    const dlqName = deadLetterTopicName(this.service, group);
+    const dlq = this.#registry.topics.find((t) => t.name === dlqName && t.deadLetterOf === group);
     const client = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-      clientId: `${this.service}.${options.group}`,
-      groupId: options.group,
+      clientId: `${this.service}.${group}`,
+      groupId: group,
       bootstrapBrokers: this.#options.brokers,
       sasl: {
         mechanism: 'SCRAM-SHA-512',
@@ -222,23 +243,20 @@ export class DataBus {
       retries: 10,
       retryDelay: RETRY_DELAY_MS,
     });
-    const consumer = new DataConsumer<T>(
-      {
-        topic: def,
-        client,
-        deadLetters: dlq ? this.#deadLetterPublisher(dlq as TopicDef<Uint8Array>, options.group) : undefined,
-        log: (level, message, fields = {}) =>
-          this.#logger?.[level]({ service: this.service, group: options.group, ...fields }, message),
-      },
-      options,
-    );
+    const consumer = create({
+      topic: def,
+      client,
+      deadLetters: dlq ? this.#deadLetterPublisher(dlq as TopicDef<Uint8Array>, group) : undefined,
+      log: (level, message, fields = {}) =>
+        this.#logger?.[level]({ service: this.service, group, ...fields }, message),
+    });
     try {
       await consumer.start();
     } catch (error) {
       await consumer.close();
-      throw toBusError(error, `${this.service} consuming ${def.name} as ${options.group}`);
+      throw toBusError(error, `${this.service} consuming ${def.name} as ${group}`);
     }
-    this.#consumers.add(consumer as DataConsumer<unknown>);
+    this.#consumers.add(consumer);
     return consumer;
   }
 

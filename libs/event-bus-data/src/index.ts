@@ -6,6 +6,13 @@ export {
   type MessageHandler,
   PoisonMessageError,
 } from '@openfoundry/bus-registry';
+export type {
+  BatchConsumer,
+  BatchConsumerStats,
+  ConsumeBatchesOptions,
+  DataBatch,
+  DataRecord,
+} from './batch-consumer.ts';
 export type { ConsumeOptions, ConsumerStats, DataConsumer } from './consumer.ts';
 export { DataBus, type DataBusLogger, type DataBusOptions, dataBusOptionsSchema } from './data-bus.ts';
 export { LINEAGE_HEADERS, lineageHeaders, parseLineage } from './lineage.ts';

@@ -1,0 +1,301 @@
+import type { BusMessage, TopicDef } from '@openfoundry/bus-registry';
+import type { Consumer, MessagesStream } from '@platformatic/kafka';
+import { decodePayload, isBytesSchema } from './codec.ts';
+import { parseLineage } from './lineage.ts';
+import type { Publisher } from './publisher.ts';
+import { type ConsumerLog, deadLetter, headersOf, type RawRecord, sleep } from './records.ts';
+
+export interface DataRecord<T> extends BusMessage<T> {
+  readonly partition: number;
+  readonly offset: bigint;
+  /** Key and value bytes. */
+  readonly size: number;
+}
+
+export interface DataBatch<T> {
+  /** Offset order within each partition. */
+  readonly records: readonly DataRecord<T>[];
+  /** For every partition in the batch: the offset after its last record, dead-lettered ones included. */
+  readonly nextOffsets: ReadonlyMap<number, bigint>;
+}
+
+export interface ConsumeBatchesOptions<T> {
+  /** A consumer group declared for this service in the topic's registry entry. */
+  group: string;
+  /** Batches are handed over one at a time; resolving means the batch is durably handled. */
+  handler: (batch: DataBatch<T>) => Promise<void>;
+  /**
+   * `after-handler` (default): the batch's offsets are committed once the handler resolved.
+   * `manual`: nothing is committed until `commit()` is called, after the service's own durable step.
+   */
+  commit?: 'after-handler' | 'manual';
+  /**
+   * `committed` (default): resume from the group's committed offsets (`from` when it has none).
+   * `earliest`: every assignment starts at the beginning of the partition — a replay.
+   */
+  start?: 'committed' | 'earliest';
+  /** Where a group without committed offsets starts. Default: the beginning. */
+  from?: 'earliest' | 'latest';
+  /** Validate payloads against the registry schema; a violation is dead-lettered. Default true. */
+  validate?: boolean;
+  maxRecords?: number;
+  /** How long the first record of a batch waits for more. */
+  maxWaitMs?: number;
+  maxBytes?: number;
+  /** Handler attempts per batch before the consumer stops (uncommitted). Default 10. */
+  maxAttempts?: number;
+}
+
+export interface BatchConsumerStats {
+  batches: number;
+  records: number;
+  deadLettered: number;
+  retried: number;
+}
+
+export interface BatchConsumerDeps<T> {
+  topic: TopicDef<T>;
+  client: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  deadLetters: Publisher<Uint8Array> | undefined;
+  log: ConsumerLog;
+}
+
+const RETRY_BASE_MS = 200;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * One consumer group member handing records over in batches. Records of a batch are decoded and
+ * validated first; the ones that fail go to the group's dead-letter topic (acknowledged) and never
+ * reach the handler. Offsets move only after the handler resolved (or, in manual mode, when the
+ * service commits them), so a crash anywhere before that redelivers the whole batch.
+ */
+export class BatchConsumer<T> {
+  readonly stats: BatchConsumerStats = { batches: 0, records: 0, deadLettered: 0, retried: 0 };
+  readonly #deps: BatchConsumerDeps<T>;
+  readonly #options: Required<ConsumeBatchesOptions<T>>;
+  readonly #bytesSchema: boolean;
+  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #pending: RawRecord[] = [];
+  #pendingBytes = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #closing = false;
+  #failure: Error | undefined;
+
+  constructor(deps: BatchConsumerDeps<T>, options: ConsumeBatchesOptions<T>) {
+    this.#deps = deps;
+    this.#bytesSchema = isBytesSchema(deps.topic.schema);
+    this.#options = {
+      commit: 'after-handler',
+      start: 'committed',
+      from: 'earliest',
+      validate: true,
+      maxRecords: 5_000,
+      maxWaitMs: 50,
+      maxBytes: 16 * 1024 * 1024,
+      maxAttempts: 10,
+      ...options,
+    };
+  }
+
+  async start(): Promise<void> {
+    const stream = await this.#deps.client.consume({
+      topics: [this.#deps.topic.name],
+      mode: this.#options.start === 'earliest' ? 'earliest' : 'committed',
+      fallbackMode: this.#options.from,
+      autocommit: false,
+      onDeserializationError: () => 'continue',
+    });
+    this.#stream = stream;
+    stream.on('data', (message: RawRecord) => this.#take(message));
+    stream.on('error', (error: Error) => {
+      if (this.#closing) return;
+      this.#failure = error;
+      this.#deps.log('error', 'data bus consumer stream failed', {
+        topic: this.#deps.topic.name,
+        error: error.message,
+      });
+    });
+  }
+
+  /** The error that stopped the consumer, if one did. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  #take(message: RawRecord) {
+    if (this.#closing || this.#failure) return;
+    this.#pending.push(message);
+    this.#pendingBytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
+    const full =
+      this.#pending.length >= this.#options.maxRecords || this.#pendingBytes >= this.#options.maxBytes;
+    if (full) {
+      // The next batch is complete: stop fetching until the handler has taken it.
+      this.#stream?.pause();
+      this.#kick();
+    } else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#kick();
+      }, this.#options.maxWaitMs);
+    }
+  }
+
+  /** Starts the handler loop unless it runs already; it drains whatever is pending. */
+  #kick() {
+    if (this.#running || this.#pending.length === 0) return;
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#pending.length > 0 && !this.#closing && !this.#failure) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      const raw = this.#pending;
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      if (!this.#closing) this.#stream?.resume();
+      try {
+        await this.#process(raw);
+      } catch (error) {
+        this.#failure = error as Error;
+        this.#stream?.pause();
+        this.#deps.log('error', 'data bus batch consumer stopped', {
+          topic: this.#deps.topic.name,
+          error: (error as Error).message,
+        });
+      }
+    }
+  }
+
+  async #process(raw: RawRecord[]): Promise<void> {
+    const { topic } = this.#deps;
+    const nextOffsets = new Map<number, bigint>();
+    const records: DataRecord<T>[] = [];
+    const poison: Promise<boolean>[] = [];
+    for (const message of raw) {
+      nextOffsets.set(message.partition, message.offset + 1n);
+      const headers = headersOf(message);
+      const value = message.value ?? Buffer.alloc(0);
+      const decoded = decodePayload(topic.schema, value, {
+        validate: this.#options.validate,
+        bytesSchema: this.#bytesSchema,
+      });
+      if (!decoded.ok) {
+        poison.push(this.#deadLetter(message, headers, decoded.reason, decoded.detail));
+        continue;
+      }
+      records.push({
+        bus: 'data',
+        source: topic.name,
+        key: message.key?.toString('utf8'),
+        value: decoded.value,
+        headers,
+        lineage: parseLineage(headers),
+        attempt: 1,
+        position: `${message.partition}:${message.offset}`,
+        timestamp: new Date(Number(message.timestamp)),
+        partition: message.partition,
+        offset: message.offset,
+        size: (message.key?.length ?? 0) + value.length,
+      });
+    }
+    // Dead letters must be acknowledged before any offset past them can move.
+    if (!(await Promise.all(poison)).every(Boolean)) return;
+    for (let attempt = 1; ; attempt++) {
+      if (this.#closing) return;
+      const batch: DataBatch<T> = {
+        records: attempt === 1 ? records : records.map((r) => ({ ...r, attempt })),
+        nextOffsets,
+      };
+      try {
+        if (records.length > 0) await this.#options.handler(batch);
+        break;
+      } catch (error) {
+        if (attempt >= this.#options.maxAttempts) {
+          throw new Error(
+            `batch handler failed ${attempt} times; stopped without committing: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+        this.stats.retried += 1;
+        this.#deps.log('warn', 'batch handler failed; retrying', {
+          topic: topic.name,
+          attempt,
+          records: records.length,
+          error: (error as Error).message,
+        });
+        await sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1)));
+      }
+    }
+    this.stats.batches += 1;
+    this.stats.records += records.length;
+    if (this.#options.commit === 'after-handler' || records.length === 0) {
+      // A batch of dead letters only has nothing for the service to make durable.
+      await this.commit(nextOffsets);
+    }
+  }
+
+  async #deadLetter(
+    message: RawRecord,
+    headers: Record<string, string>,
+    reason: string,
+    detail: string,
+  ): Promise<boolean> {
+    const moved = await deadLetter(
+      {
+        topic: this.#deps.topic.name,
+        group: this.#options.group,
+        deadLetters: this.#deps.deadLetters,
+        log: this.#deps.log,
+        closing: () => this.#closing,
+      },
+      message,
+      headers,
+      reason,
+      detail,
+    );
+    if (moved) this.stats.deadLettered += 1;
+    return moved;
+  }
+
+  /**
+   * Commits the next offset to read for each partition. A commit for a partition this member no
+   * longer owns is refused by the broker; that is harmless (the next owner redelivers), so it is
+   * logged, not thrown.
+   */
+  async commit(nextOffsets: ReadonlyMap<number, bigint>): Promise<void> {
+    if (nextOffsets.size === 0) return;
+    const offsets = [...nextOffsets].map(([partition, offset]) => ({
+      topic: this.#deps.topic.name,
+      partition,
+      offset,
+      leaderEpoch: -1,
+    }));
+    try {
+      await this.#deps.client.commit({ offsets });
+    } catch (error) {
+      this.#deps.log('warn', 'offset commit failed; records may be delivered again', {
+        topic: this.#deps.topic.name,
+        partitions: [...nextOffsets.keys()],
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  /** Stops taking records, lets the running batch finish (and commit), then leaves the group. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#stream?.pause();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // The batch in the handler finishes; records not yet handed over are redelivered later.
+    const running = this.#running;
+    this.#closing = true;
+    await running?.catch(() => {});
+    await this.#stream?.close().catch(() => {});
+    await this.#deps.client.close().catch(() => {});
+  }
+}

@@ -1,0 +1,72 @@
+import type { Message } from '@platformatic/kafka';
+import type { Publisher } from './publisher.ts';
+
+export type RawRecord = Message<Buffer, Buffer, Buffer, Buffer>;
+
+export const headersOf = (message: RawRecord): Record<string, string> => {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of message.headers) headers[k.toString('utf8')] = v.toString('utf8');
+  return headers;
+};
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export type ConsumerLog = (
+  level: 'info' | 'warn' | 'error',
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+export interface DeadLetterTarget {
+  topic: string;
+  group: string;
+  deadLetters: Publisher<Uint8Array> | undefined;
+  log: ConsumerLog;
+  /** Stops the retry loop (the consumer is closing; the record stays uncommitted). */
+  closing: () => boolean;
+}
+
+/**
+ * Moves one record to the group's dead-letter topic with its reason, retrying until the write is
+ * acknowledged: only then may its offset be committed. Returns false when the consumer closed first.
+ */
+export async function deadLetter(
+  target: DeadLetterTarget,
+  message: RawRecord,
+  headers: Record<string, string>,
+  reason: string,
+  detail: string,
+): Promise<boolean> {
+  const position = `${message.partition}:${message.offset}`;
+  if (!target.deadLetters) {
+    // Without a dead-letter topic the record must not be skipped: stop here, uncommitted.
+    throw new Error(`${target.topic} ${position}: ${reason}: ${detail}; no dead-letter topic to move it to`);
+  }
+  for (let attempt = 1; !target.closing(); attempt++) {
+    try {
+      await target.deadLetters.publish({
+        key: message.key?.toString('utf8') || position,
+        value: new Uint8Array(message.value ?? Buffer.alloc(0)),
+        headers: {
+          ...Object.fromEntries(Object.entries(headers).filter(([k]) => !k.startsWith('ol-'))),
+          'dlq-reason': reason,
+          'dlq-detail': detail.slice(0, 2000),
+          'dlq-source': `${target.topic}/${position}`,
+          'dlq-group': target.group,
+        },
+        timestamp: new Date(),
+      });
+      target.log('warn', 'record dead-lettered', { topic: target.topic, position, reason, detail });
+      return true;
+    } catch (error) {
+      target.log('error', 'dead-letter write failed; retrying', {
+        topic: target.topic,
+        position,
+        attempt,
+        error: (error as Error).message,
+      });
+      await sleep(Math.min(5_000, 100 * 2 ** attempt));
+    }
+  }
+  return false;
+}

@@ -1,0 +1,198 @@
+import { Consumer, Producer } from '@platformatic/kafka';
+import { describe, expect, it } from 'vitest';
+import type { DataBatch, DataRecord } from '../src/index.ts';
+import { type DataFixture, dataFixture, type Reading, reading, sequenceReport, until } from './factories.ts';
+
+const ADMIN = { mechanism: 'SCRAM-SHA-512' as const, username: 'admin', password: 'admin-secret' };
+
+async function publishReadings(f: DataFixture, assets: number, perAsset: number) {
+  const pub = (await f.bus(f.names.producer)).publisher(f.readings, { job: 'test.batches' });
+  const records = [];
+  for (let s = 0; s < perAsset; s++)
+    for (let a = 0; a < assets; a++) records.push({ key: `asset-${a}`, value: reading(`asset-${a}`, s) });
+  await pub.publishMany(records);
+}
+
+/** Bytes the publisher would refuse, written as the broker admin (a misbehaving producer). */
+async function publishRaw(f: DataFixture, key: string, value: string) {
+  const producer = new Producer({ clientId: 'raw-test', bootstrapBrokers: f.kafkaBrokers, sasl: ADMIN });
+  try {
+    await producer.send({
+      messages: [{ topic: f.readings.name, key: Buffer.from(key), value: Buffer.from(value) }],
+    });
+  } finally {
+    await producer.close();
+  }
+}
+
+async function committed(f: DataFixture): Promise<Map<number, bigint>> {
+  const admin = new Consumer({
+    clientId: 'offset-check',
+    groupId: f.group,
+    bootstrapBrokers: f.kafkaBrokers,
+    sasl: ADMIN,
+  });
+  try {
+    const commits = await admin.listCommittedOffsets({
+      topics: [{ topic: f.readings.name, partitions: [0, 1, 2] }],
+    });
+    const offsets = commits.get(f.readings.name) ?? [];
+    return new Map(
+      offsets.map((o, partition) => [partition, o] as [number, bigint]).filter(([, o]) => o >= 0n),
+    );
+  } finally {
+    await admin.close(true);
+  }
+}
+
+const sum = (m: Map<number, bigint>) => [...m.values()].reduce((a, b) => a + b, 0n);
+
+describe('DataBus.consumeBatches', () => {
+  it('hands every record over once, in order per partition, in bounded batches, and commits after the handler', async () => {
+    const f = await dataFixture();
+    try {
+      await publishReadings(f, 12, 100);
+      const bus = await f.bus(f.names.consumer);
+      const batches: DataBatch<Reading>[] = [];
+      const consumer = await bus.consumeBatches(f.readings, {
+        group: f.group,
+        maxRecords: 250,
+        handler: async (batch) => {
+          batches.push(batch);
+        },
+      });
+      const count = () => batches.reduce((n, b) => n + b.records.length, 0);
+      await until(() => count() >= 1200, 30_000, '1,200 records');
+      await consumer.close();
+      const records = batches.flatMap((b) => b.records);
+      expect(
+        sequenceReport(
+          records.map((r) => r.value),
+          12,
+          100,
+        ),
+      ).toEqual({
+        lost: 0,
+        duplicated: 0,
+        reordered: 0,
+        total: 1200,
+      });
+      expect(Math.max(...batches.map((b) => b.records.length))).toBeLessThanOrEqual(250);
+      // Offsets are consecutive per partition and nextOffsets points after each batch's last one.
+      for (const batch of batches) {
+        for (const [partition, next] of batch.nextOffsets) {
+          const last = batch.records.filter((r) => r.partition === partition).at(-1) as DataRecord<Reading>;
+          expect(last.offset + 1n).toBe(next);
+        }
+      }
+      expect(records[0]?.lineage?.jobName).toBe('test.batches');
+      expect(sum(await committed(f))).toBe(1200n);
+      expect(consumer.stats).toMatchObject({ records: 1200, deadLettered: 0 });
+    } finally {
+      await f.teardown();
+    }
+  });
+
+  it('dead-letters undecodable and invalid records before the handler and still covers their offsets', async () => {
+    const f = await dataFixture({ partitions: 1 });
+    try {
+      await publishReadings(f, 1, 2);
+      await publishRaw(f, 'asset-0', '{not json');
+      await publishRaw(f, 'asset-0', JSON.stringify({ asset: 'asset-0', seq: -5, value: 1 }));
+      await publishReadings(f, 1, 1);
+      const bus = await f.bus(f.names.consumer);
+      const seen: Reading[] = [];
+      const consumer = await bus.consumeBatches(f.readings, {
+        group: f.group,
+        handler: async (batch) => {
+          seen.push(...batch.records.map((r) => r.value));
+        },
+      });
+      await until(() => seen.length >= 3 && consumer.stats.deadLettered >= 2, 30_000, 'three good records');
+      await consumer.close();
+      expect(seen.map((r) => r.seq)).toEqual([0, 1, 0]);
+      expect(consumer.stats.deadLettered).toBe(2);
+      expect((await committed(f)).get(0)).toBe(5n);
+    } finally {
+      await f.teardown();
+    }
+  });
+
+  it('retries a failing handler with the same batch and never commits past it', async () => {
+    const f = await dataFixture({ partitions: 1 });
+    try {
+      await publishReadings(f, 1, 5);
+      const bus = await f.bus(f.names.consumer);
+      const attempts: number[][] = [];
+      let failures = 0;
+      const consumer = await bus.consumeBatches(f.readings, {
+        group: f.group,
+        maxWaitMs: 300,
+        handler: async (batch) => {
+          attempts.push(batch.records.map((r) => r.value.seq));
+          if (failures++ < 2) throw new Error('the database is away');
+          expect(batch.records.every((r) => r.attempt === 3)).toBe(true);
+        },
+      });
+      await until(() => consumer.stats.batches >= 1, 30_000, 'the batch to succeed');
+      await consumer.close();
+      expect(attempts.length).toBe(3);
+      expect(attempts[0]).toEqual(attempts[2]);
+      expect(consumer.stats.retried).toBe(2);
+      expect((await committed(f)).get(0)).toBe(5n);
+    } finally {
+      await f.teardown();
+    }
+  });
+
+  it('in manual mode commits only what the service commits, and "earliest" replays from the start', async () => {
+    const f = await dataFixture({ partitions: 1 });
+    try {
+      await publishReadings(f, 1, 10);
+      const bus = await f.bus(f.names.consumer);
+      let held: DataBatch<Reading> | undefined;
+      let seen = 0;
+      const first = await bus.consumeBatches(f.readings, {
+        group: f.group,
+        commit: 'manual',
+        handler: async (batch) => {
+          seen += batch.records.length;
+          held ??= batch;
+        },
+      });
+      await until(() => seen >= 10, 30_000, 'ten records');
+      expect((await committed(f)).size).toBe(0);
+      const partial = new Map([[0, 4n]]);
+      await first.commit(partial);
+      await first.close();
+      expect((await committed(f)).get(0)).toBe(4n);
+
+      // A new member resumes from the service's commit, not from what it was handed.
+      const resumed: number[] = [];
+      const second = await bus.consumeBatches(f.readings, {
+        group: f.group,
+        handler: async (batch) => {
+          resumed.push(...batch.records.map((r) => r.value.seq));
+        },
+      });
+      await until(() => resumed.length >= 6, 30_000, 'the six uncommitted records');
+      await second.close();
+      expect(resumed).toEqual([4, 5, 6, 7, 8, 9]);
+
+      const replayed: number[] = [];
+      const third = await bus.consumeBatches(f.readings, {
+        group: f.group,
+        start: 'earliest',
+        handler: async (batch) => {
+          replayed.push(...batch.records.map((r) => r.value.seq));
+        },
+      });
+      await until(() => replayed.length >= 10, 30_000, 'the whole partition again');
+      await third.close();
+      expect(replayed).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(held?.nextOffsets.get(0)).toBeGreaterThan(0n);
+    } finally {
+      await f.teardown();
+    }
+  });
+});
