@@ -1,0 +1,56 @@
+import type { ServiceConfig } from '@openfoundry/service-kit';
+import { z } from 'zod';
+
+const TENANT = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** `token=tenant,token=tenant`: static bearer tokens until the identity service issues real ones. */
+export const tokensSchema = z.string().transform((value, ctx) => {
+  const tokens = new Map<string, string>();
+  for (const pair of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [token, tenant, ...rest] = pair.split('=');
+    if (!token || !tenant || rest.length || !TENANT.test(tenant)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of token=tenant' });
+      return z.NEVER;
+    }
+    tokens.set(token, tenant);
+  }
+  return tokens;
+});
+
+const flag = z
+  .enum(['true', 'false'])
+  .transform((value) => value === 'true')
+  .default(true);
+const count = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+export const liveConfigSchema = z.object({
+  /** Bearer tokens and the tenant each one acts for. */
+  LIVE_TOKENS: tokensSchema.default(
+    new Map([
+      ['dev-acme-token', 'acme'],
+      ['dev-globex-token', 'globex'],
+    ]),
+  ),
+  /** Run the asset-stream forwarders in this process (false: serve subscriptions only). */
+  LIVE_FORWARDERS_ENABLED: flag,
+  /** Most records per forwarded batch (one NATS flush and one Kafka commit each). */
+  LIVE_FORWARDER_MAX_RECORDS: count(1, 100_000, 5_000),
+  /** How long the consumer waits to fill a batch. */
+  LIVE_FORWARDER_MAX_WAIT_MS: count(1, 10_000, 50),
+  /** How often per-partition progress is written to Postgres. */
+  LIVE_PROGRESS_INTERVAL_MS: count(50, 60_000, 1_000),
+  /** Events waiting for one slow client before newer ones are dropped (and a gap reported). */
+  LIVE_QUEUE_LIMIT: count(1, 100_000, 1_000),
+  /** Filters one SSE/WebSocket connection may hold. */
+  LIVE_MAX_FILTERS_PER_CONNECTION: count(1, 1_000, 50),
+  /** Open live connections per tenant on this instance. */
+  LIVE_MAX_CONNECTIONS_PER_TENANT: count(1, 100_000, 200),
+  /** SSE heartbeat comment interval (WebSocket pings use the same interval). */
+  LIVE_HEARTBEAT_MS: count(100, 300_000, 15_000),
+});
+
+export type LiveConfig = ServiceConfig<typeof liveConfigSchema>;

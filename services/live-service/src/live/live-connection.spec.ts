@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { assetEvent } from '../../test/factories.ts';
+import { LiveConnection, type LiveMessage, type LiveTransport } from './live-connection.ts';
+
+/** A transport whose writes complete only when the test says so: a client that stopped reading. */
+class StalledTransport implements LiveTransport {
+  readonly written: LiveMessage[] = [];
+  readonly #callbacks: (() => void)[] = [];
+  closedWith: string | undefined;
+  write(message: LiveMessage, written: () => void): void {
+    this.written.push(message);
+    this.#callbacks.push(written);
+  }
+  close(reason: string): void {
+    this.closedWith = reason;
+  }
+  /** The client reads everything written so far. */
+  drain(): void {
+    while (this.#callbacks.length > 0) (this.#callbacks.shift() as () => void)();
+  }
+}
+
+const outgoing = (n: number) => {
+  const event = assetEvent({ sequence: n });
+  return { event, json: JSON.stringify(event) };
+};
+const sequences = (messages: LiveMessage[]) =>
+  messages.map((m) =>
+    m.type === 'event' ? m.event.event.sequence : m.type === 'gap' ? `gap:${m.dropped}` : m.type,
+  );
+
+describe(LiveConnection.name, () => {
+  it('delivers events in order to a client that keeps up', () => {
+    const connection = new LiveConnection({
+      id: 'c',
+      tenant: 'acme',
+      kind: 'sse',
+      queueLimit: 3,
+      maxInFlight: 2,
+    });
+    const transport = new StalledTransport();
+    connection.attach(transport, { type: 'subscribed', filters: [] });
+    for (let i = 1; i <= 10; i++) {
+      connection.push(outgoing(i));
+      transport.drain();
+    }
+    expect(sequences(transport.written)).toEqual(['subscribed', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(connection.stats()).toEqual({ delivered: 10, dropped: 0, queued: 0 });
+  });
+
+  it('drops events past the queue limit for a slow client and reports them as one gap in their place', () => {
+    const connection = new LiveConnection({
+      id: 'c',
+      tenant: 'acme',
+      kind: 'sse',
+      queueLimit: 3,
+      maxInFlight: 2,
+    });
+    const transport = new StalledTransport();
+    connection.attach(transport);
+    for (let i = 1; i <= 100; i++) connection.push(outgoing(i));
+    // 2 in flight + 3 queued; the other 95 are dropped and never held.
+    expect(connection.stats()).toEqual({ delivered: 2, dropped: 95, queued: 3 });
+    transport.drain();
+    transport.drain();
+    transport.drain();
+    connection.push(outgoing(101));
+    transport.drain();
+    expect(sequences(transport.written)).toEqual([1, 2, 3, 4, 5, 'gap:95', 101]);
+  });
+
+  it('reports separate gaps for separate stalls', () => {
+    const connection = new LiveConnection({
+      id: 'c',
+      tenant: 'acme',
+      kind: 'sse',
+      queueLimit: 1,
+      maxInFlight: 1,
+    });
+    const transport = new StalledTransport();
+    connection.attach(transport);
+    for (let i = 1; i <= 4; i++) connection.push(outgoing(i));
+    transport.drain();
+    transport.drain();
+    transport.drain();
+    for (let i = 5; i <= 8; i++) connection.push(outgoing(i));
+    for (let i = 0; i < 5; i++) transport.drain();
+    expect(sequences(transport.written)).toEqual([1, 2, 'gap:2', 5, 6, 'gap:2']);
+  });
+
+  it('queues events until a transport is attached, the greeting first', () => {
+    const connection = new LiveConnection({ id: 'c', tenant: 'acme', kind: 'websocket', queueLimit: 10 });
+    connection.push(outgoing(1));
+    const transport = new StalledTransport();
+    connection.attach(transport, { type: 'subscribed', filters: [] });
+    expect(sequences(transport.written)).toEqual(['subscribed', 1]);
+  });
+
+  it('closes once with its reason and ignores events afterwards', () => {
+    const connection = new LiveConnection({ id: 'c', tenant: 'acme', kind: 'sse', queueLimit: 10 });
+    const transport = new StalledTransport();
+    connection.attach(transport);
+    connection.close('server shutting down');
+    connection.close('again');
+    connection.push(outgoing(1));
+    expect(transport.closedWith).toBe('server shutting down');
+    expect(transport.written).toEqual([]);
+  });
+
+  it('owns an event through its first matching filter only', () => {
+    const connection = new LiveConnection({ id: 'c', tenant: 'acme', kind: 'sse', queueLimit: 10 });
+    connection.setFilters([
+      { asset: 'a', attribute: '*' },
+      { asset: '*', attribute: 'x' },
+    ]);
+    expect(connection.owns('a.*', 'a', 'x')).toBe(true);
+    expect(connection.owns('*.x', 'a', 'x')).toBe(false);
+    expect(connection.owns('*.x', 'b', 'x')).toBe(true);
+    expect(connection.owns('a.*', 'b', 'y')).toBe(false);
+  });
+});

@@ -1,0 +1,4 @@
+import { bootstrapService } from '@openfoundry/service-kit';
+import { liveService } from './service.ts';
+
+await bootstrapService(liveService);
