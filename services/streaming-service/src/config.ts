@@ -1,0 +1,43 @@
+import { TENANT_ID } from '@openfoundry/bus-registry';
+import type { ServiceConfig } from '@openfoundry/service-kit';
+import { z } from 'zod';
+
+/** `token=tenant,token=tenant`: static bearer tokens until the identity service issues real ones. */
+export const tokensSchema = z.string().transform((value, ctx) => {
+  const tokens = new Map<string, string>();
+  for (const pair of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [token, tenant, ...rest] = pair.split('=');
+    if (!token || !tenant || rest.length || !TENANT_ID.test(tenant)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of token=tenant' });
+      return z.NEVER;
+    }
+    tokens.set(token, tenant);
+  }
+  return tokens;
+});
+
+export const streamingConfigSchema = z.object({
+  /** Bearer tokens of the REST API and the tenant each one reads. */
+  STREAMING_TOKENS: tokensSchema.default(
+    new Map([
+      ['dev-acme-token', 'acme'],
+      ['dev-globex-token', 'globex'],
+    ]),
+  ),
+  /** Bearer token of /v1/admin/*; unset: the admin endpoints answer 403. */
+  STREAMING_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Largest batch the projection applies in one transaction. */
+  STREAMING_BATCH_MAX_RECORDS: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  /** How long the consumer waits to fill a batch. */
+  STREAMING_BATCH_MAX_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(50),
+  /** Set false to run HTTP only (no consumer), e.g. a read replica of the REST API. */
+  STREAMING_CONSUME: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
+});
+
+export type StreamingConfig = ServiceConfig<typeof streamingConfigSchema>;

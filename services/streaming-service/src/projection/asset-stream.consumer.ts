@@ -1,0 +1,155 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type AssetEvent, topics } from '@openfoundry/bus-registry';
+import type { BatchConsumer, DataBatch, DataBus } from '@openfoundry/event-bus-data';
+import { InjectConfig, InjectDataBus, InjectOutbox, type OutboxRelay } from '@openfoundry/service-kit';
+import type { StreamingConfig } from '../config.ts';
+import { RebuildInProgressError } from './projection.errors.ts';
+import { ProjectionService } from './projection.service.ts';
+
+export const ASSET_STATE_GROUP = 'streaming-service.asset-state';
+
+export interface ConsumerStatus {
+  state: 'disabled' | 'stopped' | 'running' | 'rebuilding' | 'failed';
+  failure?: string;
+  startedFrom?: 'committed' | 'earliest';
+  batches: number;
+  records: number;
+  applied: number;
+  skipped: number;
+  deadLettered: number;
+  retried: number;
+  /** The next asset-stream offset per partition already in the read models. */
+  offsets: Record<string, string>;
+}
+
+/**
+ * The one consumer of the asset stream. It starts with the application and stops with it (the
+ * batch in flight finishes first). A read model without stored offsets — a fresh database, or one
+ * a rebuild emptied — is filled by a replay from the beginning of the stream; otherwise it resumes
+ * from the group's committed offsets, and the stored offsets skip whatever is redelivered.
+ */
+@Injectable()
+export class AssetStreamConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly #logger = new Logger(AssetStreamConsumer.name);
+  #consumer: BatchConsumer<AssetEvent> | undefined;
+  #startedFrom: 'committed' | 'earliest' | undefined;
+  #rebuilding: Promise<void> | undefined;
+  #stopped = false;
+  #applied = 0;
+  #skipped = 0;
+  #batches = 0;
+
+  constructor(
+    private readonly projection: ProjectionService,
+    @InjectDataBus() private readonly bus: DataBus | null,
+    @InjectOutbox() private readonly outbox: OutboxRelay | null,
+    @InjectConfig() private readonly config: StreamingConfig,
+  ) {}
+
+  /** Whether this process consumes at all (a data bus and STREAMING_CONSUME). */
+  get enabled(): boolean {
+    return this.bus !== null && this.config.STREAMING_CONSUME;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.enabled) return;
+    const empty = (await this.projection.offsets()).size === 0;
+    await this.#start(empty ? 'earliest' : 'committed');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.#stopped = true;
+    await this.#rebuilding?.catch(() => {});
+    await this.#stop();
+  }
+
+  /**
+   * Stops consuming, empties read models and offsets in one transaction, and consumes again from
+   * the beginning of the stream. Resolves once the replay has started.
+   */
+  rebuild(): Promise<void> {
+    if (this.#rebuilding) throw new RebuildInProgressError();
+    this.#rebuilding = (async () => {
+      this.#logger.log('rebuild: stopping the consumer');
+      await this.#stop();
+      await this.projection.reset();
+      this.#logger.log('rebuild: read models and offsets emptied; replaying from the beginning');
+      if (!this.#stopped && this.enabled) await this.#start('earliest');
+    })().finally(() => {
+      this.#rebuilding = undefined;
+    });
+    return this.#rebuilding;
+  }
+
+  /** Rejects unless batches are flowing (or the consumer is disabled on purpose). */
+  async check(): Promise<void> {
+    if (!this.enabled) return;
+    if (this.#rebuilding) return;
+    if (!this.#consumer) throw new Error('the asset-stream consumer is not running');
+    if (this.#consumer.failure) throw this.#consumer.failure;
+  }
+
+  async status(): Promise<ConsumerStatus> {
+    const consumer = this.#consumer;
+    const state: ConsumerStatus['state'] = !this.enabled
+      ? 'disabled'
+      : this.#rebuilding
+        ? 'rebuilding'
+        : !consumer
+          ? 'stopped'
+          : consumer.failure
+            ? 'failed'
+            : 'running';
+    const offsets = await this.projection.offsets();
+    return {
+      state,
+      ...(consumer?.failure ? { failure: consumer.failure.message } : {}),
+      ...(this.#startedFrom ? { startedFrom: this.#startedFrom } : {}),
+      batches: this.#batches,
+      records: consumer?.stats.records ?? 0,
+      applied: this.#applied,
+      skipped: this.#skipped,
+      deadLettered: consumer?.stats.deadLettered ?? 0,
+      retried: consumer?.stats.retried ?? 0,
+      offsets: Object.fromEntries(
+        [...offsets].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), String(o)]),
+      ),
+    };
+  }
+
+  async #start(start: 'committed' | 'earliest'): Promise<void> {
+    if (!this.bus) return;
+    this.#consumer = await this.bus.consumeBatches(topics.assetEvents, {
+      group: ASSET_STATE_GROUP,
+      handler: (batch) => this.#handle(batch),
+      commit: 'after-handler',
+      start,
+      from: 'earliest',
+      maxRecords: this.config.STREAMING_BATCH_MAX_RECORDS,
+      maxWaitMs: this.config.STREAMING_BATCH_MAX_WAIT_MS,
+    });
+    this.#startedFrom = start;
+    this.#logger.log({ msg: 'consuming the asset stream', start, group: ASSET_STATE_GROUP });
+  }
+
+  async #stop(): Promise<void> {
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    await consumer?.close();
+  }
+
+  async #handle(batch: DataBatch<AssetEvent>): Promise<void> {
+    const started = performance.now();
+    const result = await this.projection.apply(batch);
+    this.#batches += 1;
+    this.#applied += result.applied;
+    this.#skipped += result.skipped;
+    this.outbox?.poke();
+    this.#logger.debug({
+      msg: 'batch applied',
+      ...result,
+      records: batch.records.length,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+}
