@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type COMMAND_FAILURES,
+  type CommandOutcome,
+  commandSchema,
+  type DeviceCommand,
+  subjects,
+} from '@openfoundry/bus-registry';
+import {
+  BusError,
+  BusErrorCode,
+  type ControlBus,
+  type ControlSubscription,
+} from '@openfoundry/event-bus-control';
+import { InjectControlBus } from '@openfoundry/service-kit';
+import { DevicesRepository } from '../devices/devices.repository.ts';
+import { CommandNotFoundError } from '../errors.ts';
+import { ReplicaTracker } from '../replicas/replica-tracker.ts';
+import { type CommandBody, type CommandRecord, DEFAULT_COMMAND_DEADLINE_MS } from './command.dto.ts';
+import { CommandsRepository } from './commands.repository.ts';
+
+export type FailureCode = (typeof COMMAND_FAILURES)[number];
+
+/** How a failed outcome reads over HTTP. */
+export const FAILURE_STATUS: Record<FailureCode, number> = {
+  'unknown-asset': 404,
+  offline: 503,
+  'deadline-expired': 504,
+  refused: 409,
+  invalid: 400,
+  error: 502,
+};
+
+const failed = (
+  command: Pick<DeviceCommand, 'commandId'>,
+  code: FailureCode,
+  message: string,
+  extra: { device?: string; replica?: string } = {},
+): CommandOutcome => ({
+  commandId: command.commandId,
+  status: 'failed',
+  failure: { code, message },
+  ...extra,
+  completedAt: new Date().toISOString(),
+});
+
+/**
+ * Routes device commands (ADR 0003): to the replica running the device that maps the asset, with the
+ * command's deadline as the timeout. Every command and its outcome is recorded.
+ */
+@Injectable()
+export class CommandsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(CommandsService.name);
+  #handler: ControlSubscription | undefined;
+
+  constructor(
+    @InjectControlBus() private readonly bus: ControlBus | null,
+    private readonly commands: CommandsRepository,
+    private readonly devices: DevicesRepository,
+    private readonly tracker: ReplicaTracker,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.bus) return;
+    this.#handler = this.bus.handle(subjects.deviceCommand, async (request) => {
+      const tenant = request.source.split('.')[1] ?? '';
+      if (request.value.tenant !== tenant)
+        return failed(
+          request.value,
+          'invalid',
+          `the command is for tenant ${request.value.tenant}, sent on ${request.source}`,
+        );
+      return this.execute(request.value);
+    });
+    await this.#handler.ready;
+  }
+
+  /** The REST envelope made whole: id, requester and a deadline 10 s from now when absent. */
+  complete(tenant: string, body: CommandBody, requester: string): DeviceCommand {
+    return commandSchema.zod.parse({
+      ...body,
+      commandId: body.commandId ?? randomUUID(),
+      tenant: body.tenant ?? tenant,
+      deadline: body.deadline ?? new Date(Date.now() + DEFAULT_COMMAND_DEADLINE_MS).toISOString(),
+      requester: body.requester ?? requester,
+    });
+  }
+
+  async execute(command: DeviceCommand): Promise<CommandOutcome> {
+    if (!(await this.commands.insert(command))) {
+      const previous = await this.commands.find(command.commandId);
+      if (previous?.outcome) return previous.outcome;
+      return failed(command, 'invalid', `command ${command.commandId} is already in progress`);
+    }
+    let outcome: CommandOutcome;
+    try {
+      outcome = await this.#route(command);
+    } catch (error) {
+      this.logger.error({
+        msg: 'command routing failed',
+        commandId: command.commandId,
+        err: (error as Error).message,
+      });
+      outcome = failed(command, 'error', 'the command could not be routed; see the service log');
+    }
+    await this.commands.complete(outcome);
+    this.logger.log({
+      msg: 'command completed',
+      commandId: command.commandId,
+      tenant: command.tenant,
+      assetId: command.assetId,
+      status: outcome.status,
+      failure: outcome.failure?.code,
+      replica: outcome.replica,
+    });
+    return outcome;
+  }
+
+  async #route(command: DeviceCommand): Promise<CommandOutcome> {
+    const device = await this.devices.findByAsset(command.tenant, command.assetId);
+    if (!device)
+      return failed(
+        command,
+        'unknown-asset',
+        `no device of tenant ${command.tenant} maps asset ${command.assetId}`,
+      );
+    const name = `${device.tenant}/${device.id}`;
+    const now = Date.now();
+    const running = this.tracker
+      .list()
+      .filter((r) => this.tracker.state(r, now) !== 'dead')
+      .flatMap((r) => {
+        const status = r.heartbeat.devices.find((d) => d.tenant === device.tenant && d.device === device.id);
+        return status ? [{ replica: r.id, status }] : [];
+      });
+    const online = running.find((r) => r.status.status === 'online');
+    if (!online) {
+      const reported = running[0]?.status;
+      return failed(
+        command,
+        'offline',
+        reported
+          ? `device ${name} is ${reported.status}${reported.detail ? `: ${reported.detail}` : ''}`
+          : `no live replica runs device ${name}`,
+        { device: device.id, ...(running[0] ? { replica: running[0].replica } : {}) },
+      );
+    }
+    const where = { device: device.id, replica: online.replica };
+    const remaining = Date.parse(command.deadline) - Date.now();
+    if (remaining <= 0)
+      return failed(command, 'deadline-expired', `the deadline ${command.deadline} has passed`, where);
+    if (!this.bus) return failed(command, 'offline', 'the control bus is not connected', where);
+    try {
+      const outcome = await this.bus.request(subjects.connectorCommand, {
+        tokens: { replica: online.replica },
+        value: command,
+        timeoutMs: remaining,
+      });
+      return { ...where, ...outcome, commandId: command.commandId };
+    } catch (error) {
+      const code = error instanceof BusError ? error.code : undefined;
+      if (code === BusErrorCode.Timeout)
+        return failed(
+          command,
+          'deadline-expired',
+          `replica ${online.replica} did not answer before the deadline`,
+          where,
+        );
+      if (code === BusErrorCode.NoResponders)
+        return failed(command, 'offline', `replica ${online.replica} is not listening for commands`, where);
+      return failed(command, 'error', `replica ${online.replica} failed: ${(error as Error).message}`, where);
+    }
+  }
+
+  async get(tenant: string, commandId: string): Promise<CommandRecord> {
+    const record = await this.commands.find(commandId);
+    if (!record || record.command.tenant !== tenant) throw new CommandNotFoundError(tenant, commandId);
+    return record;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.#handler?.close();
+  }
+}

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type CommandOutcome,
+  type DEVICE_STATUSES,
+  type DeviceCommand,
+  type DeviceSpec,
+  platformRegistry,
+  subjects,
+} from '@openfoundry/bus-registry';
+import { ControlBus } from '@openfoundry/event-bus-control';
+import type { Protocol } from '../src/replicas/assignment.ts';
+import { busEnv } from './bus-env.ts';
+
+type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+/** A unique prefix per test run, so this run's coordinator ignores everyone else's replicas. */
+export const runPrefix = () => `t${randomBytes(4).toString('hex')}`;
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A connector replica played over real NATS as the connector-service identity. */
+export class FakeReplica {
+  readonly startedAt = new Date().toISOString();
+  assignmentVersion = 0;
+  devices: DeviceSpec[] = [];
+  /** Every assignment version received, in order. */
+  readonly versions: number[] = [];
+  accepting = true;
+  readonly status = new Map<string, DeviceStatus>();
+  onCommand: (command: DeviceCommand) => Promise<CommandOutcome> = async (command) => ({
+    commandId: command.commandId,
+    status: 'acknowledged',
+    result: { written: command.arguments },
+    completedAt: new Date().toISOString(),
+  });
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly host: FakeReplicas,
+    readonly id: string,
+    readonly protocols: Protocol[],
+  ) {}
+
+  get deviceKeys(): string[] {
+    return this.devices.map((d) => `${d.tenant}/${d.id}`).sort();
+  }
+
+  /** Starts heartbeating (every 200 ms). */
+  start(): this {
+    void this.beat();
+    this.#timer = setInterval(() => void this.beat(), 200);
+    return this;
+  }
+
+  /** Stops heartbeating and answering, as a replica that died. */
+  kill(): void {
+    clearInterval(this.#timer);
+    this.host.replicas.delete(this.id);
+  }
+
+  async beat(): Promise<void> {
+    await this.host.heartbeats
+      .publish({
+        tokens: { replica: this.id },
+        value: {
+          replica: this.id,
+          protocols: this.protocols,
+          url: `http://127.0.0.1:1/${this.id}`,
+          startedAt: this.startedAt,
+          at: new Date().toISOString(),
+          assignmentVersion: this.assignmentVersion,
+          accepting: this.accepting,
+          devices: this.devices.map((d) => ({
+            tenant: d.tenant,
+            device: d.id,
+            status: this.status.get(`${d.tenant}/${d.id}`) ?? 'online',
+            counters: { received: 7, published: 6, deadLettered: 1, commands: 0 },
+          })),
+        },
+      })
+      .catch(() => undefined);
+  }
+}
+
+/** One control-bus connection answering for every fake replica of a test file. */
+export class FakeReplicas {
+  readonly replicas = new Map<string, FakeReplica>();
+  private constructor(
+    readonly bus: ControlBus,
+    readonly heartbeats: ReturnType<ControlBus['publisher']>,
+  ) {}
+
+  static async connect(): Promise<FakeReplicas> {
+    const env = await busEnv('connector-service');
+    const bus = await ControlBus.connect({
+      service: 'connector-service',
+      servers: env.OPENFOUNDRY_NATS_URL ?? '',
+      user: env.OPENFOUNDRY_NATS_USER ?? '',
+      password: env.OPENFOUNDRY_NATS_PASSWORD ?? '',
+      registry: platformRegistry,
+    });
+    const host = new FakeReplicas(bus, bus.publisher(subjects.connectorHeartbeat));
+    const assign = bus.handle(subjects.connectorAssign, async (request) => {
+      const replica = host.replicas.get(request.value.replica);
+      if (!replica) throw new Error(`no replica ${request.value.replica} here`);
+      if (request.value.version > replica.assignmentVersion) {
+        replica.devices = request.value.devices;
+        replica.assignmentVersion = request.value.version;
+      }
+      replica.versions.push(request.value.version);
+      return {
+        replica: replica.id,
+        version: replica.assignmentVersion,
+        running: replica.deviceKeys,
+        rejected: [],
+      };
+    });
+    const command = bus.handle(subjects.connectorCommand, async (request) => {
+      const replica = host.replicas.get(request.source.split('.')[1] ?? '');
+      if (!replica) throw new Error(`no replica for ${request.source}`);
+      return replica.onCommand(request.value);
+    });
+    await Promise.all([assign.ready, command.ready]);
+    return host;
+  }
+
+  add(id: string, protocols: Protocol[] = ['mqtt', 'opcua', 'http']): FakeReplica {
+    const replica = new FakeReplica(this, id, protocols);
+    this.replicas.set(id, replica);
+    return replica;
+  }
+
+  async close(): Promise<void> {
+    for (const replica of this.replicas.values()) replica.kill();
+    await this.bus.close();
+  }
+}
