@@ -7,6 +7,9 @@ export default defineProject({
   test: {
     name: 'streaming-service',
     include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+    // Every consuming test joins the one consumer group the registry declares for the service: two
+    // files at once would split the partitions between their databases.
+    fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

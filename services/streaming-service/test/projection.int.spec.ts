@@ -5,7 +5,7 @@ import { ProjectionService } from '../src/projection/projection.service.ts';
 import { streamingService } from '../src/service.ts';
 import { busEnv } from './bus-env.ts';
 import { assetEvent, batchOf, double, long, onPartition, uniqueTenant } from './factories.ts';
-import { snapshot } from './snapshot.ts';
+import { snapshot } from './read-models.ts';
 
 type App = Awaited<ReturnType<typeof createTestApp<typeof streamingService.configSchema>>>;
 

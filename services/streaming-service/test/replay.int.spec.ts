@@ -5,43 +5,12 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamingService } from '../src/service.ts';
 import { assetStreamWriter, busEnv } from './bus-env.ts';
-import { assetEvent, double, long, uniqueTenant } from './factories.ts';
-import { snapshot, until } from './snapshot.ts';
+import { uniqueTenant } from './factories.ts';
+import { appliedEvents, eventsFor, snapshot, until } from './read-models.ts';
 
 type App = Awaited<ReturnType<typeof createTestApp<typeof streamingService.configSchema>>>;
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
-
-/** N events of a tenant over 4 assets, 3 attributes, mixed types and some late ones, over ~3 minutes. */
-export function eventsFor(tenant: string, count: number) {
-  const base = Date.parse('2026-03-01T10:00:00Z');
-  return Array.from({ length: count }, (_, i) => {
-    // Every 10th event is late: its source time lies two minutes before its neighbours'.
-    const time = new Date(base + i * 50 - (i % 10 === 9 ? 120_000 : 0)).toISOString();
-    const attribute = ['temperature', 'pressure', 'mode'][i % 3] as string;
-    const value =
-      attribute === 'mode'
-        ? ({ type: 'string', value: i % 2 ? 'auto' : 'manual' } as const)
-        : i % 4 === 0
-          ? long(i)
-          : double(i / 7);
-    return assetEvent({
-      tenant,
-      assetId: `asset-${i % 4}`,
-      attribute,
-      value,
-      sourceTime: time,
-      ingestTime: time,
-    });
-  });
-}
-
-/** Events of the tenant counted in the read models (every event lands in exactly one 1h window). */
-export async function appliedEvents(db: App['db'], tenant: string): Promise<number> {
-  const { rows } = await sql<{ n: string | null }>`select sum(event_count) as n from asset_aggregates
-    where tenant = ${tenant} and window_size = '1h'`.execute(db);
-  return Number(rows[0]?.n ?? 0);
-}
 
 // The whole path on the real servers: connector-service writes the asset stream, the service's
 // consumer applies it, a rebuild replays it from offset 0 into emptied tables.
@@ -66,7 +35,9 @@ describe('consuming the asset stream', () => {
   const admin = (method: 'GET' | 'POST', url: string) =>
     app.inject({ method, url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
 
-  it('applies what connectors write, publishes the last state per key, and a rebuild reproduces it row for row', async () => {
+  it('applies what connectors write, publishes the last state per key, and a rebuild reproduces it row for row', {
+    timeout: 120_000,
+  }, async () => {
     const tenant = uniqueTenant('replay');
     const events = eventsFor(tenant, 600);
     await writer.publish(events);
