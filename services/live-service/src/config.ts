@@ -41,6 +41,11 @@ export const liveConfigSchema = z.object({
   LIVE_FORWARDER_MAX_RECORDS: count(1, 100_000, 5_000),
   /** How long the consumer waits to fill a batch. */
   LIVE_FORWARDER_MAX_WAIT_MS: count(1, 10_000, 50),
+  /**
+   * Where the forwarder group starts when it has no committed offsets: `latest` (live means now;
+   * older events are in state and the lakehouse) or `earliest`.
+   */
+  LIVE_FORWARDER_FROM: z.enum(['latest', 'earliest']).default('latest'),
   /** How often per-partition progress is written to Postgres. */
   LIVE_PROGRESS_INTERVAL_MS: count(50, 60_000, 1_000),
   /** Events waiting for one slow client before newer ones are dropped (and a gap reported). */

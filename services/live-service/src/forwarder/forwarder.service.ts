@@ -72,6 +72,7 @@ export class ForwarderService implements OnApplicationBootstrap, OnModuleDestroy
     this.#consumer = await this.data.consumeBatches<AssetEvent>(topics.assetEvents, {
       group: FORWARDER_GROUP,
       commit: 'after-handler',
+      from: this.config.LIVE_FORWARDER_FROM,
       maxRecords: this.config.LIVE_FORWARDER_MAX_RECORDS,
       maxWaitMs: this.config.LIVE_FORWARDER_MAX_WAIT_MS,
       handler: (batch) => this.handle(batch, publish),

@@ -2,21 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { assetEvent } from '../../test/factories.ts';
 import { LiveConnection, type LiveMessage, type LiveTransport } from './live-connection.ts';
 
-/** A transport whose writes complete only when the test says so: a client that stopped reading. */
+/** A client that reads only when the test says so; its buffers take `capacity` unread messages. */
 class StalledTransport implements LiveTransport {
   readonly written: LiveMessage[] = [];
-  readonly #callbacks: (() => void)[] = [];
+  #unread = 0;
+  #waiting: (() => void) | undefined;
   closedWith: string | undefined;
-  write(message: LiveMessage, written: () => void): void {
+  constructor(private readonly capacity = 100) {}
+  write(message: LiveMessage): boolean {
     this.written.push(message);
-    this.#callbacks.push(written);
+    this.#unread++;
+    return this.#unread < this.capacity;
+  }
+  onWritable(callback: () => void): void {
+    this.#waiting = callback;
   }
   close(reason: string): void {
     this.closedWith = reason;
   }
   /** The client reads everything written so far. */
   drain(): void {
-    while (this.#callbacks.length > 0) (this.#callbacks.shift() as () => void)();
+    this.#unread = 0;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.();
   }
 }
 
@@ -36,9 +45,8 @@ describe(LiveConnection.name, () => {
       tenant: 'acme',
       kind: 'sse',
       queueLimit: 3,
-      maxInFlight: 2,
     });
-    const transport = new StalledTransport();
+    const transport = new StalledTransport(2);
     connection.attach(transport, { type: 'subscribed', filters: [] });
     for (let i = 1; i <= 10; i++) {
       connection.push(outgoing(i));
@@ -54,9 +62,8 @@ describe(LiveConnection.name, () => {
       tenant: 'acme',
       kind: 'sse',
       queueLimit: 3,
-      maxInFlight: 2,
     });
-    const transport = new StalledTransport();
+    const transport = new StalledTransport(2);
     connection.attach(transport);
     for (let i = 1; i <= 100; i++) connection.push(outgoing(i));
     // 2 in flight + 3 queued; the other 95 are dropped and never held.
@@ -75,9 +82,8 @@ describe(LiveConnection.name, () => {
       tenant: 'acme',
       kind: 'sse',
       queueLimit: 1,
-      maxInFlight: 1,
     });
-    const transport = new StalledTransport();
+    const transport = new StalledTransport(1);
     connection.attach(transport);
     for (let i = 1; i <= 4; i++) connection.push(outgoing(i));
     transport.drain();

@@ -16,9 +16,14 @@ export type LiveMessage =
   | { type: 'error'; code: string; message: string; details?: unknown }
   | { type: 'heartbeat' };
 
-/** The transport under a connection: writes one message, calling back once it left the process. */
+/**
+ * The transport under a connection. `write` hands over one message and says whether the transport
+ * takes more now (false: the client is not reading fast enough and the process buffers already
+ * hold plenty); `onWritable` calls back once, when it does again.
+ */
 export interface LiveTransport {
-  write(message: LiveMessage, written: () => void): void;
+  write(message: LiveMessage): boolean;
+  onWritable(callback: () => void): void;
   /** Ends the connection with a reason the client can see. */
   close(reason: string): void;
 }
@@ -29,8 +34,6 @@ export interface LiveConnectionOptions {
   kind: 'sse' | 'websocket';
   /** Events that may wait for a slow client; beyond it new events are dropped and counted. */
   queueLimit: number;
-  /** Messages handed to the transport whose write has not completed yet. */
-  maxInFlight?: number;
 }
 
 export interface ConnectionStats {
@@ -54,11 +57,10 @@ export class LiveConnection {
   #filters: LiveFilter[] = [];
   readonly #queue: Queued[] = [];
   #queuedEvents = 0;
-  #inFlight = 0;
+  #blocked = false;
   #closed = false;
   #transport: LiveTransport | undefined;
   readonly #queueLimit: number;
-  readonly #maxInFlight: number;
   readonly #stats = { delivered: 0, dropped: 0 };
 
   constructor(options: LiveConnectionOptions) {
@@ -66,13 +68,13 @@ export class LiveConnection {
     this.tenant = options.tenant;
     this.kind = options.kind;
     this.#queueLimit = options.queueLimit;
-    this.#maxInFlight = options.maxInFlight ?? 16;
   }
 
   /** Events are queued until the transport is attached; `greeting` goes out before any of them. */
   attach(transport: LiveTransport, greeting?: LiveMessage): void {
     this.#transport = transport;
-    if (greeting) transport.write(greeting, () => {});
+    if (greeting) this.#blocked = !transport.write(greeting) || this.#blocked;
+    if (this.#blocked) this.#waitWritable(transport);
     this.#pump();
   }
 
@@ -116,7 +118,7 @@ export class LiveConnection {
   /** Sends a control message (subscribed, error, heartbeat) right away, ahead of queued events. */
   send(message: Exclude<LiveMessage, { type: 'event' } | { type: 'gap' }>): void {
     if (this.#closed || !this.#transport) return;
-    this.#transport.write(message, () => {});
+    this.#transport.write(message);
   }
 
   stats(): ConnectionStats {
@@ -142,17 +144,23 @@ export class LiveConnection {
   #pump(): void {
     const transport = this.#transport;
     if (!transport) return;
-    while (!this.#closed && this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
+    while (!this.#closed && !this.#blocked && this.#queue.length > 0) {
       const next = this.#queue.shift() as Queued;
       if (next.type === 'event') {
         this.#queuedEvents--;
         this.#stats.delivered++;
       }
-      this.#inFlight++;
-      transport.write(next, () => {
-        this.#inFlight--;
-        this.#pump();
-      });
+      if (!transport.write(next)) {
+        this.#blocked = true;
+        this.#waitWritable(transport);
+      }
     }
+  }
+
+  #waitWritable(transport: LiveTransport): void {
+    transport.onWritable(() => {
+      this.#blocked = false;
+      this.#pump();
+    });
   }
 }

@@ -37,10 +37,8 @@ function client(tenant: string) {
   const connection = new LiveConnection({ id: tenant, tenant, kind: 'sse', queueLimit: 100 });
   const received: LiveMessage[] = [];
   connection.attach({
-    write: (m, done) => {
-      received.push(m);
-      done();
-    },
+    write: (m) => received.push(m) > 0,
+    onWritable: () => {},
     close: () => {},
   });
   const events = () => received.flatMap((m) => (m.type === 'event' ? [m.event.event] : []));

@@ -33,9 +33,12 @@ export function wsFrame(message: LiveMessage): string {
 
 export function sseTransport(response: ServerResponse): LiveTransport {
   return {
-    write(message, written) {
-      if (response.writableEnded || response.destroyed) return;
-      response.write(sseFrame(message), () => written());
+    write(message) {
+      if (response.writableEnded || response.destroyed) return true;
+      return response.write(sseFrame(message));
+    },
+    onWritable(callback) {
+      response.once('drain', callback);
     },
     close(reason) {
       if (response.writableEnded || response.destroyed) return;
@@ -46,17 +49,31 @@ export function sseTransport(response: ServerResponse): LiveTransport {
 
 /** Close code 1001 ("going away") tells the client to reconnect, to this or another instance. */
 export const WS_GOING_AWAY = 1001;
+/** Bytes a WebSocket may hold in the process before its client counts as slow. */
+const WS_HIGH_WATER_BYTES = 64 * 1024;
 
 export function wsTransport(socket: WebSocket): LiveTransport {
+  let waiting: (() => void) | undefined;
+  // ws has no drain event: each send's callback runs once its frame reached the kernel.
+  const sent = () => {
+    if (waiting && socket.bufferedAmount < WS_HIGH_WATER_BYTES) {
+      const callback = waiting;
+      waiting = undefined;
+      callback();
+    }
+  };
   return {
-    write(message, written) {
-      if (socket.readyState !== socket.OPEN) return;
+    write(message) {
+      if (socket.readyState !== socket.OPEN) return true;
       if (message.type === 'heartbeat') {
         socket.ping();
-        written();
-        return;
+        return true;
       }
-      socket.send(wsFrame(message), () => written());
+      socket.send(wsFrame(message), sent);
+      return socket.bufferedAmount < WS_HIGH_WATER_BYTES;
+    },
+    onWritable(callback) {
+      waiting = callback;
     },
     close(reason) {
       if (socket.readyState === socket.OPEN) socket.close(WS_GOING_AWAY, reason);
