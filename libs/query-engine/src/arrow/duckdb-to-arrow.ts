@@ -652,6 +652,42 @@ function grow<T extends Uint8Array | Int32Array>(
 
 const zeroed = (length: number) => new Uint8Array(length);
 
+/** The buffers of one column as the compiled reader fills them (Arrow layout). */
+export interface NativeBuffers {
+  data: Uint8Array;
+  validity: Uint8Array;
+  offsets: Int32Array | null;
+}
+
+/** An Arrow column over buffers the compiled reader filled, handed over without copying. */
+export function arrowData(
+  arrowType: DataType,
+  layout: NativeLayout,
+  rows: number,
+  nulls: number,
+  buffers: NativeBuffers,
+): Data {
+  let values: unknown = buffers.data;
+  const ArrayType = (
+    arrowType as unknown as {
+      ArrayType?: { new (b: ArrayBufferLike, o: number, n: number): unknown; BYTES_PER_ELEMENT: number };
+    }
+  ).ArrayType;
+  // apache-arrow wants the values as the type's own array class (e.g. Int32Array for Int32).
+  if (ArrayType && layout.kind !== NativeKind.String && layout.kind !== NativeKind.Bool) {
+    const bytes = buffers.data;
+    values = new ArrayType(bytes.buffer, bytes.byteOffset, bytes.byteLength / ArrayType.BYTES_PER_ELEMENT);
+  }
+  return makeData({
+    type: arrowType,
+    length: rows,
+    nullCount: nulls,
+    nullBitmap: nulls ? buffers.validity.subarray(0, (rows + 7) >> 3) : null,
+    ...(buffers.offsets ? { valueOffsets: buffers.offsets.subarray(0, rows + 1) } : {}),
+    data: values,
+  } as never);
+}
+
 /**
  * One column collected by the compiled reader (`native/column-reader.c`): each chunk is copied
  * from DuckDB's memory straight into this batch's Arrow buffers, which are handed over as they
@@ -728,14 +764,11 @@ class NativeColumn {
 
   finish(): Data {
     const { rows, used, nulls } = this;
-    const data = makeData({
-      type: this.arrowType,
-      length: rows,
-      nullCount: nulls,
-      nullBitmap: nulls ? this.validity.subarray(0, (rows + 7) >> 3) : null,
-      ...(this.offsets ? { valueOffsets: this.offsets.subarray(0, rows + 1) } : {}),
-      data: this.typedData(this.data.subarray(0, used)),
-    } as never);
+    const data = arrowData(this.arrowType, this.layout, rows, nulls, {
+      data: this.data.subarray(0, used),
+      validity: this.validity,
+      offsets: this.offsets,
+    });
     this.hintRows = Math.max(rows, 1);
     this.hintBytes = this.offsets ? used : 0;
     this.data = uninitialised(this.dataBytes(this.hintRows) + this.hintBytes);
@@ -746,18 +779,6 @@ class NativeColumn {
     this.used = 0;
     this.nulls = 0;
     return data;
-  }
-
-  /** apache-arrow wants the values as the type's own array class (e.g. Int32Array for Int32). */
-  private typedData(bytes: Uint8Array): unknown {
-    const ArrayType = (
-      this.arrowType as unknown as {
-        ArrayType?: { new (b: ArrayBufferLike, o: number, n: number): unknown; BYTES_PER_ELEMENT: number };
-      }
-    ).ArrayType;
-    if (!ArrayType || this.layout.kind === NativeKind.String || this.layout.kind === NativeKind.Bool)
-      return bytes;
-    return new ArrayType(bytes.buffer, bytes.byteOffset, bytes.byteLength / ArrayType.BYTES_PER_ELEMENT);
   }
 }
 

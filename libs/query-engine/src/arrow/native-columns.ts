@@ -30,6 +30,27 @@ export interface ColumnReader {
     validity: Uint8Array,
     result: Float64Array,
   ): boolean;
+  /**
+   * Fetches and copies chunks of a DuckDB result (`DuckDBResult.result`) on a worker thread until
+   * about `targetBytes` are collected or it ends; null when no rows were left. Every column must
+   * have a native layout (`kinds`/`widths` from `nativeLayout`).
+   */
+  readBatch(
+    result: unknown,
+    kinds: Int32Array,
+    widths: Int32Array,
+    targetBytes: number,
+  ): Promise<NativeBatch | null>;
+  /** The error a DuckDB result stopped with, or null: a failed stream otherwise looks finished. */
+  resultError(result: unknown): string | null;
+}
+
+/** A record batch's worth of columns read by `readBatch`, in Arrow's layout. */
+export interface NativeBatch {
+  rows: number;
+  /** True when the result has no rows after these. */
+  end: boolean;
+  columns: { data: ArrayBuffer; validity: ArrayBuffer; offsets: ArrayBuffer | null; nulls: number }[];
 }
 
 export type FixedArray =

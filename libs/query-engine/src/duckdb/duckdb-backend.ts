@@ -7,13 +7,25 @@ import {
   type DuckDBValue,
   StatementType,
 } from '@duckdb/node-api';
-import { Schema as ArrowSchema, Field, makeData, RecordBatch, type Schema, Struct, Utf8 } from 'apache-arrow';
 import {
+  Schema as ArrowSchema,
+  type Data,
+  type DataType,
+  Field,
+  makeData,
+  RecordBatch,
+  type Schema,
+  Struct,
+  Utf8,
+} from 'apache-arrow';
+import {
+  arrowData,
   arrowSchemaOf,
   arrowTypeOf,
   ColumnAccumulator,
   type ColumnDescription,
 } from '../arrow/duckdb-to-arrow.ts';
+import { columnReader, type NativeBatch, type NativeLayout, nativeLayout } from '../arrow/native-columns.ts';
 import type {
   Backend,
   BackendFactory,
@@ -69,11 +81,37 @@ export interface DuckDBBackendOptions {
 }
 
 function makeBatch(schema: Schema, columns: readonly ColumnAccumulator[], rows: number) {
-  const children = columns.map((column) => column.finish());
+  return batchOf(
+    schema,
+    columns.map((column) => column.finish()),
+    rows,
+  );
+}
+
+function batchOf(schema: Schema, children: Data[], rows: number) {
   return new RecordBatch(
     schema,
     makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children }),
   );
+}
+
+/** A record batch over the buffers the compiled reader filled on its worker thread. */
+function nativeRecordBatch(schema: Schema, layouts: readonly NativeLayout[], batch: NativeBatch) {
+  const children = batch.columns.map((column, i) =>
+    arrowData(schema.fields[i]?.type as DataType, layouts[i] as NativeLayout, batch.rows, column.nulls, {
+      data: new Uint8Array(column.data),
+      validity: new Uint8Array(column.validity),
+      offsets: column.offsets ? new Int32Array(column.offsets) : null,
+    }),
+  );
+  return batchOf(schema, children, batch.rows);
+}
+
+/** Arrow bytes of a batch read natively, counted as the chunk path counts them. */
+function nativeBytes(batch: NativeBatch): number {
+  let bytes = 0;
+  for (const column of batch.columns) bytes += column.data.byteLength + (column.offsets ? batch.rows * 4 : 0);
+  return bytes;
 }
 
 /** Binds positional parameters; typed ones (from an Arrow batch) keep the type the client sent. */
@@ -391,6 +429,64 @@ export class DuckDBBackend implements Backend {
       const { batchBytes } = this;
       const maxRows = this.options.maxRows ?? 0;
       const maxBytes = this.options.maxBytes ?? 0;
+      const layouts = columns.map((column) => nativeLayout(column.type));
+      const reader = columnReader;
+      const rawResult = (result as unknown as { result: unknown }).result;
+      // Every column copied by the compiled reader: fetch and copy run on a worker thread, a
+      // batch ahead, while this thread encodes and sends the one before.
+      const nativeBatches = async function* () {
+        const native = layouts as NativeLayout[];
+        const kinds = Int32Array.from(native, (layout) => layout.kind);
+        const widths = Int32Array.from(native, (layout) => layout.width);
+        const read = () =>
+          (reader as NonNullable<typeof reader>)
+            .readBatch(rawResult, kinds, widths, batchBytes)
+            .catch((error: unknown) => {
+              throw watch.translate(error);
+            });
+        let total = 0;
+        let totalBytes = 0;
+        let ahead: ReturnType<typeof read> | undefined = read();
+        try {
+          for (;;) {
+            if (options.signal?.aborted)
+              throw new QueryError(QueryErrorCode.Cancelled, 'statement cancelled');
+            const batch = await ahead;
+            ahead = undefined;
+            if (!batch) break;
+            if (!batch.end) ahead = read();
+            total += batch.rows;
+            totalBytes += nativeBytes(batch);
+            if (maxBytes && totalBytes > maxBytes)
+              throw new QueryError(
+                QueryErrorCode.ResourceExhausted,
+                `result exceeds the limit of ${maxBytes} bytes`,
+              );
+            if (maxRows && total > maxRows)
+              throw new QueryError(
+                QueryErrorCode.ResourceExhausted,
+                `result exceeds the limit of ${maxRows} rows`,
+              );
+            yield nativeRecordBatch(schema, native, batch);
+            if (batch.end) break;
+          }
+          // An empty result still sends one empty batch: the JDBC driver mis-describes a stream without any.
+          if (total === 0)
+            yield makeBatch(
+              schema,
+              columns.map((column) => new ColumnAccumulator(column.type)),
+              0,
+            );
+        } finally {
+          await ahead?.catch(() => undefined);
+          watch.stop();
+          prepared.destroySync();
+          conn.closeSync();
+          release();
+        }
+      };
+      if (reader?.readBatch && columns.length > 0 && layouts.every((layout) => layout !== undefined))
+        return { schema, batches: nativeBatches() };
       const batches = async function* () {
         const accumulators = columns.map((column) => new ColumnAccumulator(column.type));
         let rows = 0;
@@ -410,7 +506,12 @@ export class DuckDBBackend implements Backend {
               throw new QueryError(QueryErrorCode.Cancelled, 'statement cancelled');
             const chunk = await ahead;
             ahead = undefined;
-            if (!chunk || chunk.rowCount === 0) break;
+            if (!chunk || chunk.rowCount === 0) {
+              // A statement failing mid-stream also ends the chunks: only the result knows which.
+              const failed = reader?.resultError?.(rawResult);
+              if (failed) throw watch.translate(new Error(failed));
+              break;
+            }
             ahead = fetch();
             let chunkBytes = 0;
             for (let c = 0; c < accumulators.length; c++)
