@@ -3,7 +3,7 @@ import type { DeviceOptions } from './devices.ts';
 import { parseDuration } from './rate.ts';
 import type { SimulatorOptions } from './simulator.ts';
 
-export const USAGE = `factory-sim --tenant <id> [options]
+export const USAGE = `Usage: factory-sim --tenant <id> [options]
 
 Simulates a factory: --assets assets with --attributes attributes each, dealt in turn to the
 protocols given (MQTT, OPC UA, HTTP push), at --rate events a second in total.

@@ -70,3 +70,16 @@ describe(Checksum.name, () => {
     expect(new Checksum().value).toBe('0');
   });
 });
+
+describe('the README example', () => {
+  it('gives the documented hashes and checksum', () => {
+    const temperature = { asset: 'asset-0001', attribute: 'temperature', seq: 0, value: 49.448 };
+    const running = { asset: 'asset-0001', attribute: 'running', seq: 0, value: true };
+    expect(eventHash(temperature)).toBe(4413362279176007913n);
+    expect(eventHash(running)).toBe(5902279017003613190n);
+    const sum = new Checksum();
+    sum.add(temperature);
+    sum.add(running);
+    expect(sum.value).toBe('10315641296179621103');
+  });
+});

@@ -2,7 +2,6 @@
 // `factory-sim --tenant <id> [--mqtt <url>] [--http <url>] [--opcua-port <port>] …` (see USAGE).
 import { writeFileSync } from 'node:fs';
 import { format } from 'node:util';
-import { setDebugLogger, setErrorLogger, setWarningLogger } from 'node-opcua';
 import { parseCliArgs, USAGE, UsageError } from './args.ts';
 import { deviceSpecs, devicesYaml } from './devices.ts';
 import { LayoutError } from './layout.ts';
@@ -20,7 +19,8 @@ function progressLine(progress: Progress, previous: Progress | undefined): strin
 }
 
 // node-opcua logs to stdout by default; stdout carries the JSON summary only.
-function opcuaLogsToStderr(): void {
+async function opcuaLogsToStderr(): Promise<void> {
+  const { setDebugLogger, setErrorLogger, setWarningLogger } = await import('node-opcua');
   const toStderr = (_context?: unknown, ...args: unknown[]) =>
     console.error(`factory-sim opcua: ${format(...args)}`);
   setDebugLogger(toStderr);
@@ -34,13 +34,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  opcuaLogsToStderr();
   const sim = new Simulator({ ...options.sim, log: (message) => console.error(`factory-sim: ${message}`) });
   if (options.devicesFile) {
     writeFileSync(options.devicesFile, devicesYaml(deviceSpecs(sim.layout, options.devices)));
     console.error(`factory-sim: device specs written to ${options.devicesFile}`);
     if (options.devicesOnly) return 0;
   }
+  if (options.sim.opcua) await opcuaLogsToStderr();
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) {
@@ -80,6 +80,10 @@ try {
     console.error(`factory-sim: ${error.message}`);
     if (error instanceof UsageError) console.error(USAGE);
     process.exitCode = 2;
+  } else if (typeof (error as NodeJS.ErrnoException).code === 'string') {
+    // A connection or file error: the message says it all.
+    console.error(`factory-sim: ${(error as Error).message}`);
+    process.exitCode = 1;
   } else {
     console.error(`factory-sim: ${(error as Error).stack ?? String(error)}`);
     process.exitCode = 1;

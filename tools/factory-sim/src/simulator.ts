@@ -4,7 +4,7 @@ import { HttpDriver, type HttpOptions } from './protocols/http.ts';
 import { MqttDriver, type MqttOptions } from './protocols/mqtt.ts';
 import { OpcUaDriver } from './protocols/opcua.ts';
 import { type Clock, pace, systemClock, TokenBucket } from './rate.ts';
-import { type AssetTruth, TruthLog } from './truth.ts';
+import { type AssetTruth, type TruthEntry, TruthLog } from './truth.ts';
 import { ValueGenerator } from './values.ts';
 
 export interface SimulatorOptions {
@@ -26,6 +26,8 @@ export interface SimulatorOptions {
   /** How long a stop waits for outstanding acks (default 10 s). */
   drainTimeoutMs?: number;
   log?: (message: string) => void;
+  /** Called with every truth entry as it is recorded. */
+  onTruth?: (entry: TruthEntry) => void;
   clock?: Clock;
 }
 
@@ -66,6 +68,7 @@ export class Simulator {
   #startedAt = 0;
   #startedIso = '';
   #stopped: Promise<SimSummary> | undefined;
+  #drained: Promise<{ elapsedMs: number; protocols: SimSummary['protocols'] }> | undefined;
 
   constructor(options: SimulatorOptions) {
     const protocols: Protocol[] = [];
@@ -76,7 +79,7 @@ export class Simulator {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#values = new ValueGenerator(options.seed ?? 1);
-    this.#truth = new TruthLog(options.truthFile);
+    this.#truth = new TruthLog(options.truthFile, options.onTruth);
     const total =
       options.ratePerAsset !== undefined ? options.ratePerAsset * options.assets : (options.rate ?? 100);
     if (!(total > 0) || !Number.isFinite(total)) throw new RangeError('the rate must be a positive number');
@@ -195,14 +198,28 @@ export class Simulator {
     return this.#stopped;
   }
 
+  /**
+   * Stops producing and waits for outstanding acks (up to the drain timeout) but keeps the OPC UA
+   * server serving the last values, so a test can compare them. Idempotent.
+   */
+  async stopProducing(): Promise<void> {
+    await this.#drain();
+  }
+
+  #drain(): Promise<{ elapsedMs: number; protocols: SimSummary['protocols'] }> {
+    this.#drained ??= (async () => {
+      this.#stop.abort();
+      const drainMs = this.#options.drainTimeoutMs ?? 10_000;
+      // Drain first: a producer waiting for capacity is released by it.
+      await Promise.all([...this.#drivers.values()].map((d) => d.drain(drainMs)));
+      await Promise.all(this.#loops);
+      return { elapsedMs: this.#elapsed(), protocols: this.#protocolSummaries() };
+    })();
+    return this.#drained;
+  }
+
   async #shutdown(): Promise<SimSummary> {
-    this.#stop.abort();
-    const drainMs = this.#options.drainTimeoutMs ?? 10_000;
-    // Drain first: a producer waiting for capacity is released by it.
-    await Promise.all([...this.#drivers.values()].map((d) => d.drain(drainMs)));
-    await Promise.all(this.#loops);
-    const elapsedMs = this.#elapsed();
-    const protocols = this.#protocolSummaries();
+    const { elapsedMs, protocols } = await this.#drain();
     await Promise.allSettled([...this.#drivers.values()].map((d) => d.close()));
     await this.#truth.close();
     const sent = Object.values(protocols).reduce((n, p) => n + p.sent, 0);

@@ -73,14 +73,17 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export class TruthLog {
   readonly tally = new TruthTally();
   readonly #out: WriteStream | undefined;
+  readonly #listener: ((entry: TruthEntry) => void) | undefined;
 
-  constructor(file?: string) {
+  constructor(file?: string, listener?: (entry: TruthEntry) => void) {
     this.#out = file ? createWriteStream(file, { flags: 'w' }) : undefined;
+    this.#listener = listener;
   }
 
   record(event: SimEvent, protocol: Protocol, status: TruthStatus): void {
     const entry: TruthEntry = { ...event, protocol, status };
     this.tally.add(entry);
+    this.#listener?.(entry);
     this.#out?.write(`${JSON.stringify(entry)}\n`);
   }
 

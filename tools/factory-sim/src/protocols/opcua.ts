@@ -1,13 +1,4 @@
-import {
-  DataType,
-  LocalizedText,
-  type Namespace,
-  OPCUAServer,
-  StatusCodes,
-  type UAObject,
-  type UAVariable,
-  Variant,
-} from 'node-opcua';
+import type { DataType, Namespace, OPCUAServer, UAObject, UAVariable, Variant } from 'node-opcua';
 import type { AssetSpec, AttributeSpec, ValueKind } from '../layout.ts';
 import type { SimEvent } from '../truth.ts';
 import { emptyStats, type OutcomeListener, type ProtocolDriver, type ProtocolStats } from './driver.ts';
@@ -37,12 +28,18 @@ export function opcuaEndpoint(host: string, port: number): string {
   return `opc.tcp://${host}:${port}${OPCUA_RESOURCE_PATH}`;
 }
 
-const DATA_TYPES: Record<ValueKind, DataType> = {
-  double: DataType.Double,
-  long: DataType.Int32,
-  boolean: DataType.Boolean,
-  string: DataType.String,
-};
+// node-opcua takes a while to load: it is imported when an OPC UA server starts, not before.
+type NodeOpcua = typeof import('node-opcua');
+
+function dataTypes(ua: NodeOpcua): Record<ValueKind, DataType> {
+  const { DataType } = ua;
+  return {
+    double: DataType.Double,
+    long: DataType.Int32,
+    boolean: DataType.Boolean,
+    string: DataType.String,
+  };
+}
 
 const INITIAL: Record<ValueKind, number | boolean | string> = {
   double: 0,
@@ -71,6 +68,7 @@ export class OpcUaDriver implements ProtocolDriver {
   readonly #stats = emptyStats();
   readonly #assets = new Map<string, AssetNodes>();
   #server: OPCUAServer | undefined;
+  #ua: NodeOpcua | undefined;
   #stopping = false;
   eventsRaised = 0;
 
@@ -85,7 +83,9 @@ export class OpcUaDriver implements ProtocolDriver {
 
   async start(): Promise<void> {
     const host = this.#options.host ?? '127.0.0.1';
-    const server = new OPCUAServer({
+    const ua = await import('node-opcua');
+    this.#ua = ua;
+    const server = new ua.OPCUAServer({
       port: this.#options.port,
       host,
       hostname: host,
@@ -97,12 +97,14 @@ export class OpcUaDriver implements ProtocolDriver {
     if (!addressSpace) throw new Error('the OPC UA server has no address space');
     const namespace = addressSpace.getOwnNamespace();
     for (const asset of this.#options.assets)
-      this.#addAsset(namespace, addressSpace.rootFolder.objects, asset);
+      this.#addAsset(ua, namespace, addressSpace.rootFolder.objects, asset);
     await server.start();
     this.#server = server;
   }
 
-  #addAsset(namespace: Namespace, objects: UAObject, asset: AssetSpec): void {
+  #addAsset(ua: NodeOpcua, namespace: Namespace, objects: UAObject, asset: AssetSpec): void {
+    const { DataType, StatusCodes, Variant } = ua;
+    const types = dataTypes(ua);
     const object = namespace.addObject({
       organizedBy: objects,
       browseName: asset.id,
@@ -117,7 +119,7 @@ export class OpcUaDriver implements ProtocolDriver {
       events: 0,
     };
     for (const attribute of this.#options.attributes) {
-      const dataType = DATA_TYPES[attribute.kind];
+      const dataType = types[attribute.kind];
       const variable = namespace.addVariable({
         componentOf: object,
         browseName: attribute.name,
@@ -176,6 +178,7 @@ export class OpcUaDriver implements ProtocolDriver {
   }
 
   #raise(nodes: AssetNodes, message: string, severity: number): void {
+    const { DataType, LocalizedText } = this.#ua as NodeOpcua;
     nodes.events++;
     this.eventsRaised++;
     nodes.object.raiseEvent('BaseEventType', {
@@ -193,6 +196,7 @@ export class OpcUaDriver implements ProtocolDriver {
     const slot = nodes?.variables.get(event.attribute);
     if (!nodes || !slot) throw new Error(`no OPC UA variable for ${event.asset}.${event.attribute}`);
     this.#stats.sent++;
+    const { StatusCodes } = this.#ua as NodeOpcua;
     slot.variable.setValueFromSource(
       { dataType: slot.dataType, value: event.value },
       StatusCodes.Good,

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readTruth, type TruthEntry } from '../src/truth.ts';
+
+/** A tenant id no one else on this machine uses (topics and brokers are shared). */
+export function uniqueTenant(label: string): string {
+  return `fsim-${label}-${randomUUID().slice(0, 8)}`;
+}
+
+export function tempFile(name: string): string {
+  return join(mkdtempSync(join(tmpdir(), 'factory-sim-')), name);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export async function truthEntries(file: string): Promise<TruthEntry[]> {
+  const entries: TruthEntry[] = [];
+  for await (const entry of readTruth(file)) entries.push(entry);
+  return entries;
+}
+
+/** Every (asset, attribute) pair's sequences, in the order recorded. */
+export function sequencesByPair(entries: TruthEntry[]): Map<string, number[]> {
+  const pairs = new Map<string, number[]>();
+  for (const e of entries) {
+    const key = `${e.asset}/${e.attribute}`;
+    pairs.set(key, [...(pairs.get(key) ?? []), e.seq]);
+  }
+  return pairs;
+}
