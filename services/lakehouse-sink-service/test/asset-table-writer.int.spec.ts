@@ -48,7 +48,7 @@ describe(AssetTableWriter.name, () => {
   afterAll(async () => {
     reader?.close();
     for (const w of writers) await w.close();
-    await lake?.close(tenants);
+    await lake?.close();
   });
 
   it('creates the table on first commit, day-partitioned, and stores every column and the offsets', async () => {

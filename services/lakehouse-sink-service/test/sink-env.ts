@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { platformRegistry } from '@openfoundry/bus-registry';
+import { type AssetEvent, assetKey, platformRegistry, topics } from '@openfoundry/bus-registry';
 import { CredentialStore, credentialEnv, provision } from '@openfoundry/bus-registry/provision';
+import { DataBus, type PublishResult } from '@openfoundry/event-bus-data';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 import { ObjectStore, RestCatalog } from '@openfoundry/lakehouse';
 import {
@@ -35,8 +36,8 @@ export function s3Env(): Record<string, string> {
 export interface RunningCatalog {
   url: string;
   catalog: RestCatalog;
-  /** Removes the given tenants' files from the warehouse, stops the catalog, drops its database. */
-  close(tenants: readonly string[]): Promise<void>;
+  /** Removes the files of every table in this catalog, stops it and drops its database. */
+  close(): Promise<void>;
 }
 
 /** The built iceberg-catalog-service as a process on a throwaway database, with an every-tenant token. */
@@ -55,26 +56,14 @@ export async function startCatalog(): Promise<RunningCatalog> {
     });
     await waitForReady(url, run);
     const started = run;
+    const catalog = new RestCatalog({ uri: url, token: PLATFORM_TOKEN, warehouse: 'warehouse' });
     return {
       url,
-      catalog: new RestCatalog({ uri: url, token: PLATFORM_TOKEN, warehouse: 'warehouse' }),
-      close: async (tenants) => {
-        const env = s3Env();
-        const store = ObjectStore.fromSettings({
-          endpoint: env.OPENFOUNDRY_S3_ENDPOINT as string,
-          region: env.OPENFOUNDRY_S3_REGION,
-          accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY as string,
-          secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY as string,
-        });
+      catalog,
+      close: async () => {
         try {
-          for (const tenant of tenants) {
-            const paths: string[] = [];
-            for await (const object of store.list(`s3://${env.OPENFOUNDRY_S3_WAREHOUSE_BUCKET}/${tenant}/`))
-              paths.push(object.path);
-            await store.delete(paths);
-          }
+          await deleteTables(url, catalog);
         } finally {
-          store.destroy();
           started.child.kill('SIGTERM');
           await started.exited;
           await database.drop();
@@ -85,6 +74,48 @@ export async function startCatalog(): Promise<RunningCatalog> {
     run?.child.kill('SIGTERM');
     await database.drop();
     throw error;
+  }
+}
+
+/**
+ * Deletes the files of every table this (throwaway) catalog knows, by table location: the
+ * warehouse bucket is shared, and a tenant prefix may hold other catalogs' tables too.
+ */
+async function deleteTables(url: string, catalog: RestCatalog): Promise<void> {
+  const env = s3Env();
+  const store = ObjectStore.fromSettings({
+    endpoint: env.OPENFOUNDRY_S3_ENDPOINT as string,
+    region: env.OPENFOUNDRY_S3_REGION,
+    accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY as string,
+    secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY as string,
+  });
+  const get = async (path: string) =>
+    (await (
+      await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${PLATFORM_TOKEN}` } })
+    ).json()) as {
+      namespaces?: string[][];
+      identifiers?: { namespace: string[]; name: string }[];
+    };
+  try {
+    const roots = (await get('/v1/warehouse/namespaces')).namespaces ?? [];
+    for (const [root] of roots) {
+      const children =
+        (await get(`/v1/warehouse/namespaces?parent=${encodeURIComponent(root ?? '')}`)).namespaces ?? [];
+      for (const namespace of children) {
+        const tables =
+          (await get(`/v1/warehouse/namespaces/${encodeURIComponent(namespace.join('\u001f'))}/tables`))
+            .identifiers ?? [];
+        for (const table of tables) {
+          const loaded = await catalog.loadTable(table);
+          const paths: string[] = [];
+          for await (const object of store.list(`${loaded.metadata.location.replace(/\/+$/, '')}/`))
+            paths.push(object.path);
+          await store.delete(paths);
+        }
+      }
+    }
+  } finally {
+    store.destroy();
   }
 }
 
@@ -124,5 +155,28 @@ export async function busEnv(service: string): Promise<Record<string, string>> {
   return {
     OPENFOUNDRY_KAFKA_BROKERS: env.OPENFOUNDRY_KAFKA_BROKERS,
     ...credentialEnv(new CredentialStore().get(service)),
+  };
+}
+
+/** Writes asset events to the asset stream as connector-service, the topic's owner; answers where each landed. */
+export async function connectorPublisher(): Promise<{
+  publish(events: readonly AssetEvent[]): Promise<PublishResult[]>;
+  close(): Promise<void>;
+}> {
+  provisioned ??= provision(platformRegistry);
+  await provisioned;
+  const credentials = new CredentialStore().get('connector-service');
+  const bus = await DataBus.connect({
+    service: 'connector-service',
+    brokers: readPlatformEnv().OPENFOUNDRY_KAFKA_BROKERS.split(','),
+    username: credentials.kafka.username,
+    password: credentials.kafka.password,
+    registry: platformRegistry,
+  });
+  const publisher = bus.publisher(topics.assetEvents, { job: 'lakehouse-sink-service.test' });
+  return {
+    publish: (events) =>
+      publisher.publishMany(events.map((value) => ({ key: assetKey(value.tenant, value.assetId), value }))),
+    close: () => bus.close(),
   };
 }

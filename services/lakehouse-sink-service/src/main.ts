@@ -1,0 +1,4 @@
+import { bootstrapService } from '@openfoundry/service-kit';
+import { lakehouseSinkService } from './service.ts';
+
+await bootstrapService(lakehouseSinkService);

@@ -1,0 +1,193 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { type AssetEvent, topics } from '@openfoundry/bus-registry';
+import type { BatchConsumer, DataBus } from '@openfoundry/event-bus-data';
+import { IcebergWriter, RestCatalog } from '@openfoundry/lakehouse';
+import { InjectConfig, InjectDataBus } from '@openfoundry/service-kit';
+import type { SinkConfig } from '../config.ts';
+import { AssetTableWriter } from './asset-table-writer.ts';
+import { CommitsRepository } from './commits.repository.ts';
+import { offsetsJson } from './offsets.ts';
+import { ParentGuard } from './parent-guard.ts';
+import { SinkPipeline } from './sink-pipeline.ts';
+
+export const SINK_GROUP = 'lakehouse-sink-service.asset-events';
+
+export interface SinkStatus {
+  topic: string;
+  group: string;
+  running: boolean;
+  failure: string | null;
+  consumer: { batches: number; records: number; deadLettered: number; retried: number };
+  /** Per partition: the next offset read, and the next offset Kafka was told (everything below is in Iceberg). */
+  partitions: { partition: number; read: string; committed: string | null }[];
+  tenants: {
+    tenant: string;
+    table: string;
+    bufferedRecords: number;
+    bufferedBytes: number;
+    /** How long the oldest buffered record has waited (0 when nothing is buffered). */
+    bufferedForMs: number;
+    lastCommit: { at: string; snapshotId: string | undefined; records: number } | null;
+    lastError: { at: string; message: string } | null;
+  }[];
+}
+
+/**
+ * The lakehouse sink (ADR 0003): this instance's member of the sink's consumer group on the asset
+ * stream. Batches feed the SinkPipeline; Kafka offsets are committed by hand, only once the Iceberg
+ * commits covering them are in.
+ */
+@Injectable()
+export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly #logger = new Logger(LakehouseSinkService.name);
+  readonly #guard = new ParentGuard();
+  readonly #catalog: RestCatalog;
+  readonly #iceberg: IcebergWriter;
+  readonly #writer: AssetTableWriter;
+  readonly #pipeline: SinkPipeline;
+  #consumer: BatchConsumer<AssetEvent> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopping = false;
+
+  constructor(
+    @InjectConfig() private readonly config: SinkConfig,
+    @InjectDataBus() private readonly data: DataBus | null,
+    @Inject(CommitsRepository) private readonly commits: CommitsRepository,
+  ) {
+    this.#catalog = new RestCatalog({
+      uri: config.SINK_CATALOG_URL,
+      token: config.SINK_CATALOG_TOKEN,
+      warehouse: config.SINK_WAREHOUSE,
+      fetch: this.#guard.fetch,
+    });
+    this.#iceberg = new IcebergWriter({ catalog: this.#catalog });
+    this.#writer = new AssetTableWriter(this.#catalog, this.#iceberg, this.#guard, {
+      topic: topics.assetEvents.name,
+      namespace: config.SINK_NAMESPACE,
+      table: config.SINK_TABLE,
+      metadataVersionsMax: config.SINK_METADATA_VERSIONS_MAX,
+    });
+    const log = (level: 'log' | 'warn') => (fields: Record<string, unknown>, message: string) =>
+      this.#logger[level](fields, message);
+    this.#pipeline = new SinkPipeline(
+      {
+        commitTenant: (tenant, records) => this.#writer.commit(tenant, records),
+        recordCommit: (commit, durationMs) => this.commits.record(commit, durationMs),
+        commitOffsets: async (offsets) => {
+          await this.#consumer?.commit(offsets);
+          this.#logger.debug?.({ offsets: offsetsJson(offsets) }, 'Kafka offsets committed');
+        },
+        log: { info: log('log'), warn: log('warn') },
+      },
+      { commitIntervalMs: config.SINK_COMMIT_INTERVAL_MS, commitBytes: config.SINK_COMMIT_BYTES },
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.data) return;
+    await this.catalogReachable();
+    this.#consumer = await this.data.consumeBatches<AssetEvent>(topics.assetEvents, {
+      group: SINK_GROUP,
+      commit: 'manual',
+      // A failed Iceberg commit keeps its records buffered and the batch comes again (backing off
+      // to 5 s): the sink waits for the catalog rather than stopping.
+      maxAttempts: Number.MAX_SAFE_INTEGER,
+      handler: async (batch) => {
+        if (!this.#stopping) await this.#pipeline.handle(batch);
+      },
+    });
+    const tickMs = Math.max(50, Math.min(1000, Math.floor(this.config.SINK_COMMIT_INTERVAL_MS / 4)));
+    this.#timer = setInterval(() => void this.#pipeline.tick(), tickMs);
+    this.#timer.unref();
+    this.#logger.log(
+      {
+        group: SINK_GROUP,
+        intervalMs: this.config.SINK_COMMIT_INTERVAL_MS,
+        commitBytes: this.config.SINK_COMMIT_BYTES,
+      },
+      'lakehouse sink started',
+    );
+  }
+
+  /** Commits what is buffered and the offsets it covers, then leaves the group. */
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#stopping = true;
+    const consumer = this.#consumer;
+    try {
+      if (consumer) await this.#pipeline.flush();
+    } catch (error) {
+      this.#logger.error(
+        { err: error },
+        'buffered records not committed at shutdown; the next start reads them again',
+      );
+    } finally {
+      this.#consumer = undefined;
+      await consumer?.close();
+      await this.#iceberg.close();
+    }
+    if (consumer) this.#logger.log({ ...consumer.stats }, 'lakehouse sink stopped');
+  }
+
+  /** Readiness: the consumer runs and the catalog answers with the sink's token. */
+  async check(): Promise<void> {
+    const failure = this.#consumer?.failure;
+    if (failure) throw new Error(`asset-stream consumer stopped: ${failure.message}`);
+    await this.catalogReachable();
+  }
+
+  status(): SinkStatus {
+    const { buffered, tenants, read, committed } = this.#pipeline.status();
+    const now = Date.now();
+    const names = new Set([...buffered.map((b) => b.tenant), ...tenants.keys()]);
+    const consumer = this.#consumer;
+    return {
+      topic: topics.assetEvents.name,
+      group: SINK_GROUP,
+      running: consumer !== undefined && !consumer.failure,
+      failure: consumer?.failure?.message ?? null,
+      consumer: { ...(consumer?.stats ?? { batches: 0, records: 0, deadLettered: 0, retried: 0 }) },
+      partitions: [...read]
+        .sort(([a], [b]) => a - b)
+        .map(([partition, offset]) => ({
+          partition,
+          read: offset.toString(),
+          committed: committed.get(partition)?.toString() ?? null,
+        })),
+      tenants: [...names].sort().map((tenant) => {
+        const b = buffered.find((x) => x.tenant === tenant);
+        const t = tenants.get(tenant);
+        const table = this.#writer.table(tenant);
+        return {
+          tenant,
+          table: [...table.namespace, table.name].join('.'),
+          bufferedRecords: b?.records ?? 0,
+          bufferedBytes: b?.bytes ?? 0,
+          bufferedForMs: b ? now - b.since.getTime() : 0,
+          lastCommit: t?.lastCommit ? { ...t.lastCommit, at: t.lastCommit.at.toISOString() } : null,
+          lastError: t?.lastError ? { ...t.lastError, at: t.lastError.at.toISOString() } : null,
+        };
+      }),
+    };
+  }
+
+  private async catalogReachable(): Promise<void> {
+    const url = `${this.config.SINK_CATALOG_URL.replace(/\/+$/, '')}/v1/config?warehouse=${encodeURIComponent(this.config.SINK_WAREHOUSE)}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { authorization: `Bearer ${this.config.SINK_CATALOG_TOKEN}` } });
+    } catch (error) {
+      throw new Error(
+        `Iceberg catalog unreachable at ${this.config.SINK_CATALOG_URL}: ${(error as Error).message}`,
+      );
+    }
+    if (response.status === 401) throw new Error('Iceberg catalog refused SINK_CATALOG_TOKEN (401)');
+    if (!response.ok) throw new Error(`Iceberg catalog answered ${response.status} to /v1/config`);
+  }
+}

@@ -1,0 +1,274 @@
+import { fileURLToPath } from 'node:url';
+import { topics } from '@openfoundry/bus-registry';
+import type { PublishResult } from '@openfoundry/event-bus-data';
+import { mainSnapshot } from '@openfoundry/lakehouse';
+import {
+  createTestDatabase,
+  freePort,
+  type ServiceProcess,
+  startServiceProcess,
+  type TestDatabase,
+  waitForReady,
+} from '@openfoundry/service-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { summaryOffsets } from '../src/sink/offsets.ts';
+import { assetEvent } from './factories.ts';
+import {
+  busEnv,
+  connectorPublisher,
+  duckdbReader,
+  PLATFORM_TOKEN,
+  type RunningCatalog,
+  startCatalog,
+  uniqueTenant,
+} from './sink-env.ts';
+
+// The built service as an operator runs it, against real Kafka, Postgres, S3 and a catalog process.
+const entry = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
+const TOPIC = topics.assetEvents.name;
+const LONG = 240_000;
+
+interface Sink {
+  url: string;
+  run: ServiceProcess;
+}
+
+describe('the lakehouse-sink-service process', () => {
+  let lake: RunningCatalog;
+  let database: TestDatabase;
+  let reader: Awaited<ReturnType<typeof duckdbReader>>;
+  let publisher: Awaited<ReturnType<typeof connectorPublisher>>;
+  const running = new Set<Sink>();
+
+  const sinkEnv = async (overrides: Record<string, string> = {}) => ({
+    DATABASE_URL: database.url,
+    SINK_CATALOG_URL: lake.url,
+    SINK_CATALOG_TOKEN: PLATFORM_TOKEN,
+    SINK_COMMIT_INTERVAL_MS: '1000',
+    ...(await busEnv('lakehouse-sink-service')),
+    ...overrides,
+  });
+  const startSink = async (overrides: Record<string, string> = {}): Promise<Sink> => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const run = startServiceProcess(entry, await sinkEnv({ PORT: String(port), ...overrides }));
+    const sink = { url, run };
+    running.add(sink);
+    await waitForReady(url, run, 60_000);
+    return sink;
+  };
+  const stopSink = async (sink: Sink, signal: NodeJS.Signals = 'SIGTERM') => {
+    sink.run.child.kill(signal);
+    const code = await sink.run.exited;
+    running.delete(sink);
+    return code;
+  };
+  const table = (tenant: string) => ({ namespace: [tenant, 'telemetry'], name: 'asset_events' });
+  /** Rows in the tenant's table per its current snapshot (0 while it does not exist). */
+  const committedRows = async (tenant: string) => {
+    try {
+      const loaded = await lake.catalog.loadTable(table(tenant));
+      return Number(mainSnapshot(loaded.metadata)?.summary['total-records'] ?? 0);
+    } catch {
+      return 0;
+    }
+  };
+  const waitFor = async (what: string, condition: () => Promise<boolean>, timeoutMs = LONG - 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  const duckTable = (tenant: string) => `lake."${tenant}.telemetry".asset_events`;
+  /** Count, distinct ids and a per-asset checksum of what DuckDB reads from the table. */
+  const readBack = async (tenant: string) => {
+    const [totals] = await reader.sql(
+      `SELECT count(*)::INT AS n, count(DISTINCT event_id)::INT AS ids FROM ${duckTable(tenant)}`,
+    );
+    const perAsset = await reader.sql(
+      `SELECT asset_id, count(*)::INT AS n, sum(sequence)::BIGINT::VARCHAR AS checksum FROM ${duckTable(tenant)} GROUP BY asset_id ORDER BY asset_id`,
+    );
+    const ids = (await reader.sql(`SELECT event_id FROM ${duckTable(tenant)}`)).map(
+      (r) => r.event_id as string,
+    );
+    return { totals, perAsset, ids: new Set(ids) };
+  };
+  const expectedPerAsset = (events: { assetId: string; sequence?: number | undefined }[]) => {
+    const byAsset = new Map<string, { n: number; sum: number }>();
+    for (const e of events) {
+      const entry = byAsset.get(e.assetId) ?? { n: 0, sum: 0 };
+      entry.n += 1;
+      entry.sum += e.sequence ?? 0;
+      byAsset.set(e.assetId, entry);
+    }
+    return [...byAsset]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([asset_id, { n, sum }]) => ({ asset_id, n, checksum: String(sum) }));
+  };
+  const eventsFor = (tenant: string, count: number, assets = 5, from = 0) =>
+    Array.from({ length: count }, (_, i) => assetEvent(tenant, `asset-${(from + i) % assets}`, from + i));
+
+  beforeAll(async () => {
+    lake = await startCatalog();
+    database = await createTestDatabase('of_lakehouse_sink');
+    reader = await duckdbReader(lake.url);
+    publisher = await connectorPublisher();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const sink of running) await stopSink(sink, 'SIGKILL');
+    await publisher?.close();
+    reader?.close();
+    await lake?.close();
+    await database?.drop();
+  }, 120_000);
+
+  it(
+    'lands two tenants’ events in a table each, exactly, with the next offsets in the snapshot summary',
+    async () => {
+      const sink = await startSink({ SINK_COMMIT_BYTES: String(64 * 1024 * 1024) });
+      const [a, b] = [uniqueTenant('two-a'), uniqueTenant('two-b')];
+      const eventsA = eventsFor(a, 40);
+      const eventsB = eventsFor(b, 30, 3);
+      const published = await publisher.publish([...eventsA, ...eventsB]);
+      await waitFor(
+        'both tables',
+        async () => (await committedRows(a)) === 40 && (await committedRows(b)) === 30,
+      );
+
+      for (const [tenant, events] of [
+        [a, eventsA],
+        [b, eventsB],
+      ] as const) {
+        const back = await readBack(tenant);
+        expect(back.totals).toEqual({ n: events.length, ids: events.length });
+        expect(back.ids).toEqual(new Set(events.map((e) => e.eventId)));
+        expect(back.perAsset).toEqual(expectedPerAsset(events));
+        // Per partition, the offset after the tenant's last record there.
+        const expected = new Map<number, bigint>();
+        published.forEach((p: PublishResult, i) => {
+          if (i < eventsA.length !== (tenant === a)) return;
+          const next = p.offset + 1n;
+          if ((expected.get(p.partition) ?? -1n) < next) expected.set(p.partition, next);
+        });
+        const loaded = await lake.catalog.loadTable(table(tenant));
+        expect(summaryOffsets(mainSnapshot(loaded.metadata)?.summary, TOPIC)).toEqual(expected);
+      }
+
+      const commits = (await (await fetch(`${sink.url}/v1/commits?tenant=${a}`)).json()) as {
+        commits: { tenant: string; records: number; table: string; snapshotId: string }[];
+      };
+      expect(commits.commits.reduce((n, c) => n + c.records, 0)).toBe(40);
+      expect(commits.commits[0]).toMatchObject({ tenant: a, table: `${a}.telemetry.asset_events` });
+      const status = (await (await fetch(`${sink.url}/v1/status`)).json()) as {
+        running: boolean;
+        tenants: { tenant: string; bufferedRecords: number; lastCommit: unknown }[];
+        lastCommits: { tenant: string }[];
+      };
+      expect(status.running).toBe(true);
+      expect(status.tenants.find((t) => t.tenant === b)).toMatchObject({ bufferedRecords: 0 });
+      expect(status.lastCommits.map((c) => c.tenant)).toEqual(expect.arrayContaining([a, b]));
+      expect((await fetch(`${sink.url}/v1/commits?limit=0`)).status).toBe(400);
+      expect((await fetch(`${sink.url}/v1/commits?tenant=Not%20A%20Tenant`)).status).toBe(400);
+      expect(await stopSink(sink)).toBe(0);
+    },
+    LONG,
+  );
+
+  it(
+    'loses and duplicates nothing when killed mid-stream and restarted',
+    async () => {
+      const tenant = uniqueTenant('crash');
+      const events = eventsFor(tenant, 120, 6);
+      const first = await startSink();
+      await publisher.publish(events.slice(0, 30));
+      await waitFor('a first commit', async () => (await committedRows(tenant)) > 0);
+      // More flows in while the sink buffers; then it dies without a chance to commit anything.
+      await publisher.publish(events.slice(30, 60));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await publisher.publish(events.slice(60, 80));
+      expect(await stopSink(first, 'SIGKILL')).not.toBe(0);
+      await publisher.publish(events.slice(80));
+      const second = await startSink();
+      await waitFor('every event', async () => (await committedRows(tenant)) >= events.length);
+      // Give a duplicate the time to show up, had the restart written one.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const back = await readBack(tenant);
+      expect(back.totals).toEqual({ n: events.length, ids: events.length });
+      expect(back.ids).toEqual(new Set(events.map((e) => e.eventId)));
+      expect(back.perAsset).toEqual(expectedPerAsset(events));
+      expect(await stopSink(second)).toBe(0);
+    },
+    LONG,
+  );
+
+  it(
+    'two instances in the group split the partitions and write each event once',
+    async () => {
+      const tenant = uniqueTenant('pair');
+      const events = eventsFor(tenant, 90, 12);
+      const sinks = [await startSink(), await startSink()];
+      await publisher.publish(events.slice(0, 45));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await publisher.publish(events.slice(45));
+      await waitFor('every event', async () => (await committedRows(tenant)) >= events.length);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const back = await readBack(tenant);
+      expect(back.totals).toEqual({ n: events.length, ids: events.length });
+      expect(back.perAsset).toEqual(expectedPerAsset(events));
+      for (const sink of sinks) expect(await stopSink(sink)).toBe(0);
+    },
+    LONG,
+  );
+
+  it(
+    'commits when a tenant’s buffer reaches SINK_COMMIT_BYTES, and what is buffered on SIGTERM',
+    async () => {
+      const sink = await startSink({ SINK_COMMIT_INTERVAL_MS: '3600000', SINK_COMMIT_BYTES: '4096' });
+      const [big, small] = [uniqueTenant('bytes'), uniqueTenant('term')];
+      // Roughly 450 bytes each: 40 events pass 4 KiB several times over; 3 stay under it.
+      await publisher.publish(eventsFor(big, 40));
+      await publisher.publish(eventsFor(small, 3));
+      await waitFor('a size-triggered commit', async () => (await committedRows(big)) > 0, 60_000);
+      await waitFor('the small tenant buffered', async () => {
+        const status = (await (await fetch(`${sink.url}/v1/status`)).json()) as {
+          tenants: { tenant: string; bufferedRecords: number }[];
+        };
+        return status.tenants.some((t) => t.tenant === small && t.bufferedRecords === 3);
+      });
+      expect(await committedRows(small)).toBe(0);
+      expect(await stopSink(sink)).toBe(0);
+      expect(sink.run.output()).toContain('shutdown complete');
+      expect(await committedRows(small)).toBe(3);
+      // The rest of the big tenant (under 4 KiB at the end) went in on shutdown too.
+      expect(await committedRows(big)).toBe(40);
+    },
+    LONG,
+  );
+
+  it.each([
+    ['SINK_CATALOG_URL', { SINK_CATALOG_URL: 'not a url' }, /SINK_CATALOG_URL/],
+    ['SINK_COMMIT_INTERVAL_MS', { SINK_COMMIT_INTERVAL_MS: 'soon' }, /SINK_COMMIT_INTERVAL_MS/],
+    ['SINK_COMMIT_BYTES', { SINK_COMMIT_BYTES: '10' }, /SINK_COMMIT_BYTES must be >= 1024/],
+    ['SINK_CATALOG_TOKEN', { SINK_CATALOG_TOKEN: 'wrong-token' }, /refused SINK_CATALOG_TOKEN/],
+  ])(
+    'refuses to start on a bad %s, naming it, without a stack trace',
+    async (_name, bad, message) => {
+      const run = startServiceProcess(entry, await sinkEnv({ PORT: String(await freePort()), ...bad }));
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(message);
+      expect(run.output()).not.toMatch(/\n\s+at /);
+      expect(run.output()).not.toContain('wrong-token');
+    },
+    60_000,
+  );
+
+  it('refuses to start without a catalog URL', async () => {
+    const env = await sinkEnv();
+    delete (env as Record<string, string | undefined>).SINK_CATALOG_URL;
+    const run = startServiceProcess(entry, env);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/SINK_CATALOG_URL is required/);
+  });
+});
