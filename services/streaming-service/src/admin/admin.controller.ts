@@ -8,6 +8,7 @@ const statusSchema = z.object({
   state: z.enum(['disabled', 'stopped', 'running', 'rebuilding', 'failed']),
   failure: z.string().optional(),
   startedFrom: z.enum(['committed', 'earliest']).optional(),
+  restarts: z.number().int().meta({ description: 'Restarts after the consumer gave up on a batch.' }),
   batches: z.number().int(),
   records: z.number().int(),
   applied: z.number().int(),

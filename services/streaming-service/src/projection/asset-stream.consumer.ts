@@ -7,11 +7,15 @@ import { RebuildInProgressError } from './projection.errors.ts';
 import { ProjectionService } from './projection.service.ts';
 
 export const ASSET_STATE_GROUP = 'streaming-service.asset-state';
+/** How often a consumer that gave up on a batch (after the library's retries) is restarted. */
+export const RESTART_INTERVAL_MS = 5_000;
 
 export interface ConsumerStatus {
   state: 'disabled' | 'stopped' | 'running' | 'rebuilding' | 'failed';
   failure?: string;
   startedFrom?: 'committed' | 'earliest';
+  /** Restarts after the consumer gave up on a batch. */
+  restarts: number;
   batches: number;
   records: number;
   applied: number;
@@ -35,6 +39,9 @@ export class AssetStreamConsumer implements OnApplicationBootstrap, OnApplicatio
   #startedFrom: 'committed' | 'earliest' | undefined;
   #rebuilding: Promise<void> | undefined;
   #stopped = false;
+  #restarting = false;
+  #supervisor: NodeJS.Timeout | undefined;
+  #restarts = 0;
   #applied = 0;
   #skipped = 0;
   #batches = 0;
@@ -53,12 +60,14 @@ export class AssetStreamConsumer implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
-    const empty = (await this.projection.offsets()).size === 0;
-    await this.#start(empty ? 'earliest' : 'committed');
+    await this.#resume();
+    this.#supervisor = setInterval(() => void this.#restartIfFailed(), RESTART_INTERVAL_MS);
+    this.#supervisor.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.#stopped = true;
+    clearInterval(this.#supervisor);
     await this.#rebuilding?.catch(() => {});
     await this.#stop();
   }
@@ -72,9 +81,13 @@ export class AssetStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     this.#rebuilding = (async () => {
       this.#logger.log('rebuild: stopping the consumer');
       await this.#stop();
-      await this.projection.reset();
-      this.#logger.log('rebuild: read models and offsets emptied; replaying from the beginning');
-      if (!this.#stopped && this.enabled) await this.#start('earliest');
+      try {
+        await this.projection.reset();
+        this.#logger.log('rebuild: read models and offsets emptied; replaying from the beginning');
+      } finally {
+        // After a failed reset the offsets are still there and consuming simply resumes.
+        if (!this.#stopped && this.enabled) await this.#resume();
+      }
     })().finally(() => {
       this.#rebuilding = undefined;
     });
@@ -105,6 +118,7 @@ export class AssetStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       state,
       ...(consumer?.failure ? { failure: consumer.failure.message } : {}),
       ...(this.#startedFrom ? { startedFrom: this.#startedFrom } : {}),
+      restarts: this.#restarts,
       batches: this.#batches,
       records: consumer?.stats.records ?? 0,
       applied: this.#applied,
@@ -115,6 +129,33 @@ export class AssetStreamConsumer implements OnApplicationBootstrap, OnApplicatio
         [...offsets].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), String(o)]),
       ),
     };
+  }
+
+  /** Starts where the read models stand: from the beginning when they hold no offsets. */
+  async #resume(): Promise<void> {
+    const empty = (await this.projection.offsets()).size === 0;
+    await this.#start(empty ? 'earliest' : 'committed');
+  }
+
+  /**
+   * A consumer stops for good after a batch failed every attempt (the database down for a while,
+   * say). Nothing of that batch was committed, so starting again from the stored offsets is safe.
+   */
+  async #restartIfFailed(): Promise<void> {
+    if (this.#restarting || this.#rebuilding || this.#stopped) return;
+    const failure = this.#consumer ? this.#consumer.failure : new Error('the consumer is not running');
+    if (!failure) return;
+    this.#restarting = true;
+    try {
+      this.#logger.error({ msg: 'consumer stopped on a failure; restarting it', err: failure });
+      await this.#stop().catch(() => {});
+      await this.#resume();
+      this.#restarts += 1;
+    } catch (error) {
+      this.#logger.error({ msg: 'consumer restart failed; trying again', err: error });
+    } finally {
+      this.#restarting = false;
+    }
   }
 
   async #start(start: 'committed' | 'earliest'): Promise<void> {
