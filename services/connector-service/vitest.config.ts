@@ -7,7 +7,11 @@ export default defineProject({
   test: {
     name: 'connector-service',
     include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Integration tests read the shared Kafka topics from the beginning on a busy machine.
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    // Replicas answer their command subjects in one queue group per service (event-bus-control),
+    // so two replicas of this package running at once could take each other's requests.
+    fileParallelism: false,
   },
 });

@@ -1,0 +1,69 @@
+import { hostname } from 'node:os';
+import { CONNECTOR_PROTOCOLS, TENANT_ID } from '@openfoundry/bus-registry';
+import type { ServiceConfig } from '@openfoundry/service-kit';
+import { z } from 'zod';
+
+/** A replica id is one NATS subject token (`connector.{replica}.heartbeat`). */
+const REPLICA_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** `<hostname>-<pid>` with every character a subject token cannot hold replaced by `-`. */
+export function defaultReplicaId(host = hostname(), pid = process.pid): string {
+  return `${host.replace(/[^A-Za-z0-9_-]/g, '-')}-${pid}`.slice(-128);
+}
+
+/** `token=tenant,token=tenant` → token → tenant. */
+export function parseIngestTokens(text: string, ctx: z.RefinementCtx): Map<string, string> {
+  const tokens = new Map<string, string>();
+  for (const entry of text.split(',').map((e) => e.trim())) {
+    if (entry === '') continue;
+    const eq = entry.lastIndexOf('=');
+    const token = entry.slice(0, eq);
+    const tenant = entry.slice(eq + 1);
+    if (eq <= 0 || !TENANT_ID.test(tenant) || token.length < 8) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'entries are <token>=<tenant>, tokens at least 8 characters, tenants lower-case slugs',
+      });
+      return tokens;
+    }
+    tokens.set(token, tenant);
+  }
+  return tokens;
+}
+
+export const connectorConfigSchema = z.object({
+  /** This replica's id in subjects and heartbeats. */
+  CONNECTOR_REPLICA_ID: z
+    .string()
+    .regex(REPLICA_ID, 'must be one NATS subject token: letters, digits, _ and -')
+    .default(() => defaultReplicaId()),
+  /** The HTTP base URL announced in heartbeats (where HTTP push devices post); default http://HOST:PORT. */
+  CONNECTOR_PUBLIC_URL: z.url().optional(),
+  /** Protocols this replica runs, comma-separated. */
+  CONNECTOR_PROTOCOLS: z
+    .string()
+    .default(CONNECTOR_PROTOCOLS.join(','))
+    .transform((text) => text.split(',').map((p) => p.trim()))
+    .pipe(z.array(z.enum(CONNECTOR_PROTOCOLS)).min(1)),
+  /** HTTP push bearer tokens: `token=tenant,token=tenant`. */
+  CONNECTOR_INGEST_TOKENS: z.string().default('').transform(parseIngestTokens),
+  /** Records published but not yet acknowledged by Kafka before HTTP push answers 503. */
+  CONNECTOR_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(10_000),
+  CONNECTOR_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(1_000),
+  /** A device timestamp further in the future than this is dead-lettered (out-of-range-time). */
+  CONNECTOR_MAX_FUTURE_SKEW_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5 * 60_000),
+  /** A device timestamp older than this is dead-lettered (out-of-range-time). */
+  CONNECTOR_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(30 * 24 * 3_600_000),
+  /** How long a device command may run when its deadline is further away. */
+  CONNECTOR_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+});
+
+export type ConnectorConfig = ServiceConfig<typeof connectorConfigSchema>;

@@ -1,0 +1,116 @@
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { BusError, BusErrorCode, type DeviceCommand, subjects } from '@openfoundry/bus-registry';
+import type { ControlBus, ControlPublisher, ControlSubscription } from '@openfoundry/event-bus-control';
+import type { DataBus } from '@openfoundry/event-bus-data';
+import { InjectConfig, InjectControlBus, InjectDataBus } from '@openfoundry/service-kit';
+import type { ConnectorConfig } from '../config.ts';
+import { type Assignment, DeviceManager } from '../devices/device-manager.ts';
+import { CommandService } from './command.service.ts';
+
+/**
+ * This replica on the control bus: answers `connector.{replica}.assign` and
+ * `connector.{replica}.command`, and announces itself on `connector.{replica}.heartbeat`.
+ */
+@Injectable()
+export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ControlPlaneService.name);
+  private readonly replica: string;
+  private readonly startedAt = new Date().toISOString();
+  private heartbeat: ControlPublisher<unknown, string> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private accepting = true;
+  private readonly handlers: ControlSubscription[] = [];
+
+  constructor(
+    @InjectControlBus() private readonly control: ControlBus,
+    @InjectDataBus() private readonly data: DataBus,
+    @InjectConfig() private readonly config: ConnectorConfig,
+    private readonly devices: DeviceManager,
+    private readonly commands: CommandService,
+  ) {
+    this.replica = config.CONNECTOR_REPLICA_ID;
+  }
+
+  get url(): string {
+    return this.config.CONNECTOR_PUBLIC_URL ?? `http://${this.config.HOST}:${this.config.PORT ?? 4022}`;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.handlers.push(
+      this.control.handle(subjects.connectorAssign, async (message) => {
+        this.assertMine(message.source);
+        return this.devices.apply(message.value as Assignment);
+      }),
+      this.control.handle(subjects.connectorCommand, async (message) => {
+        this.assertMine(message.source);
+        return this.commands.execute(message.value as DeviceCommand);
+      }),
+    );
+    await Promise.all(this.handlers.map((h) => h.ready));
+    this.heartbeat = this.control.publisher(subjects.connectorHeartbeat) as ControlPublisher<unknown, string>;
+    await this.beat();
+    this.timer = setInterval(() => void this.beat(), this.config.CONNECTOR_HEARTBEAT_INTERVAL_MS);
+    this.logger.log({ msg: 'replica announced', replica: this.replica, url: this.url });
+  }
+
+  /**
+   * The control bus answers a command subject in one queue group per service, whatever its
+   * `{replica}` token, so with several replicas a request could reach the wrong one: refuse it
+   * rather than apply another replica's assignment.
+   */
+  private assertMine(subject: string): void {
+    const target = subject.split('.')[1];
+    if (target !== this.replica) {
+      throw new BusError(
+        BusErrorCode.Unavailable,
+        `replica ${this.replica} received a request for ${target}`,
+        {
+          replica: this.replica,
+        },
+      );
+    }
+  }
+
+  async beat(): Promise<void> {
+    if (!this.heartbeat) return;
+    try {
+      await this.heartbeat.publish({
+        tokens: { replica: this.replica },
+        value: {
+          replica: this.replica,
+          protocols: this.config.CONNECTOR_PROTOCOLS,
+          url: this.url,
+          startedAt: this.startedAt,
+          at: new Date().toISOString(),
+          assignmentVersion: this.devices.version,
+          accepting: this.accepting,
+          devices: this.devices.all().map((d) => ({
+            tenant: d.spec.tenant,
+            device: d.spec.id,
+            status: d.status,
+            ...(d.detail ? { detail: d.detail } : {}),
+            counters: { ...d.counters },
+          })),
+        },
+      });
+    } catch (error) {
+      this.logger.warn({ msg: 'heartbeat not sent', err: (error as Error).message });
+    }
+  }
+
+  /** Draining: tell the coordinator first, then stop devices and wait for Kafka to have everything. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.accepting = false;
+    await this.beat();
+    await this.devices.stopAll();
+    await this.data.flush();
+    if (this.timer) clearInterval(this.timer);
+    await this.beat();
+    await Promise.allSettled(this.handlers.map((h) => h.close()));
+  }
+}

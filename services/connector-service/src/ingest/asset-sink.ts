@@ -1,0 +1,92 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { type AssetEvent, assetKey, topics } from '@openfoundry/bus-registry';
+import type { DataBus, Publisher } from '@openfoundry/event-bus-data';
+import { InjectConfig, InjectDataBus } from '@openfoundry/service-kit';
+import type { ConnectorConfig } from '../config.ts';
+import type { DlqReason } from './normalise.ts';
+
+export interface DeadLetter {
+  payload: Uint8Array;
+  reason: DlqReason;
+  detail: string;
+  /** `<protocol>:<tenant>/<device>:<topic or node>` */
+  source: string;
+}
+
+/**
+ * Where accepted device data goes (the asset stream) and where rejected data goes (the device
+ * dead-letter topic). Both resolve only once Kafka acknowledged, so callers acknowledge devices after.
+ */
+@Injectable()
+export class AssetSink {
+  private readonly logger = new Logger(AssetSink.name);
+  private readonly events: Publisher<AssetEvent>;
+  private readonly deadLetters: Publisher<Uint8Array>;
+  private readonly maxInFlight: number;
+  private inFlightCount = 0;
+
+  constructor(@InjectDataBus() bus: DataBus, @InjectConfig() config: ConnectorConfig) {
+    this.events = bus.publisher(topics.assetEvents, { job: 'connector-service.normalise' });
+    this.deadLetters = bus.publisher(topics.deviceDeadLetters, { job: 'connector-service.dead-letter' });
+    this.maxInFlight = config.CONNECTOR_MAX_IN_FLIGHT;
+  }
+
+  /** Records handed to Kafka and not yet acknowledged. */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** Whether `count` more records fit in the in-flight budget (HTTP push answers 503 otherwise). */
+  hasRoom(count: number): boolean {
+    return this.inFlightCount + count <= this.maxInFlight;
+  }
+
+  /** Resolves when the data bus has room to queue more (Kafka keeps up again). */
+  room(): Promise<void> {
+    return this.events.room();
+  }
+
+  async publish(events: readonly AssetEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.track(
+      events.length,
+      this.events.publishMany(
+        events.map((event) => ({
+          key: assetKey(event.tenant, event.assetId),
+          value: event,
+          timestamp: new Date(event.sourceTime),
+        })),
+      ),
+    );
+  }
+
+  async deadLetter(letter: DeadLetter): Promise<void> {
+    this.logger.warn({
+      msg: 'device data dead-lettered',
+      reason: letter.reason,
+      detail: letter.detail,
+      source: letter.source,
+    });
+    await this.track(
+      1,
+      this.deadLetters.publish({
+        key: letter.source,
+        value: letter.payload,
+        headers: {
+          'dlq-reason': letter.reason,
+          'dlq-detail': letter.detail.slice(0, 1024),
+          'dlq-source': letter.source,
+        },
+      }),
+    );
+  }
+
+  private async track<T>(count: number, sent: Promise<T>): Promise<T> {
+    this.inFlightCount += count;
+    try {
+      return await sent;
+    } finally {
+      this.inFlightCount -= count;
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { type NormaliseContext, normalise, parseTime, typeJson, typePlain } from './normalise.ts';
+
+const now = new Date('2026-06-01T12:00:00.000Z');
+const ctx: NormaliseContext = {
+  tenant: 'acme',
+  device: 'gw-1',
+  protocol: 'mqtt',
+  replica: 'r1',
+  now,
+  maxFutureSkewMs: 60_000,
+  maxAgeMs: 3_600_000,
+};
+
+describe('typePlain', () => {
+  it('infers numbers, booleans and text', () => {
+    expect(typePlain(' 42.5 ', undefined)).toEqual({ ok: true, value: { type: 'double', value: 42.5 } });
+    expect(typePlain('false', undefined)).toEqual({ ok: true, value: { type: 'boolean', value: false } });
+    expect(typePlain('open', undefined)).toEqual({ ok: true, value: { type: 'string', value: 'open' } });
+  });
+
+  it('types by the point and rejects text that does not fit', () => {
+    expect(typePlain('7', 'long')).toEqual({ ok: true, value: { type: 'long', value: 7 } });
+    expect(typePlain('7.5', 'long')).toMatchObject({ ok: false, reason: 'wrong-type' });
+    expect(typePlain('high', 'double')).toMatchObject({ ok: false, reason: 'wrong-type' });
+    expect(typePlain('{"a":', 'json')).toMatchObject({ ok: false, reason: 'unparsable' });
+  });
+});
+
+describe('typeJson', () => {
+  it('keeps structured values as json and rejects a mismatching type', () => {
+    expect(typeJson({ a: 1 }, undefined)).toEqual({ ok: true, value: { type: 'json', value: { a: 1 } } });
+    expect(typeJson(null, 'double')).toEqual({ ok: true, value: { type: 'null', value: null } });
+    expect(typeJson('1', 'double')).toMatchObject({ ok: false, reason: 'wrong-type' });
+  });
+});
+
+describe('parseTime', () => {
+  it('reads ISO text and epoch milliseconds, nothing else', () => {
+    expect(parseTime('2026-06-01T11:59:00Z')?.toISOString()).toBe('2026-06-01T11:59:00.000Z');
+    expect(parseTime(now.getTime())?.getTime()).toBe(now.getTime());
+    expect(parseTime('yesterday')).toBeUndefined();
+    expect(parseTime('1717243200')).toBeUndefined();
+  });
+});
+
+describe('normalise', () => {
+  it('builds an asset event with a UUID v7, the device time and the sequence', () => {
+    const result = normalise(
+      {
+        asset: 'press-1',
+        attribute: 'temp',
+        value: '21.5',
+        plainText: true,
+        ts: '2026-06-01T11:59:30Z',
+        seq: 9,
+      },
+      ctx,
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      value: {
+        tenant: 'acme',
+        assetId: 'press-1',
+        kind: 'sample',
+        value: { type: 'double', value: 21.5 },
+        quality: 'good',
+        sourceTime: '2026-06-01T11:59:30.000Z',
+        ingestTime: now.toISOString(),
+        sequence: 9,
+        source: { protocol: 'mqtt', replica: 'r1', device: 'gw-1' },
+      },
+    });
+    expect(result.ok && result.value.eventId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('gives every kind of bad reading its reason', () => {
+    const base = { asset: 'press-1', attribute: 'temp', value: 1 };
+    expect(normalise({ ...base, asset: 'no/slash' }, ctx)).toMatchObject({ reason: 'unknown-asset' });
+    expect(normalise(base, { ...ctx, allowedAssets: ['press-2'] })).toMatchObject({
+      reason: 'unknown-asset',
+    });
+    expect(normalise({ ...base, ts: now.getTime() + 120_000 }, ctx)).toMatchObject({
+      reason: 'out-of-range-time',
+    });
+    expect(normalise({ ...base, ts: now.getTime() - 7_200_000 }, ctx)).toMatchObject({
+      reason: 'out-of-range-time',
+    });
+    expect(normalise({ ...base, ts: 'soon' }, ctx)).toMatchObject({ reason: 'schema' });
+    expect(normalise({ ...base, seq: -1 }, ctx)).toMatchObject({ reason: 'schema' });
+    expect(normalise({ ...base, quality: 'great' }, ctx)).toMatchObject({ reason: 'schema' });
+    expect(normalise({ ...base, attribute: 'a.b' }, ctx)).toMatchObject({ reason: 'schema' });
+  });
+});

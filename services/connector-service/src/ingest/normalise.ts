@@ -1,0 +1,167 @@
+import {
+  ASSET_ID,
+  type AssetEvent,
+  assetEventSchema,
+  type EVENT_KINDS,
+  QUALITIES,
+  type TypedValue,
+  type VALUE_TYPES,
+} from '@openfoundry/bus-registry';
+import { uuidv7 } from './uuid.ts';
+
+/** Why device data was dead-lettered: the closed list of `dlq-reason` values. */
+export const DLQ_REASONS = [
+  'unparsable',
+  'unknown-asset',
+  'wrong-type',
+  'out-of-range-time',
+  'schema',
+] as const;
+export type DlqReason = (typeof DLQ_REASONS)[number];
+
+export interface Rejection {
+  ok: false;
+  reason: DlqReason;
+  detail: string;
+}
+export type Result<T> = { ok: true; value: T } | Rejection;
+
+export const reject = (reason: DlqReason, detail: string): Rejection => ({ ok: false, reason, detail });
+const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+
+type ValueType = (typeof VALUE_TYPES)[number];
+type EventKind = (typeof EVENT_KINDS)[number];
+
+/** One reading as a protocol adapter found it, before it is checked and typed. */
+export interface Observation {
+  asset: string;
+  attribute: string;
+  kind?: EventKind;
+  /** A JSON value, or the text of a plain payload (`plainText: true`). */
+  value: unknown;
+  plainText?: boolean;
+  valueType?: ValueType;
+  ts?: unknown;
+  seq?: unknown;
+  quality?: unknown;
+  unit?: unknown;
+}
+
+export interface NormaliseContext {
+  tenant: string;
+  device: string;
+  protocol: 'mqtt' | 'opcua' | 'http';
+  replica: string;
+  /** Assets the device may report for; empty or absent = any valid asset id. */
+  allowedAssets?: readonly string[];
+  now: Date;
+  maxFutureSkewMs: number;
+  maxAgeMs: number;
+}
+
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/** Types the text of a plain payload: by the point's value type, or inferred (number, boolean, text). */
+export function typePlain(text: string, valueType: ValueType | undefined): Result<TypedValue> {
+  const trimmed = text.trim();
+  switch (valueType) {
+    case undefined:
+      if (NUMBER.test(trimmed)) return ok({ type: 'double', value: Number(trimmed) });
+      if (trimmed === 'true' || trimmed === 'false')
+        return ok({ type: 'boolean', value: trimmed === 'true' });
+      return typeJson(text, 'string');
+    case 'string':
+      return typeJson(text, 'string');
+    case 'json':
+      try {
+        return ok({ type: 'json', value: JSON.parse(text) });
+      } catch {
+        return reject('unparsable', 'the payload is not JSON');
+      }
+    default:
+      if (trimmed === 'true' || trimmed === 'false') return typeJson(trimmed === 'true', valueType);
+      if (NUMBER.test(trimmed)) return typeJson(Number(trimmed), valueType);
+      return reject('wrong-type', `expected a ${valueType}, got ${JSON.stringify(trimmed.slice(0, 64))}`);
+  }
+}
+
+/** Types a JSON value: by the point's value type when it has one, otherwise by its JSON type. */
+export function typeJson(value: unknown, valueType: ValueType | undefined): Result<TypedValue> {
+  const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  const wrong = () => reject('wrong-type', `expected a ${valueType}, got ${got}`);
+  if (value === undefined) return reject('schema', 'no value');
+  if (valueType === 'json') return ok({ type: 'json', value });
+  if (value === null) return ok({ type: 'null', value: null });
+  switch (valueType) {
+    case 'double':
+      return typeof value === 'number' && Number.isFinite(value) ? ok({ type: 'double', value }) : wrong();
+    case 'long':
+      return typeof value === 'number' && Number.isSafeInteger(value) ? ok({ type: 'long', value }) : wrong();
+    case 'boolean':
+      return typeof value === 'boolean' ? ok({ type: 'boolean', value }) : wrong();
+    case 'string':
+      return typeof value === 'string' ? ok({ type: 'string', value }) : wrong();
+    default:
+      if (typeof value === 'number')
+        return Number.isFinite(value)
+          ? ok({ type: 'double', value })
+          : reject('wrong-type', 'not a finite number');
+      if (typeof value === 'boolean') return ok({ type: 'boolean', value });
+      if (typeof value === 'string') return ok({ type: 'string', value });
+      return ok({ type: 'json', value });
+  }
+}
+
+/** A device timestamp: ISO 8601 text or epoch milliseconds. */
+export function parseTime(ts: unknown): Date | undefined {
+  if (typeof ts === 'number' && Number.isFinite(ts)) return new Date(ts);
+  if (typeof ts === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(ts)) {
+    const date = new Date(ts);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+  }
+  return undefined;
+}
+
+/** Checks one observation and turns it into an asset event, or says why it cannot be one. */
+export function normalise(observation: Observation, ctx: NormaliseContext): Result<AssetEvent> {
+  const { asset } = observation;
+  if (!ASSET_ID.test(asset)) return reject('unknown-asset', `"${asset.slice(0, 128)}" is not an asset id`);
+  if (ctx.allowedAssets && ctx.allowedAssets.length > 0 && !ctx.allowedAssets.includes(asset))
+    return reject('unknown-asset', `device ${ctx.device} may not report for asset ${asset}`);
+  const typed = observation.plainText
+    ? typePlain(String(observation.value), observation.valueType)
+    : typeJson(observation.value, observation.valueType);
+  if (!typed.ok) return typed;
+  let sourceTime = ctx.now;
+  if (observation.ts !== undefined && observation.ts !== null) {
+    const parsed = parseTime(observation.ts);
+    if (!parsed) return reject('schema', 'ts must be an ISO 8601 date-time or epoch milliseconds');
+    const ahead = parsed.getTime() - ctx.now.getTime();
+    if (ahead > ctx.maxFutureSkewMs || -ahead > ctx.maxAgeMs || parsed.getUTCFullYear() > 9999)
+      return reject('out-of-range-time', `ts ${parsed.toISOString()} is too far from now`);
+    sourceTime = parsed;
+  }
+  const quality = observation.quality ?? 'good';
+  if (!QUALITIES.includes(quality as (typeof QUALITIES)[number]))
+    return reject('schema', `quality must be one of ${QUALITIES.join(', ')}`);
+  const event = {
+    eventId: uuidv7(ctx.now.getTime()),
+    tenant: ctx.tenant,
+    assetId: asset,
+    kind: observation.kind ?? 'sample',
+    attribute: observation.attribute,
+    value: typed.value,
+    ...(observation.unit === undefined || observation.unit === null ? {} : { unit: observation.unit }),
+    quality,
+    sourceTime: sourceTime.toISOString(),
+    ingestTime: ctx.now.toISOString(),
+    ...(observation.seq === undefined || observation.seq === null ? {} : { sequence: observation.seq }),
+    source: { protocol: ctx.protocol, replica: ctx.replica, device: ctx.device },
+  };
+  const checked = assetEventSchema.zod.safeParse(event);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    return reject('schema', `${issue?.path.join('.') || 'event'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return ok(checked.data);
+}

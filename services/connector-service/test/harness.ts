@@ -1,0 +1,155 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  type AssetEvent,
+  type DeviceSpec,
+  platformRegistry,
+  subjects,
+  topics,
+} from '@openfoundry/bus-registry';
+import { CredentialStore, credentialEnv, provision } from '@openfoundry/bus-registry/provision';
+import { type ReadRecord, readTopic } from '@openfoundry/bus-registry/testing';
+import { ControlBus } from '@openfoundry/event-bus-control';
+import { readPlatformEnv } from '@openfoundry/infra-local';
+import { createTestApp, type TestApp } from '@openfoundry/service-kit/testing';
+import { connectorService, withConnectorDefaults } from '../src/service.ts';
+
+let provisioned: Promise<unknown> | undefined;
+
+/** Bus settings of a service on the local platform, after making sure the registry is provisioned. */
+export async function busEnv(service = 'connector-service'): Promise<Record<string, string>> {
+  provisioned ??= provision(platformRegistry);
+  await provisioned;
+  const env = readPlatformEnv();
+  return {
+    OPENFOUNDRY_KAFKA_BROKERS: env.OPENFOUNDRY_KAFKA_BROKERS,
+    OPENFOUNDRY_NATS_URL: env.OPENFOUNDRY_NATS_URL,
+    ...credentialEnv(new CredentialStore().get(service)),
+  };
+}
+
+export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+export const INGEST_TOKENS = { acme: 'test-acme-token', globex: 'test-globex-token' };
+
+export interface Connector {
+  app: TestApp<typeof connectorService.configSchema>;
+  replica: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A connector replica in this process, listening on a free loopback port. */
+export async function startConnector(env: Record<string, string> = {}): Promise<Connector> {
+  const replica = unique('test-replica');
+  const app = await createTestApp(connectorService, {
+    env: withConnectorDefaults({
+      ...(await busEnv()),
+      CONNECTOR_REPLICA_ID: replica,
+      CONNECTOR_INGEST_TOKENS: Object.entries(INGEST_TOKENS)
+        .map(([tenant, token]) => `${token}=${tenant}`)
+        .join(','),
+      CONNECTOR_HEARTBEAT_INTERVAL_MS: '200',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...env,
+    }),
+  });
+  await app.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.app.getHttpServer().address() as { port: number };
+  return { app, replica, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+/** The coordinator's side of the contract, played over real NATS as connector-management-service. */
+export class FakeCoordinator {
+  private version = 0;
+  private constructor(readonly bus: ControlBus) {}
+
+  static async connect(): Promise<FakeCoordinator> {
+    const env = await busEnv('connector-management-service');
+    const bus = await ControlBus.connect({
+      service: 'connector-management-service',
+      servers: env.OPENFOUNDRY_NATS_URL as string,
+      user: env.OPENFOUNDRY_NATS_USER as string,
+      password: env.OPENFOUNDRY_NATS_PASSWORD as string,
+      registry: platformRegistry,
+    });
+    return new FakeCoordinator(bus);
+  }
+
+  assign(replica: string, devices: DeviceSpec[], version = ++this.version) {
+    this.version = Math.max(this.version, version);
+    return this.bus.request(subjects.connectorAssign, {
+      tokens: { replica },
+      value: { replica, version, devices },
+      timeoutMs: 15_000,
+    });
+  }
+
+  command(
+    replica: string,
+    command: {
+      tenant: string;
+      assetId: string;
+      action: 'write' | 'call' | 'publish';
+      target: string;
+      arguments?: unknown;
+    },
+    deadline = new Date(Date.now() + 10_000),
+  ) {
+    return this.bus.request(subjects.connectorCommand, {
+      tokens: { replica },
+      value: {
+        commandId: randomUUID(),
+        requester: 'test',
+        deadline: deadline.toISOString(),
+        arguments: null,
+        ...command,
+      },
+      timeoutMs: 15_000,
+    });
+  }
+
+  close() {
+    return this.bus.close();
+  }
+}
+
+/** A device spec with defaults; `points` and the rest as given. */
+export function deviceSpec(
+  overrides: Partial<DeviceSpec> & Pick<DeviceSpec, 'tenant' | 'protocol'>,
+): DeviceSpec {
+  return { id: unique('dev'), points: [], revision: 1, ...overrides } as DeviceSpec;
+}
+
+/** Reads the asset stream until `count` events of the tenant are there. */
+export async function assetEventsOf(tenant: string, count: number): Promise<AssetEvent[]> {
+  const records = await readTopic(
+    topics.assetEvents.name,
+    (rs) => rs.filter((r) => (r.value as AssetEvent).tenant === tenant).length >= count,
+    90_000,
+  );
+  return records
+    .filter((r) => (r.value as AssetEvent).tenant === tenant)
+    .map((r) => ({ ...(r.value as AssetEvent), key: r.key }) as AssetEvent & { key: string });
+}
+
+/** Reads the device dead-letter topic until `count` letters whose source mentions `marker` are there. */
+export async function deadLettersOf(marker: string, count: number): Promise<ReadRecord[]> {
+  const records = await readTopic(
+    topics.deviceDeadLetters.name,
+    (rs) => rs.filter((r) => r.headers['dlq-source']?.includes(marker)).length >= count,
+    90_000,
+  );
+  return records.filter((r) => r.headers['dlq-source']?.includes(marker));
+}
+
+export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
