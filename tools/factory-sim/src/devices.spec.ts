@@ -56,9 +56,17 @@ describe(deviceSpecs.name, () => {
     ]);
   });
 
-  it('declares the HTTP push device for exactly its assets', () => {
+  it('declares the HTTP push device for exactly its assets, with their value types', () => {
     const http = specs.find((s) => s.protocol === 'http');
-    expect(http).toMatchObject({ id: 'sim-http', allowedAssets: ['asset-0003', 'asset-0006'], points: [] });
+    expect(http).toMatchObject({ id: 'sim-http', allowedAssets: ['asset-0003', 'asset-0006'] });
+    expect(http?.points.map((p) => [p.asset, p.attribute, p.valueType])).toEqual([
+      ['asset-0003', 'temperature', 'double'],
+      ['asset-0003', 'cycle_count', 'long'],
+      ['asset-0003', 'running', 'boolean'],
+      ['asset-0006', 'temperature', 'double'],
+      ['asset-0006', 'cycle_count', 'long'],
+      ['asset-0006', 'running', 'boolean'],
+    ]);
     expect(http?.endpoint).toBeUndefined();
   });
 

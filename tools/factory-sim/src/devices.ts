@@ -98,7 +98,16 @@ export function deviceSpecs(layout: FactoryLayout, options: DeviceOptions): Decl
       tenant,
       id: httpDeviceId(prefix),
       protocol: 'http',
-      points: [],
+      // Points only to declare value types: without them the connector reads counters as doubles.
+      points: httpAssets.flatMap((asset) =>
+        attributes.map((attribute) => ({
+          asset: asset.id,
+          attribute: attribute.name,
+          kind: 'sample' as const,
+          valueType: attribute.kind,
+          ...(attribute.unit === undefined ? {} : { unit: attribute.unit }),
+        })),
+      ),
       allowedAssets: httpAssets.map((a) => a.id),
     });
   }

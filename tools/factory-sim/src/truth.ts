@@ -16,10 +16,10 @@ export interface SimEvent {
 }
 
 /**
- * What became of an event: `acked` — the receiver confirmed it (MQTT PUBACK, HTTP 202, OPC UA
- * variable set); `unacked` — sent but never confirmed before the run ended; `rejected` — the
- * receiver refused it for good (an HTTP status other than 202/429/503); `written` — an OPC UA
- * client wrote a setpoint (not a generated event).
+ * What became of an event: `acked` — the receiver confirmed it (MQTT PUBACK, HTTP 202 or not
+ * listed in a 207, OPC UA variable set); `unacked` — sent but never confirmed before the run
+ * ended; `rejected` — the receiver refused it for good (an HTTP 4xx other than 429, or listed in
+ * a 207); `written` — an OPC UA client wrote a setpoint (not a generated event).
  */
 export const TRUTH_STATUSES = ['acked', 'unacked', 'rejected', 'written'] as const;
 export type TruthStatus = (typeof TRUTH_STATUSES)[number];

@@ -15,23 +15,33 @@ interface Seen {
   answered: number;
 }
 
-/** A stand-in ingest endpoint: `answer` picks the status of the n-th request. */
-async function ingestServer(answer: (n: number, res: ServerResponse) => number) {
+/** A stand-in ingest endpoint: `answer` picks the status (and body) of the n-th request. */
+async function ingestServer(
+  answer: (n: number, res: ServerResponse, items: IngestItem[]) => number | { status: number; body: unknown },
+) {
   const seen: Seen[] = [];
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const status = answer(seen.length, res);
+    const items = JSON.parse(Buffer.concat(chunks).toString()) as IngestItem[];
+    const answered = answer(seen.length, res, items);
+    const status = typeof answered === 'number' ? answered : answered.status;
     seen.push({
       method: req.method ?? '',
       url: req.url ?? '',
       authorization: req.headers.authorization,
       contentType: req.headers['content-type'],
-      items: JSON.parse(Buffer.concat(chunks).toString()) as IngestItem[],
+      items,
       answered: status,
     });
     res.statusCode = status;
-    res.end(status === 202 ? '{}' : JSON.stringify({ code: 'refused', message: `status ${status}` }));
+    const body =
+      typeof answered === 'number'
+        ? status === 202
+          ? { accepted: items.length, rejected: [] }
+          : { code: 'refused', message: `status ${status}` }
+        : answered.body;
+    res.end(JSON.stringify(body));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -89,6 +99,49 @@ describe('HTTP push', () => {
       expect([...seqs].sort((a, b) => a - b)).toEqual(seqs.map((_, i) => i));
     }
     expect((await truthSummary(truthFile)).reduce((n, a) => n + a.count, 0)).toBe(accepted.length);
+  });
+
+  it('logs the items a 207 lists as rejected and the rest as acked', async () => {
+    // Every even position of a batch is dead-lettered.
+    const ingest = await ingestServer((_n, _res, items) => ({
+      status: 207,
+      body: {
+        accepted: items.filter((_, i) => i % 2 === 1).length,
+        rejected: items.flatMap((_, index) =>
+          index % 2 === 0 ? [{ index, reason: 'schema', detail: 'test' }] : [],
+        ),
+      },
+    }));
+    server = ingest.server;
+    const truthFile = tempFile('truth.ndjson');
+    const log: string[] = [];
+    const sim = new Simulator({
+      tenant: uniqueTenant('http207'),
+      assets: 2,
+      attributes: 3,
+      rate: 100,
+      http: { url: ingest.url, device: 'line-1', batchSize: 7 },
+      truthFile,
+      log: (m) => log.push(m),
+    });
+    const summary = await sim.run({ durationMs: 500 });
+    const key = (e: { asset: string; attribute: string; seq: number }) =>
+      `${e.asset}/${e.attribute}#${e.seq}`;
+    const expectRejected = new Set(
+      ingest.seen.flatMap((r) => r.items.filter((_, i) => i % 2 === 0).map(key)),
+    );
+    const entries = await truthEntries(truthFile);
+    expect(entries.length).toBeGreaterThan(1);
+    for (const entry of entries) {
+      expect(entry.status, key(entry)).toBe(expectRejected.has(key(entry)) ? 'rejected' : 'acked');
+    }
+    expect(summary.protocols.http).toMatchObject({
+      sent: entries.length,
+      rejected: expectRejected.size,
+      acked: entries.length - expectRejected.size,
+      retries: 0,
+    });
+    expect(log.some((m) => m.includes('HTTP 207') && m.includes('(schema)'))).toBe(true);
   });
 
   it('logs a batch the server refuses for good as rejected, without retrying it', async () => {

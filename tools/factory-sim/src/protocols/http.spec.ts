@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ingestUrl, retryAfterMs } from './http.ts';
+import { ingestUrl, partialRejections, retryAfterMs } from './http.ts';
 
 describe(ingestUrl.name, () => {
   it('appends /v1/ingest/<tenant>/<device> to the base URL', () => {
@@ -24,5 +24,31 @@ describe(retryAfterMs.name, () => {
     expect(retryAfterMs('')).toBeUndefined();
     expect(retryAfterMs('soon')).toBeUndefined();
     expect(retryAfterMs('-1')).toBeUndefined();
+  });
+});
+
+describe(partialRejections.name, () => {
+  it('maps the indexes of a 207 body to their reasons', () => {
+    const body = JSON.stringify({
+      accepted: 2,
+      rejected: [
+        { index: 0, reason: 'wrong-type', detail: 'expected a long' },
+        { index: 3, reason: 'unknown-asset', detail: 'x' },
+      ],
+    });
+    expect(partialRejections(body, 4)).toEqual(
+      new Map([
+        [0, 'wrong-type'],
+        [3, 'unknown-asset'],
+      ]),
+    );
+  });
+
+  it('gives undefined for a body it cannot trust', () => {
+    expect(partialRejections('not json', 4)).toBeUndefined();
+    expect(partialRejections('{}', 4)).toBeUndefined();
+    expect(partialRejections('null', 4)).toBeUndefined();
+    expect(partialRejections(JSON.stringify({ rejected: [{ index: 4 }] }), 4)).toBeUndefined();
+    expect(partialRejections(JSON.stringify({ rejected: [{ index: '1' }] }), 4)).toBeUndefined();
   });
 });

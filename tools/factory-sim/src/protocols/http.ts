@@ -51,13 +51,33 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/** Index → reason of the items a 207 body lists as rejected; undefined when the body is not such a list. */
+export function partialRejections(text: string, size: number): Map<number, string> | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const list = (body as { rejected?: unknown } | null)?.rejected;
+  if (!Array.isArray(list)) return undefined;
+  const refused = new Map<number, string>();
+  for (const item of list) {
+    const index = (item as { index?: unknown } | null)?.index;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= size) return undefined;
+    refused.set(index, String((item as { reason?: unknown }).reason ?? 'unknown'));
+  }
+  return refused;
+}
+
 const NETWORK_RETRY_MS = 500;
 const DEFAULT_RETRY_AFTER_MS = 1000;
 
 /**
  * Posts events in batches as JSON arrays to `<url>/v1/ingest/<tenant>/<device>`. 202 acks the
- * batch; 503 and 429 are retried after Retry-After (1 s without one), network errors after
- * 500 ms; any other status rejects the batch for good.
+ * batch; 207 acks all but the items its body lists as rejected; 503 and 429 are retried after
+ * Retry-After (1 s without one), network errors after 500 ms; any other status rejects the batch
+ * for good.
  */
 export class HttpDriver implements ProtocolDriver {
   readonly protocol = 'http' as const;
@@ -141,6 +161,7 @@ export class HttpDriver implements ProtocolDriver {
         const response = await fetch(url, { method: 'POST', headers, body, signal });
         const text = await response.text();
         if (response.status === 202) return this.#settle(batch, 'acked');
+        if (response.status === 207) return this.#settlePartly(batch, text, url);
         if (response.status !== 503 && response.status !== 429) {
           this.#options.log?.(
             `HTTP ${response.status} from ${url}, ${batch.length} events rejected: ${text.slice(0, 500)}`,
@@ -159,6 +180,29 @@ export class HttpDriver implements ProtocolDriver {
       await sleep(waitMs, signal);
     }
     this.#settle(batch, 'unacked');
+  }
+
+  /**
+   * 207: the connector published some items and dead-lettered the others, listed by index in
+   * `{ accepted, rejected: [{ index, reason, detail }] }`.
+   */
+  #settlePartly(batch: SimEvent[], text: string, url: string): void {
+    const refused = partialRejections(text, batch.length);
+    if (!refused) {
+      this.#options.log?.(
+        `HTTP 207 from ${url} without a readable list of rejections: ${text.slice(0, 500)}`,
+      );
+      this.#settle(batch, 'unacked');
+      return;
+    }
+    const reasons = [...new Set([...refused.values()])].join(', ');
+    this.#options.log?.(
+      `HTTP 207 from ${url}: ${refused.size} of ${batch.length} events rejected (${reasons})`,
+    );
+    const rejected = batch.filter((_, i) => refused.has(i));
+    const acked = batch.filter((_, i) => !refused.has(i));
+    this.#settle(acked, 'acked');
+    this.#settle(rejected, 'rejected');
   }
 
   #settle(batch: SimEvent[], status: 'acked' | 'rejected' | 'unacked'): void {
