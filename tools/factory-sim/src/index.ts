@@ -48,6 +48,7 @@ export {
   TruthLog,
   type TruthStatus,
   TruthTally,
+  truthLastValues,
   truthSummary,
 } from './truth.ts';
 export { ValueGenerator } from './values.ts';

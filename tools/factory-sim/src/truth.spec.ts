@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Checksum } from './checksum.ts';
-import { type SimEvent, TruthLog, truthSummary } from './truth.ts';
+import { type SimEvent, TruthLog, truthLastValues, truthSummary } from './truth.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'factory-sim-truth-'));
 const event = (asset: string, seq: number, tenant = 'acme'): SimEvent => ({
@@ -83,5 +83,21 @@ describe(truthSummary.name, () => {
 
   it('fails for a missing file', async () => {
     await expect(truthSummary(join(dir, 'missing.ndjson'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe(truthLastValues.name, () => {
+  it('keeps the acked entry with the highest sequence per attribute, whatever the line order', async () => {
+    const file = join(dir, 'last.ndjson');
+    const log = new TruthLog(file);
+    log.record(event('a1', 2), 'opcua', 'acked');
+    log.record(event('a1', 5), 'opcua', 'acked');
+    log.record(event('a1', 3), 'opcua', 'acked');
+    log.record(event('a1', 9), 'opcua', 'unacked');
+    log.record(event('a2', 0), 'mqtt', 'acked');
+    await log.close();
+    const last = await truthLastValues(file, { protocol: 'opcua' });
+    expect([...last.keys()]).toEqual(['acme/a1/temperature']);
+    expect(last.get('acme/a1/temperature')).toMatchObject({ seq: 5, value: 2.5 });
   });
 });

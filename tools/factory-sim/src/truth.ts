@@ -18,8 +18,8 @@ export interface SimEvent {
 /**
  * What became of an event: `acked` — the receiver confirmed it (MQTT PUBACK, HTTP 202 or not
  * listed in a 207, OPC UA variable set); `unacked` — sent but never confirmed before the run
- * ended; `rejected` — the receiver refused it for good (an HTTP 4xx other than 429, or listed in
- * a 207); `written` — an OPC UA client wrote a setpoint (not a generated event).
+ * ended; `rejected` — the receiver refused it for good (an HTTP status other than 202, 207, 429
+ * and 503, or listed in a 207); `written` — an OPC UA client wrote a setpoint (not a generated event).
  */
 export const TRUTH_STATUSES = ['acked', 'unacked', 'rejected', 'written'] as const;
 export type TruthStatus = (typeof TRUTH_STATUSES)[number];
@@ -123,4 +123,23 @@ export async function truthSummary(
     if (options.protocol === undefined || entry.protocol === options.protocol) tally.add(entry);
   }
   return tally.summary();
+}
+
+/**
+ * Per (tenant, asset, attribute) the acked entry with the highest sequence: what an OPC UA
+ * client that samples should finally see. Keyed `<tenant>/<asset>/<attribute>`.
+ */
+export async function truthLastValues(
+  file: string,
+  options: { protocol?: Protocol } = {},
+): Promise<Map<string, TruthEntry>> {
+  const last = new Map<string, TruthEntry>();
+  for await (const entry of readTruth(file)) {
+    if (entry.status !== 'acked') continue;
+    if (options.protocol !== undefined && entry.protocol !== options.protocol) continue;
+    const key = `${entry.tenant}/${entry.asset}/${entry.attribute}`;
+    const seen = last.get(key);
+    if (!seen || entry.seq > seen.seq) last.set(key, entry);
+  }
+  return last;
 }

@@ -13,13 +13,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { opcuaNodeId, RESET_METHOD, SETPOINT, SETPOINT_DEFAULT } from '../src/protocols/opcua.ts';
 import { Simulator } from '../src/simulator.ts';
-import type { TruthEntry } from '../src/truth.ts';
+import { type TruthEntry, truthLastValues } from '../src/truth.ts';
 import { freePort, tempFile, uniqueTenant } from './helpers.ts';
 
 describe('OPC UA server', () => {
   let sim: Simulator;
   let client: OPCUAClient;
   let session: ClientSession;
+  const truthFile = tempFile('truth.ndjson');
   const last = new Map<string, TruthEntry>();
   const written: TruthEntry[] = [];
 
@@ -31,7 +32,7 @@ describe('OPC UA server', () => {
       attributes: 4,
       rate: 200,
       opcua: { port, eventEvery: 5 },
-      truthFile: tempFile('truth.ndjson'),
+      truthFile,
       onTruth: (entry) => {
         if (entry.status === 'acked') last.set(`${entry.asset}.${entry.attribute}`, entry);
         if (entry.status === 'written') written.push(entry);
@@ -43,9 +44,16 @@ describe('OPC UA server', () => {
     session = await client.createSession();
   });
 
-  afterAll(async () => {
+  let clientOpen = true;
+  async function closeClient() {
+    if (!clientOpen) return;
+    clientOpen = false;
     await session?.close();
     await client?.disconnect();
+  }
+
+  afterAll(async () => {
+    await closeClient();
     await sim?.stop();
   });
 
@@ -134,6 +142,14 @@ describe('OPC UA server', () => {
       expect(dataValue.statusCode, key).toBe(StatusCodes.Good);
       expect(dataValue.value.value, key).toEqual(entry.value);
       expect(dataValue.sourceTimestamp?.toISOString(), key).toBe(entry.ts);
+    }
+    // The truth log says the same once flushed.
+    await closeClient();
+    await sim.stop();
+    const fromFile = await truthLastValues(truthFile, { protocol: 'opcua' });
+    expect(fromFile.size).toBe(8);
+    for (const entry of last.values()) {
+      expect(fromFile.get(`${entry.tenant}/${entry.asset}/${entry.attribute}`)).toEqual(entry);
     }
   });
 });
