@@ -1,3 +1,4 @@
+import { httpDeviceId } from './devices.ts';
 import { type FactoryLayout, factoryLayout, type Protocol } from './layout.ts';
 import type { OutcomeListener, ProtocolDriver, ProtocolStats } from './protocols/driver.ts';
 import { HttpDriver, type HttpOptions } from './protocols/http.ts';
@@ -79,10 +80,10 @@ export class Simulator {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#values = new ValueGenerator(options.seed ?? 1);
-    this.#truth = new TruthLog(options.truthFile, options.onTruth);
     const total =
       options.ratePerAsset !== undefined ? options.ratePerAsset * options.assets : (options.rate ?? 100);
     if (!(total > 0) || !Number.isFinite(total)) throw new RangeError('the rate must be a positive number');
+    this.#truth = new TruthLog(options.truthFile, options.onTruth);
     for (const protocol of protocols) {
       const share = this.layout.assets.filter((a) => a.protocol === protocol).length;
       if (share === 0) continue;
@@ -98,7 +99,10 @@ export class Simulator {
       case 'mqtt':
         return new MqttDriver(mqtt as MqttOptions, outcome);
       case 'http':
-        return new HttpDriver({ log, ...(http as HttpOptions), device: http?.device ?? 'sim-http' }, outcome);
+        return new HttpDriver(
+          { log, ...(http as HttpOptions), device: http?.device ?? httpDeviceId() },
+          outcome,
+        );
       case 'opcua':
         return new OpcUaDriver(
           {
@@ -122,6 +126,7 @@ export class Simulator {
 
   /** Connects every protocol and starts producing. */
   async start(): Promise<void> {
+    await this.#truth.open();
     try {
       for (const driver of this.#drivers.values()) await driver.start();
     } catch (error) {
@@ -131,7 +136,14 @@ export class Simulator {
     }
     this.#startedAt = this.#clock.now();
     this.#startedIso = new Date().toISOString();
-    for (const [protocol, driver] of this.#drivers) this.#loops.push(this.#produce(protocol, driver));
+    for (const [protocol, driver] of this.#drivers) {
+      this.#loops.push(
+        this.#produce(protocol, driver).catch((error: Error) => {
+          // A bug, not a delivery problem (those end as truth statuses): that protocol stops producing.
+          this.#options.log?.(`${protocol} producer failed: ${error.stack ?? error.message}`);
+        }),
+      );
+    }
   }
 
   async #produce(protocol: Protocol, driver: ProtocolDriver): Promise<void> {

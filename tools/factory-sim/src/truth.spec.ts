@@ -19,6 +19,7 @@ describe(TruthLog.name, () => {
   it('writes one JSON line per outcome and tallies only the acked ones', async () => {
     const file = join(dir, 'outcomes.ndjson');
     const log = new TruthLog(file);
+    await log.open();
     log.record(event('a1', 0), 'mqtt', 'acked');
     log.record(event('a1', 1), 'mqtt', 'unacked');
     log.record(event('a2', 0), 'http', 'rejected');
@@ -41,6 +42,7 @@ describe(truthSummary.name, () => {
   it('counts and checksums acked events per tenant and asset, as the run tallied them', async () => {
     const file = join(dir, 'summary.ndjson');
     const log = new TruthLog(file);
+    await log.open();
     for (let seq = 0; seq < 30; seq++)
       log.record(event(`a${seq % 3}`, seq), seq % 2 ? 'mqtt' : 'http', 'acked');
     log.record(event('a0', 99, 'other'), 'mqtt', 'acked');
@@ -62,6 +64,7 @@ describe(truthSummary.name, () => {
   it('restricts the summary to one protocol', async () => {
     const file = join(dir, 'protocols.ndjson');
     const log = new TruthLog(file);
+    await log.open();
     log.record(event('a1', 0), 'mqtt', 'acked');
     log.record(event('a1', 1), 'opcua', 'acked');
     log.record(event('a2', 0), 'opcua', 'acked');
@@ -70,6 +73,10 @@ describe(truthSummary.name, () => {
       ['a1', 1],
       ['a2', 1],
     ]);
+  });
+
+  it('fails to open a file in a directory that does not exist', async () => {
+    await expect(new TruthLog(join(dir, 'no-such-dir', 'truth.ndjson')).open()).rejects.toThrow(/ENOENT/);
   });
 
   it('names the file and line of a malformed entry', async () => {
@@ -90,6 +97,7 @@ describe(truthLastValues.name, () => {
   it('keeps the acked entry with the highest sequence per attribute, whatever the line order', async () => {
     const file = join(dir, 'last.ndjson');
     const log = new TruthLog(file);
+    await log.open();
     log.record(event('a1', 2), 'opcua', 'acked');
     log.record(event('a1', 5), 'opcua', 'acked');
     log.record(event('a1', 3), 'opcua', 'acked');

@@ -72,15 +72,25 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** Appends truth entries to an NDJSON file (when given) and tallies the acked ones. */
 export class TruthLog {
   readonly tally = new TruthTally();
-  readonly #out: WriteStream | undefined;
+  readonly #file: string | undefined;
   readonly #listener: ((entry: TruthEntry) => void) | undefined;
+  #out: WriteStream | undefined;
 
   constructor(file?: string, listener?: (entry: TruthEntry) => void) {
-    this.#out = file ? createWriteStream(file, { flags: 'w' }) : undefined;
+    this.#file = file;
     this.#listener = listener;
   }
 
+  /** Creates (or truncates) the file; fails when it cannot be written. */
+  async open(): Promise<void> {
+    if (!this.#file || this.#out) return;
+    const out = createWriteStream(this.#file, { flags: 'w' });
+    await Promise.race([once(out, 'open'), once(out, 'error').then(([error]) => Promise.reject(error))]);
+    this.#out = out;
+  }
+
   record(event: SimEvent, protocol: Protocol, status: TruthStatus): void {
+    if (this.#file && !this.#out) throw new Error('the truth log is not open');
     const entry: TruthEntry = { ...event, protocol, status };
     this.tally.add(entry);
     this.#listener?.(entry);
