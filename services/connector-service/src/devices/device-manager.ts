@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { DeviceSpec } from '@openfoundry/bus-registry';
-import { InjectConfig } from '@openfoundry/service-kit';
+import { InjectConfig, ValidationError } from '@openfoundry/service-kit';
 import type { ConnectorConfig } from '../config.ts';
 import { AssetSink } from '../ingest/asset-sink.ts';
 import { HttpDevice } from '../protocols/http/http-device.ts';
@@ -71,6 +71,11 @@ export class DeviceManager implements OnApplicationShutdown {
   }
 
   private async applyNow(assignment: Assignment): Promise<AssignmentReply> {
+    if (assignment.replica !== this.config.CONNECTOR_REPLICA_ID) {
+      throw new ValidationError(`this is replica ${this.config.CONNECTOR_REPLICA_ID}, not ${assignment.replica}`, [
+        { path: 'replica', message: 'names another replica' },
+      ]);
+    }
     if (assignment.version < this.appliedVersion) {
       this.logger.warn({
         msg: 'ignored an older assignment',
