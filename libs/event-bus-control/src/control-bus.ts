@@ -209,16 +209,18 @@ export class ControlBus {
 
   /**
    * Answers a command this service owns. Instances of a service share the work: each request goes to
-   * one of them (queue group = service name).
+   * one of them (queue group = service name). `tokens` narrows what this instance answers, e.g. an
+   * instance that answers only the commands addressed to it (`{ replica: 'r1' }`).
    */
   handle<T, P extends string, R>(
     subject: SubjectDef<T, P, R> | P,
     handler: RequestHandler<T, R>,
+    options: { tokens?: Partial<Tokens<P>> } = {},
   ): ControlSubscription {
     this.#assertNotClosing('handle');
     const def = this.#context.view.subject(subject);
     this.#context.view.assertHandler(def);
-    return this.#track(subscriptionSubject(def.name), {
+    return this.#track(subscriptionSubject(def.name, options.tokens as Partial<Record<string, string>>), {
       queue: this.service,
       concurrent: true,
       dispatch: (msg, sub) => answerRequest(this.#context, sub, def, msg, handler),

@@ -49,6 +49,12 @@ const STREAM_ACK_TIMEOUT_MS = 5_000;
 export interface ControlPublisher<T, P extends string = string> {
   readonly subject: SubjectDef<T, P>;
   publish(input: PublishInput<T, P>): Promise<PublishResult>;
+  /**
+   * Publishes many messages in order with one round trip for all of them (a single flush): for
+   * fan-out of a batch (live forwarders). Core subjects only; resolves once the server has
+   * processed every message, and fails if it refused any.
+   */
+  publishMany(inputs: readonly PublishInput<T, P>[]): Promise<PublishResult[]>;
 }
 
 /**
@@ -106,5 +112,43 @@ export class SubjectPublisher<T, P extends string = string> implements ControlPu
     }
     if (refused) throw toBusError(refused, `publish ${subject}`);
     return { subject, msgId, duplicate: false };
+  }
+
+  async publishMany(inputs: readonly PublishInput<T, P>[]): Promise<PublishResult[]> {
+    const context = this.#context;
+    assertOpen(context, `publish ${this.subject.name}`);
+    if (this.subject.stream !== undefined) {
+      throw new BusError(
+        BusErrorCode.InvalidPayload,
+        `publishMany ${this.subject.name}: stored subjects are published one at a time (each waits for its stream ack)`,
+        { subject: this.subject.name },
+      );
+    }
+    // Encode everything first: a schema violation refuses the whole set before anything is sent.
+    const prepared = inputs.map((input) => ({
+      input,
+      subject: concreteSubject(this.subject.name, input.tokens),
+      data: encodeValue(this.subject, input.value),
+      msgId: input.msgId ?? randomUUID(),
+    }));
+    const watches = new Map<string, () => Error | undefined>();
+    for (const { subject } of prepared)
+      if (!watches.has(subject)) watches.set(subject, context.watchPublishRefusal(subject));
+    let refused: { subject: string; error: Error } | undefined;
+    try {
+      for (const { input, subject, data, msgId } of prepared)
+        context.nc.publish(subject, data, { headers: buildHeaders(input, msgId) });
+      await context.nc.flush();
+      await settle();
+    } catch (error) {
+      throw toBusError(error, `publish ${this.subject.name}`);
+    } finally {
+      for (const [subject, stop] of watches) {
+        const error = stop();
+        if (error && !refused) refused = { subject, error };
+      }
+    }
+    if (refused) throw toBusError(refused.error, `publish ${refused.subject}`);
+    return prepared.map(({ subject, msgId }) => ({ subject, msgId, duplicate: false }));
   }
 }

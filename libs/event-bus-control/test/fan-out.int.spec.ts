@@ -82,6 +82,42 @@ describe('fan-out subscriptions', () => {
     });
   });
 
+  it('deliver a set published with one flush (publishMany) in order, and refuse a bad one whole', async () => {
+    const [owner, b] = await Promise.all([bus(f.a), bus(f.b)]);
+    const got: number[] = [];
+    const sub = b.subscribe(f.subjects.reading, {
+      tokens: { tenant: 'many' },
+      handler: async (m) => void got.push(m.value.value),
+    });
+    await sub.ready;
+    const publisher = owner.publisher(f.subjects.reading);
+    const results = await publisher.publishMany(
+      Array.from({ length: 500 }, (_, i) => ({
+        tokens: { tenant: 'many', asset: `a${i % 7}` },
+        value: { asset: `a${i % 7}`, value: i },
+      })),
+    );
+    expect(results.map((r) => r.subject).slice(0, 2)).toEqual([
+      `${f.run}-a.many.a0.reading`,
+      `${f.run}-a.many.a1.reading`,
+    ]);
+    await until('all 500', () => (got.length === 500 ? true : undefined));
+    expect(got).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    const before = got.length;
+    await expect(
+      publisher.publishMany([
+        { tokens: { tenant: 'many', asset: 'a0' }, value: { asset: 'a0', value: 1 } },
+        { tokens: { tenant: 'many', asset: 'a0' }, value: { asset: 'a0', value: 'nope' } as never },
+      ]),
+    ).rejects.toMatchObject({ code: BusErrorCode.InvalidPayload });
+    await owner.publisher(f.subjects.reading).publish({
+      tokens: { tenant: 'many', asset: 'end' },
+      value: { asset: 'end', value: -1 },
+    });
+    await until('the marker', () => (got.includes(-1) ? true : undefined));
+    expect(got.length).toBe(before + 1);
+  });
+
   it('also reach subscribers of a stored subject when it is published', async () => {
     const [owner, c] = await Promise.all([bus(f.a), bus(f.c)]);
     const got: number[] = [];

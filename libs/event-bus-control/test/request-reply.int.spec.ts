@@ -110,6 +110,45 @@ describe('request/reply', () => {
     release();
   });
 
+  it('lets an instance answer only the requests addressed to it (handle with tokens)', async () => {
+    const [one, two] = await Promise.all([connectAs(f, f.a), connectAs(f, f.a)]);
+    try {
+      const subs = [
+        one.handle(
+          f.subjects.stop,
+          async (r) => ({ connector: `one:${r.value.connector}`, running: false }),
+          {
+            tokens: { tenant: 'tenant-one' },
+          },
+        ),
+        two.handle(
+          f.subjects.stop,
+          async (r) => ({ connector: `two:${r.value.connector}`, running: false }),
+          {
+            tokens: { tenant: 'tenant-two' },
+          },
+        ),
+      ];
+      await Promise.all(subs.map((s) => s.ready));
+      for (let i = 0; i < 10; i++) {
+        const tenant = i % 2 === 0 ? 'tenant-one' : 'tenant-two';
+        const reply = await sender.request(f.subjects.stop, {
+          tokens: { tenant },
+          value: { connector: `c${i}` },
+        });
+        expect((reply as { connector: string }).connector).toBe(
+          `${tenant === 'tenant-one' ? 'one' : 'two'}:c${i}`,
+        );
+      }
+      const unaddressed = await sender
+        .request(f.subjects.stop, { tokens: { tenant: 'tenant-three' }, value: { connector: 'x' } })
+        .catch((e: unknown) => e);
+      expect(unaddressed).toMatchObject({ code: BusErrorCode.NoResponders });
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
   it('fails at once with NoResponders when no handler listens', async () => {
     const error = await sender
       .request(f.subjects.stop, { tokens: { tenant: 'acme' }, value: { connector: 'x' }, timeoutMs: 60_000 })
