@@ -97,7 +97,7 @@ export class Simulator {
     const { mqtt, http, opcua, log } = this.#options;
     switch (protocol) {
       case 'mqtt':
-        return new MqttDriver(mqtt as MqttOptions, outcome);
+        return new MqttDriver({ log, ...(mqtt as MqttOptions) }, outcome);
       case 'http':
         return new HttpDriver(
           { log, ...(http as HttpOptions), device: http?.device ?? httpDeviceId() },

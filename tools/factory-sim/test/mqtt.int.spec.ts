@@ -1,10 +1,11 @@
 import { readPlatformEnv } from '@openfoundry/infra-local';
+import { FaultProxy } from '@openfoundry/infra-local/testing';
 import mqtt from 'mqtt';
 import { describe, expect, it, vi } from 'vitest';
 import { mqttPayload, mqttTopic } from '../src/protocols/mqtt.ts';
 import { Simulator } from '../src/simulator.ts';
 import { truthSummary } from '../src/truth.ts';
-import { sequencesByPair, tempFile, truthEntries, uniqueTenant } from './helpers.ts';
+import { freePort, sequencesByPair, tempFile, truthEntries, uniqueTenant } from './helpers.ts';
 
 const env = readPlatformEnv();
 
@@ -88,5 +89,53 @@ describe('MQTT against Mosquitto', () => {
     const common = [...first.keys()].filter((k) => second.has(k));
     expect(common.length).toBeGreaterThan(0);
     for (const key of common) expect(second.get(key), key).toEqual(first.get(key));
+  });
+});
+
+describe('MQTT when the broker link drops', () => {
+  it('reconnects, resends what was not acked, and still delivers every acked entry', async () => {
+    const target = new URL(env.OPENFOUNDRY_MQTT_URL);
+    const proxy = new FaultProxy({ listenPort: await freePort(), targetPort: Number(target.port) });
+    await proxy.start();
+    const tenant = uniqueTenant('mqttcut');
+    const truthFile = tempFile('truth.ndjson');
+    const subscriber = await mqtt.connectAsync(env.OPENFOUNDRY_MQTT_URL);
+    const received = new Set<string>();
+    subscriber.on('message', (topic, payload) =>
+      received.add(`${topic}#${(JSON.parse(payload.toString()) as { seq: number }).seq}`),
+    );
+    const log: string[] = [];
+    try {
+      await subscriber.subscribeAsync(`factory/${tenant}/#`, { qos: 1 });
+      const sim = new Simulator({
+        tenant,
+        assets: 2,
+        attributes: 3,
+        rate: 200,
+        mqtt: { url: `mqtt://127.0.0.1:${proxy.listenPort}`, maxInFlight: 10 },
+        truthFile,
+        log: (m) => log.push(m),
+      });
+      await sim.start();
+      const stats = () => sim.driver('mqtt')?.stats();
+      await vi.waitFor(() => expect(stats()?.acked).toBeGreaterThan(20));
+      proxy.cut();
+      await vi.waitFor(() => expect(log.some((m) => m.includes('reconnecting'))).toBe(true));
+      const ackedAtCut = stats()?.acked ?? 0;
+      proxy.restore();
+      await vi.waitFor(() => expect(stats()?.acked).toBeGreaterThan(ackedAtCut + 20), { timeout: 15_000 });
+      const summary = await sim.stop();
+
+      expect(proxy.severed).toBeGreaterThan(0);
+      expect(summary.protocols.mqtt).toMatchObject({ unacked: 0, inFlight: 0 });
+      expect(summary.protocols.mqtt?.acked).toBe(summary.protocols.mqtt?.sent);
+      const acked = (await truthEntries(truthFile)).filter((e) => e.status === 'acked');
+      await vi.waitFor(() => expect(received.size).toBeGreaterThanOrEqual(acked.length), { timeout: 15_000 });
+      for (const e of acked)
+        expect(received.has(`${mqttTopic(e)}#${e.seq}`), `${e.asset}/${e.attribute}#${e.seq}`).toBe(true);
+    } finally {
+      await subscriber.endAsync();
+      await proxy.stop();
+    }
   });
 });

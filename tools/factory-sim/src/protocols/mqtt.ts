@@ -17,6 +17,7 @@ export interface MqttOptions {
   clientId?: string;
   /** Publishes awaiting PUBACK at most; when the receiver stops acking, the simulator stops. */
   maxInFlight?: number;
+  log?: (message: string) => void;
 }
 
 /** `factory/<tenant>/<asset>/<attribute>`. */
@@ -57,6 +58,10 @@ export class MqttDriver implements ProtocolDriver {
       connectTimeout: 10_000,
       ...(username === undefined ? {} : { username, password }),
     });
+    // mqtt.js reconnects by itself and resends unacknowledged QoS 1 publishes; an 'error' without
+    // a listener would end the process instead.
+    this.#client.on('error', (error) => this.#options.log?.(`MQTT: ${error.message}`));
+    this.#client.on('offline', () => this.#options.log?.(`MQTT: lost ${url}, reconnecting`));
   }
 
   async ready(): Promise<boolean> {
