@@ -180,3 +180,17 @@ export async function connectorPublisher(): Promise<{
     close: () => bus.close(),
   };
 }
+
+/** The data bus as lakehouse-sink-service (its principal and registry entry). */
+export async function sinkBus(): Promise<DataBus> {
+  provisioned ??= provision(platformRegistry);
+  await provisioned;
+  const credentials = new CredentialStore().get('lakehouse-sink-service');
+  return DataBus.connect({
+    service: 'lakehouse-sink-service',
+    brokers: readPlatformEnv().OPENFOUNDRY_KAFKA_BROKERS.split(','),
+    username: credentials.kafka.username,
+    password: credentials.kafka.password,
+    registry: platformRegistry,
+  });
+}

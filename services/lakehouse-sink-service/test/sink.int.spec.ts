@@ -11,6 +11,7 @@ import {
   waitForReady,
 } from '@openfoundry/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SINK_GROUP } from '../src/sink/lakehouse-sink.service.ts';
 import { summaryOffsets } from '../src/sink/offsets.ts';
 import { assetEvent } from './factories.ts';
 import {
@@ -19,6 +20,7 @@ import {
   duckdbReader,
   PLATFORM_TOKEN,
   type RunningCatalog,
+  sinkBus,
   startCatalog,
   uniqueTenant,
 } from './sink-env.ts';
@@ -39,6 +41,9 @@ describe('the lakehouse-sink-service process', () => {
   let reader: Awaited<ReturnType<typeof duckdbReader>>;
   let publisher: Awaited<ReturnType<typeof connectorPublisher>>;
   const running = new Set<Sink>();
+  /** What the first test published and wrote: the replay test rewinds Kafka to before it. */
+  const landed: { tenant: string; rows: number }[] = [];
+  const firstOffsets = new Map<number, bigint>();
 
   const sinkEnv = async (overrides: Record<string, string> = {}) => ({
     DATABASE_URL: database.url,
@@ -132,6 +137,10 @@ describe('the lakehouse-sink-service process', () => {
       const eventsA = eventsFor(a, 40);
       const eventsB = eventsFor(b, 30, 3);
       const published = await publisher.publish([...eventsA, ...eventsB]);
+      for (const p of published)
+        if ((firstOffsets.get(p.partition) ?? p.offset + 1n) > p.offset)
+          firstOffsets.set(p.partition, p.offset);
+      landed.push({ tenant: a, rows: 40 }, { tenant: b, rows: 30 });
       await waitFor(
         'both tables',
         async () => (await committedRows(a)) === 40 && (await committedRows(b)) === 30,
@@ -218,6 +227,44 @@ describe('the lakehouse-sink-service process', () => {
       expect(back.totals).toEqual({ n: events.length, ids: events.length });
       expect(back.perAsset).toEqual(expectedPerAsset(events));
       for (const sink of sinks) expect(await stopSink(sink)).toBe(0);
+    },
+    LONG,
+  );
+
+  it(
+    'writes nothing twice when Kafka’s committed offsets are rewound behind what Iceberg holds',
+    async () => {
+      expect(firstOffsets.size).toBeGreaterThan(0);
+      // Join the sink's group as the sink (none runs now) and move its committed offsets back.
+      const bus = await sinkBus();
+      let rewound = false;
+      const consumer = await bus.consumeBatches(topics.assetEvents, {
+        group: SINK_GROUP,
+        commit: 'manual',
+        handler: async () => {
+          if (rewound) return;
+          await consumer.commit(firstOffsets);
+          rewound = true;
+        },
+      });
+      const trigger = uniqueTenant('rewind');
+      await publisher.publish([assetEvent(trigger, 'x', 1)]);
+      await waitFor('the rewind', async () => rewound, 60_000);
+      await consumer.close();
+      await bus.close();
+
+      const sink = await startSink();
+      await waitFor(
+        'the trigger event, read after the replay',
+        async () => (await committedRows(trigger)) === 1,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      for (const { tenant, rows } of landed) {
+        expect(await committedRows(tenant)).toBe(rows);
+        expect((await readBack(tenant)).totals).toEqual({ n: rows, ids: rows });
+      }
+      expect(sink.run.output()).toContain('records already in Iceberg; nothing committed');
+      expect(await stopSink(sink)).toBe(0);
     },
     LONG,
   );
