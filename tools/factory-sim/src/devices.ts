@@ -1,7 +1,7 @@
 import { deviceSpec } from '@openfoundry/bus-registry';
 import { stringify } from 'yaml';
 import type { z } from 'zod';
-import { assetsOf, type FactoryLayout } from './layout.ts';
+import { type AssetSpec, type AttributeSpec, assetsOf, type FactoryLayout } from './layout.ts';
 import { mqttTopic } from './protocols/mqtt.ts';
 import { opcuaEndpoint, opcuaNodeId, SETPOINT } from './protocols/opcua.ts';
 
@@ -22,6 +22,17 @@ export interface DeviceOptions {
 
 export function httpDeviceId(prefix = 'sim'): string {
   return `${prefix}-http`;
+}
+
+/** The protocol-independent part of a point: which attribute, its value type and unit. */
+function samplePoint(asset: AssetSpec, attribute: AttributeSpec) {
+  return {
+    asset: asset.id,
+    attribute: attribute.name,
+    kind: 'sample' as const,
+    valueType: attribute.kind,
+    ...(attribute.unit === undefined ? {} : { unit: attribute.unit }),
+  };
 }
 
 /**
@@ -48,11 +59,7 @@ export function deviceSpecs(layout: FactoryLayout, options: DeviceOptions): Decl
         ...(username === undefined ? {} : { credentials: { username, password: password ?? '' } }),
         points: mqttAssets.slice(first, first + perDevice).flatMap((asset) =>
           attributes.map((attribute) => ({
-            asset: asset.id,
-            attribute: attribute.name,
-            kind: 'sample' as const,
-            valueType: attribute.kind,
-            ...(attribute.unit === undefined ? {} : { unit: attribute.unit }),
+            ...samplePoint(asset, attribute),
             topic: mqttTopic({ tenant, asset: asset.id, attribute: attribute.name }),
             payload: 'json' as const,
           })),
@@ -71,11 +78,7 @@ export function deviceSpecs(layout: FactoryLayout, options: DeviceOptions): Decl
       sampling: { intervalMs: options.opcuaSamplingMs ?? 100 },
       points: opcuaAssets.flatMap((asset) => [
         ...attributes.map((attribute) => ({
-          asset: asset.id,
-          attribute: attribute.name,
-          kind: 'sample' as const,
-          valueType: attribute.kind,
-          ...(attribute.unit === undefined ? {} : { unit: attribute.unit }),
+          ...samplePoint(asset, attribute),
           nodeId: opcuaNodeId(asset.id, attribute.name),
         })),
         {
@@ -99,15 +102,7 @@ export function deviceSpecs(layout: FactoryLayout, options: DeviceOptions): Decl
       id: httpDeviceId(prefix),
       protocol: 'http',
       // Points only to declare value types: without them the connector reads counters as doubles.
-      points: httpAssets.flatMap((asset) =>
-        attributes.map((attribute) => ({
-          asset: asset.id,
-          attribute: attribute.name,
-          kind: 'sample' as const,
-          valueType: attribute.kind,
-          ...(attribute.unit === undefined ? {} : { unit: attribute.unit }),
-        })),
-      ),
+      points: httpAssets.flatMap((asset) => attributes.map((attribute) => samplePoint(asset, attribute))),
       allowedAssets: httpAssets.map((a) => a.id),
     });
   }
