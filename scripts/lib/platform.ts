@@ -59,7 +59,10 @@ export function discoverUnits(): Unit[] {
 function unitEnv(unit: Unit, platformEnv: PlatformEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
   // Each service reaches the buses as itself: its own Kafka principal and NATS user.
   const bus = credentialEnv(new CredentialStore().get(unit.name));
-  const env: NodeJS.ProcessEnv = { ...unit.env, ...process.env, ...platformEnv, ...bus, ...extra };
+  const defaults = Object.fromEntries(
+    Object.entries(unit.env).map(([name, value]) => [name, fillPlatformValues(value, platformEnv, unit)]),
+  );
+  const env: NodeJS.ProcessEnv = { ...defaults, ...process.env, ...platformEnv, ...bus, ...extra };
   env.PORT = String(unit.port);
   env.HOST = '127.0.0.1';
   env.NODE_ENV ??= 'development';
@@ -71,6 +74,25 @@ function unitEnv(unit: Unit, platformEnv: PlatformEnv, extra: Record<string, str
     if (platformEnv.OPENFOUNDRY_PG_ADMIN_URL) env.DATABASE_ADMIN_URL = platformEnv.OPENFOUNDRY_PG_ADMIN_URL;
   }
   return env;
+}
+
+/**
+ * A manifest's `env` value with `${OPENFOUNDRY_…}` replaced by the platform's setting (ports and
+ * hosts the local platform chose), so a default can point at another local server.
+ */
+export function fillPlatformValues(
+  value: string,
+  platformEnv: PlatformEnv,
+  unit: Pick<Unit, 'name'>,
+): string {
+  return value.replace(/\$\{(OPENFOUNDRY_[A-Z0-9_]+)\}/g, (_, name: string) => {
+    const filled = (platformEnv as unknown as Record<string, string | undefined>)[name];
+    if (filled === undefined)
+      throw new Error(
+        `${unit.name}/service.json: env refers to \${${name}}, which the platform does not set`,
+      );
+    return filled;
+  });
 }
 
 /** Turns a pino JSON line into a short human line; anything else passes through unchanged. */

@@ -22,10 +22,12 @@ export {
   type CommonConfig,
   ConfigError,
   commonConfigSchema,
+  DEV_TENANT_TOKENS,
   loadConfig,
   maskConfig,
   maskUrl,
   type ServiceConfig,
+  tenantTokensSchema,
 } from './config/config.ts';
 export { InjectDb, KYSELY, type Migrations, migrateToLatest, pingDatabase } from './database/database.ts';
 export { ensureDatabase, parseDatabaseUrl } from './database/provision.ts';

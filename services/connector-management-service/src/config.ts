@@ -1,32 +1,8 @@
-import { TENANT_ID } from '@openfoundry/bus-registry';
-import type { ServiceConfig } from '@openfoundry/service-kit';
+import { type ServiceConfig, tenantTokensSchema } from '@openfoundry/service-kit';
 import { z } from 'zod';
 
 /** The tenant an admin token acts for: every tenant. */
 export const ALL_TENANTS = '*';
-
-/**
- * `token=tenant,token=tenant`: static bearer tokens until the identity service issues real ones.
- * A token mapped to `*` is an admin token (every tenant, and the replica list).
- */
-const tokensSchema = z.string().transform((value, ctx) => {
-  const tokens = new Map<string, string>();
-  for (const pair of value
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const [token, tenant, ...rest] = pair.split('=');
-    if (!token || !tenant || rest.length || !(tenant === ALL_TENANTS || TENANT_ID.test(tenant))) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be a comma-separated list of token=tenant-id (or token=*)',
-      });
-      return z.NEVER;
-    }
-    tokens.set(token, tenant);
-  }
-  return tokens;
-});
 
 const regexSchema = z.string().transform((value, ctx) => {
   try {
@@ -39,7 +15,7 @@ const regexSchema = z.string().transform((value, ctx) => {
 
 export const connectorManagementConfigSchema = z.object({
   /** Bearer tokens and the tenant each acts for; `*` marks an admin token. */
-  CONNECTOR_TOKENS: tokensSchema.default(
+  CONNECTOR_TOKENS: tenantTokensSchema({ allowAllTenants: true }).default(
     new Map([
       ['dev-acme-token', 'acme'],
       ['dev-globex-token', 'globex'],

@@ -1,28 +1,5 @@
-import type { ServiceConfig } from '@openfoundry/service-kit';
+import { type ServiceConfig, tenantTokensSchema } from '@openfoundry/service-kit';
 import { z } from 'zod';
-
-/**
- * `token=tenant,token=tenant`: static bearer tokens until the identity service issues real ones.
- * The tenant `*` is every tenant, for platform writers such as the lakehouse sink.
- */
-const tokensSchema = z.string().transform((value, ctx) => {
-  const tokens = new Map<string, string>();
-  for (const pair of value
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const [token, tenant, ...rest] = pair.split('=');
-    if (!token || !tenant || rest.length || !(tenant === '*' || /^[a-z0-9]+(-[a-z0-9]+)*$/.test(tenant))) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be a comma-separated list of token=tenant-slug (or token=* for every tenant)',
-      });
-      return z.NEVER;
-    }
-    tokens.set(token, tenant);
-  }
-  return tokens;
-});
 
 export const catalogConfigSchema = z.object({
   /** The S3 API the warehouse lives on (path-style addressing, any S3-compatible server). */
@@ -38,7 +15,7 @@ export const catalogConfigSchema = z.object({
   /** The S3 endpoint handed to clients, when they reach the object store by another address than the catalog does. */
   CATALOG_CLIENT_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   /** Bearer tokens and the tenant each one acts for (see ADR 0012). */
-  CATALOG_TOKENS: tokensSchema.default(
+  CATALOG_TOKENS: tenantTokensSchema({ allowAllTenants: true }).default(
     new Map([
       ['dev-acme-token', 'acme'],
       ['dev-globex-token', 'globex'],

@@ -1,24 +1,5 @@
-import type { ServiceConfig } from '@openfoundry/service-kit';
+import { type ServiceConfig, tenantTokensSchema } from '@openfoundry/service-kit';
 import { z } from 'zod';
-
-const TENANT = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-
-/** `token=tenant,token=tenant`: static bearer tokens until the identity service issues real ones. */
-export const tokensSchema = z.string().transform((value, ctx) => {
-  const tokens = new Map<string, string>();
-  for (const pair of value
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const [token, tenant, ...rest] = pair.split('=');
-    if (!token || !tenant || rest.length || !TENANT.test(tenant)) {
-      ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of token=tenant' });
-      return z.NEVER;
-    }
-    tokens.set(token, tenant);
-  }
-  return tokens;
-});
 
 const flag = z
   .enum(['true', 'false'])
@@ -29,7 +10,7 @@ const count = (min: number, max: number, fallback: number) =>
 
 export const liveConfigSchema = z.object({
   /** Bearer tokens and the tenant each one acts for. */
-  LIVE_TOKENS: tokensSchema.default(
+  LIVE_TOKENS: tenantTokensSchema().default(
     new Map([
       ['dev-acme-token', 'acme'],
       ['dev-globex-token', 'globex'],

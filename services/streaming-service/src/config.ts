@@ -1,27 +1,9 @@
-import { TENANT_ID } from '@openfoundry/bus-registry';
-import type { ServiceConfig } from '@openfoundry/service-kit';
+import { type ServiceConfig, tenantTokensSchema } from '@openfoundry/service-kit';
 import { z } from 'zod';
-
-/** `token=tenant,token=tenant`: static bearer tokens until the identity service issues real ones. */
-export const tokensSchema = z.string().transform((value, ctx) => {
-  const tokens = new Map<string, string>();
-  for (const pair of value
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const [token, tenant, ...rest] = pair.split('=');
-    if (!token || !tenant || rest.length || !TENANT_ID.test(tenant)) {
-      ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of token=tenant' });
-      return z.NEVER;
-    }
-    tokens.set(token, tenant);
-  }
-  return tokens;
-});
 
 export const streamingConfigSchema = z.object({
   /** Bearer tokens of the REST API and the tenant each one reads. */
-  STREAMING_TOKENS: tokensSchema.default(
+  STREAMING_TOKENS: tenantTokensSchema().default(
     new Map([
       ['dev-acme-token', 'acme'],
       ['dev-globex-token', 'globex'],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, loadConfig, maskConfig, maskUrl } from './config.ts';
+import { ConfigError, loadConfig, maskConfig, maskUrl, tenantTokensSchema } from './config.ts';
 
 const env = (extra: Record<string, string> = {}) => ({
   DATABASE_URL: 'postgres://svc:pw@127.0.0.1:5432/svc',
@@ -85,5 +85,24 @@ describe(maskConfig.name, () => {
 describe(maskUrl.name, () => {
   it('leaves a URL without a password alone', () => {
     expect(maskUrl('postgres://svc@127.0.0.1/svc')).toBe('postgres://svc@127.0.0.1/svc');
+  });
+});
+
+describe('tenantTokensSchema', () => {
+  it('maps tokens to tenants and refuses malformed lists', () => {
+    const schema = tenantTokensSchema();
+    expect(schema.parse('a=acme, b=globex')).toEqual(
+      new Map([
+        ['a', 'acme'],
+        ['b', 'globex'],
+      ]),
+    );
+    expect(schema.safeParse('a=Acme').success).toBe(false);
+    expect(schema.safeParse('a=acme=x').success).toBe(false);
+    expect(schema.safeParse('a').success).toBe(false);
+    expect(schema.safeParse('a=*').success).toBe(false);
+  });
+  it('accepts * for every tenant only when asked to', () => {
+    expect(tenantTokensSchema({ allowAllTenants: true }).parse('ops=*')).toEqual(new Map([['ops', '*']]));
   });
 });

@@ -86,3 +86,38 @@ function maskValue(name: string, value: unknown): unknown {
 export function maskConfig(config: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, maskValue(key, value)]));
 }
+
+const TOKEN_TENANT = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/**
+ * `token=tenant,token=tenant`: static bearer tokens and the tenant each acts for, until an identity
+ * service issues real ones. `token=*` (when `allowAllTenants`) acts for every tenant: platform
+ * writers and operators. Parses to a Map from token to tenant.
+ */
+export function tenantTokensSchema(options: { allowAllTenants?: boolean } = {}) {
+  const all = options.allowAllTenants ?? false;
+  return z.string().transform((value, ctx) => {
+    const tokens = new Map<string, string>();
+    for (const pair of value
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const [token, tenant, ...rest] = pair.split('=');
+      if (!token || !tenant || rest.length || !((all && tenant === '*') || TOKEN_TENANT.test(tenant))) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a comma-separated list of token=tenant${all ? ' (or token=* for every tenant)' : ''}`,
+        });
+        return z.NEVER;
+      }
+      tokens.set(token, tenant);
+    }
+    return tokens;
+  });
+}
+
+/** The development tokens every tenant-scoped service accepts unless configured otherwise. */
+export const DEV_TENANT_TOKENS: ReadonlyMap<string, string> = new Map([
+  ['dev-acme-token', 'acme'],
+  ['dev-globex-token', 'globex'],
+]);
