@@ -28,6 +28,29 @@ export const sinkConfigSchema = z.object({
     .min(1024)
     .max(1024 * MIB)
     .default(64 * MIB),
+  /** …or, across tenants, as soon as everything buffered reaches this: the largest buffers go first. */
+  SINK_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * MIB)
+    .default(256 * MIB),
+  /** How often the tables this instance wrote to are compacted and expired; 0 turns it off. */
+  SINK_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+  /** Data files below this are packed together by compaction. */
+  SINK_COMPACT_TARGET_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(4096 * MIB)
+    .default(128 * MIB),
+  /** Snapshots older than this are expired (the newest SINK_RETAIN_SNAPSHOTS always stay). */
+  SINK_SNAPSHOT_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 3_600_000),
+  SINK_RETAIN_SNAPSHOTS: z.coerce.number().int().min(1).max(10_000).default(10),
   /** How many old metadata files the tables this sink creates keep in their log. */
   SINK_METADATA_VERSIONS_MAX: z.coerce.number().int().min(1).max(1000).default(20),
 });

@@ -1,9 +1,10 @@
 import { topics } from '@openfoundry/bus-registry';
-import { IcebergWriter, mainSnapshot, RestCatalog } from '@openfoundry/lakehouse';
+import { IcebergWriter, mainSnapshot, RestCatalog, TableMaintenance } from '@openfoundry/lakehouse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssetTableWriter } from '../src/sink/asset-table-writer.ts';
 import { offsetKey } from '../src/sink/offsets.ts';
 import { ParentGuard } from '../src/sink/parent-guard.ts';
+import { TableMaintainer } from '../src/sink/table-maintainer.ts';
 import { assetEvent, sinkRecords } from './factories.ts';
 import { duckdbReader, PLATFORM_TOKEN, type RunningCatalog, startCatalog, uniqueTenant } from './sink-env.ts';
 
@@ -212,6 +213,41 @@ describe(AssetTableWriter.name, () => {
     expect(
       await reader.sql(`SELECT count(*)::INT AS n, count(DISTINCT event_id)::INT AS ids FROM ${table(acme)}`),
     ).toEqual([{ n: 11, ids: 11 }]);
+  });
+
+  it('maintenance packs the appends into one file and keeps the offsets the dedupe reads', async () => {
+    const acme = tenant('maint');
+    const writer = sinkWriter();
+    const events = Array.from({ length: 25 }, (_, i) => assetEvent(acme, `m${i % 2}`, i));
+    for (let i = 0; i < 5; i++)
+      await writer.commit(acme, sinkRecords(1, i * 5, events.slice(i * 5, i * 5 + 5)));
+    const maintenance = new TableMaintenance({ catalog: lake.catalog });
+    try {
+      const run = await new TableMaintainer(maintenance, {
+        compactTargetBytes: 64 * 1024 * 1024,
+        snapshotRetentionMs: 0,
+        retainSnapshots: 1,
+        orphanAgeMs: 3 * 24 * 3_600_000,
+      }).run(writer.table(acme));
+      expect(run).toMatchObject({ compactedFiles: 5, addedFiles: 1, expiredSnapshots: 5 });
+    } finally {
+      await maintenance.close();
+    }
+    const head = mainSnapshot((await lake.catalog.loadTable(writer.table(acme))).metadata);
+    expect(head?.summary).toMatchObject({
+      operation: 'replace',
+      'total-data-files': '1',
+      'total-records': '25',
+    });
+    expect(await writer.storedOffsets(acme)).toEqual(new Map([[1, 25n]]));
+    // A replay after compaction is still recognised.
+    expect(await writer.commit(acme, sinkRecords(1, 0, events))).toMatchObject({
+      records: 0,
+      duplicates: 25,
+    });
+    expect(
+      await reader.sql(`SELECT count(*)::INT AS n, count(DISTINCT event_id)::INT AS ids FROM ${table(acme)}`),
+    ).toEqual([{ n: 25, ids: 25 }]);
   });
 
   it('keeps tenants apart: each table holds only its tenant’s rows', async () => {

@@ -199,8 +199,18 @@ describe('the lakehouse-sink-service process', () => {
       await publisher.publish(events.slice(60, 80));
       expect(await stopSink(first, 'SIGKILL')).not.toBe(0);
       await publisher.publish(events.slice(80));
-      const second = await startSink();
+      // The restarted sink also compacts and expires the table while it appends.
+      const second = await startSink({
+        SINK_MAINTENANCE_INTERVAL_MS: '2000',
+        SINK_SNAPSHOT_RETENTION_MS: '0',
+      });
       await waitFor('every event', async () => (await committedRows(tenant)) >= events.length);
+      await waitFor('a maintenance run', async () => {
+        const status = (await (await fetch(`${second.url}/v1/status`)).json()) as {
+          tenants: { tenant: string; lastMaintenance: unknown }[];
+        };
+        return status.tenants.some((t) => t.tenant === tenant && t.lastMaintenance !== null);
+      });
       // Give a duplicate the time to show up, had the restart written one.
       await new Promise((resolve) => setTimeout(resolve, 2500));
       const back = await readBack(tenant);

@@ -78,6 +78,17 @@ export const statusSchema = apiSchema(
           .object({ at: z.string(), snapshotId: z.string().optional(), records: z.number().int() })
           .nullable(),
         lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
+        lastMaintenance: z
+          .object({
+            at: z.string(),
+            table: z.string(),
+            compactedFiles: z.number().int(),
+            addedFiles: z.number().int(),
+            expiredSnapshots: z.number().int(),
+            deletedFiles: z.number().int(),
+            orphans: z.number().int(),
+          })
+          .nullable(),
       }),
     ),
     lastCommits: z

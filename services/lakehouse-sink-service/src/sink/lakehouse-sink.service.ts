@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { type AssetEvent, topics } from '@openfoundry/bus-registry';
 import type { BatchConsumer, DataBus } from '@openfoundry/event-bus-data';
-import { IcebergWriter, RestCatalog } from '@openfoundry/lakehouse';
+import { IcebergWriter, RestCatalog, TableMaintenance } from '@openfoundry/lakehouse';
 import { InjectConfig, InjectDataBus } from '@openfoundry/service-kit';
 import type { SinkConfig } from '../config.ts';
 import { AssetTableWriter } from './asset-table-writer.ts';
@@ -15,8 +15,11 @@ import { CommitsRepository } from './commits.repository.ts';
 import { offsetsJson } from './offsets.ts';
 import { ParentGuard } from './parent-guard.ts';
 import { SinkPipeline } from './sink-pipeline.ts';
+import { type MaintenanceRun, TableMaintainer } from './table-maintainer.ts';
 
 export const SINK_GROUP = 'lakehouse-sink-service.asset-events';
+/** Unreferenced files younger than this may belong to a commit in flight (ADR 0013's platform margin). */
+const ORPHAN_AGE_MS = 3 * 24 * 3_600_000;
 
 export interface SinkStatus {
   topic: string;
@@ -35,6 +38,7 @@ export interface SinkStatus {
     bufferedForMs: number;
     lastCommit: { at: string; snapshotId: string | undefined; records: number } | null;
     lastError: { at: string; message: string } | null;
+    lastMaintenance: (MaintenanceRun & { at: string }) | null;
   }[];
 }
 
@@ -51,8 +55,15 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
   readonly #iceberg: IcebergWriter;
   readonly #writer: AssetTableWriter;
   readonly #pipeline: SinkPipeline;
+  readonly #maintenance: TableMaintenance;
+  readonly #maintainer: TableMaintainer;
+  /** Tenants committed to since their table was last maintained. */
+  readonly #dirty = new Set<string>();
+  readonly #maintained = new Map<string, MaintenanceRun & { at: string }>();
+  #maintaining: Promise<void> | undefined;
   #consumer: BatchConsumer<AssetEvent> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #maintenanceTimer: NodeJS.Timeout | undefined;
   #stopping = false;
 
   constructor(
@@ -78,15 +89,29 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
     this.#pipeline = new SinkPipeline(
       {
         commitTenant: (tenant, records) => this.#writer.commit(tenant, records),
-        recordCommit: (commit, durationMs) => this.commits.record(commit, durationMs),
+        recordCommit: (commit, durationMs) => {
+          this.#dirty.add(commit.tenant);
+          return this.commits.record(commit, durationMs);
+        },
         commitOffsets: async (offsets) => {
           await this.#consumer?.commit(offsets);
           this.#logger.debug?.({ offsets: offsetsJson(offsets) }, 'Kafka offsets committed');
         },
         log: { info: log('log'), warn: log('warn') },
       },
-      { commitIntervalMs: config.SINK_COMMIT_INTERVAL_MS, commitBytes: config.SINK_COMMIT_BYTES },
+      {
+        commitIntervalMs: config.SINK_COMMIT_INTERVAL_MS,
+        commitBytes: config.SINK_COMMIT_BYTES,
+        bufferBytes: config.SINK_BUFFER_BYTES,
+      },
     );
+    this.#maintenance = new TableMaintenance({ catalog: this.#catalog });
+    this.#maintainer = new TableMaintainer(this.#maintenance, {
+      compactTargetBytes: config.SINK_COMPACT_TARGET_BYTES,
+      snapshotRetentionMs: config.SINK_SNAPSHOT_RETENTION_MS,
+      retainSnapshots: config.SINK_RETAIN_SNAPSHOTS,
+      orphanAgeMs: ORPHAN_AGE_MS,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -105,6 +130,13 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
     const tickMs = Math.max(50, Math.min(1000, Math.floor(this.config.SINK_COMMIT_INTERVAL_MS / 4)));
     this.#timer = setInterval(() => void this.#pipeline.tick(), tickMs);
     this.#timer.unref();
+    if (this.config.SINK_MAINTENANCE_INTERVAL_MS > 0) {
+      this.#maintenanceTimer = setInterval(
+        () => void this.maintain(),
+        this.config.SINK_MAINTENANCE_INTERVAL_MS,
+      );
+      this.#maintenanceTimer.unref();
+    }
     this.#logger.log(
       {
         group: SINK_GROUP,
@@ -118,7 +150,9 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
   /** Commits what is buffered and the offsets it covers, then leaves the group. */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.#timer);
+    clearInterval(this.#maintenanceTimer);
     this.#stopping = true;
+    await this.#maintaining;
     const consumer = this.#consumer;
     try {
       if (consumer) await this.#pipeline.flush();
@@ -131,8 +165,37 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
       this.#consumer = undefined;
       await consumer?.close();
       await this.#iceberg.close();
+      await this.#maintenance.close();
     }
     if (consumer) this.#logger.log({ ...consumer.stats }, 'lakehouse sink stopped');
+  }
+
+  /**
+   * Compacts and expires the tables committed to since their last run, one at a time; a table that
+   * fails is tried again next time. Runs beside the appends: each step is a compare-and-swap.
+   */
+  maintain(): Promise<void> {
+    this.#maintaining ??= (async () => {
+      const tenants = [...this.#dirty];
+      this.#dirty.clear();
+      for (const tenant of tenants) {
+        if (this.#stopping) {
+          this.#dirty.add(tenant);
+          continue;
+        }
+        try {
+          const run = await this.#maintainer.run(this.#writer.table(tenant));
+          this.#maintained.set(tenant, { ...run, at: new Date().toISOString() });
+          this.#logger.log({ tenant, ...run }, 'table maintained');
+        } catch (error) {
+          this.#dirty.add(tenant);
+          this.#logger.warn({ tenant, err: error }, 'table maintenance failed; tried again next time');
+        }
+      }
+    })().finally(() => {
+      this.#maintaining = undefined;
+    });
+    return this.#maintaining;
   }
 
   /** Readiness: the consumer runs and the catalog answers with the sink's token. */
@@ -172,6 +235,7 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
           bufferedForMs: b ? now - b.since.getTime() : 0,
           lastCommit: t?.lastCommit ? { ...t.lastCommit, at: t.lastCommit.at.toISOString() } : null,
           lastError: t?.lastError ? { ...t.lastError, at: t.lastError.at.toISOString() } : null,
+          lastMaintenance: this.#maintained.get(tenant) ?? null,
         };
       }),
     };

@@ -33,7 +33,7 @@ function batch(records: SinkRecord[], next?: Map<number, bigint>): DataBatch<Ass
 }
 
 /** A pipeline over an in-memory "lake" that keeps what each tenant committed. */
-function harness(options: { commitIntervalMs?: number; commitBytes?: number } = {}) {
+function harness(options: { commitIntervalMs?: number; commitBytes?: number; bufferBytes?: number } = {}) {
   let clock = 0;
   const lake = new Map<string, SinkRecord[]>();
   const kafka: PartitionOffsets[] = [];
@@ -67,7 +67,11 @@ function harness(options: { commitIntervalMs?: number; commitBytes?: number } = 
       log: { info: () => undefined, warn: () => undefined },
       now: () => clock,
     },
-    { commitIntervalMs: options.commitIntervalMs ?? 1000, commitBytes: options.commitBytes ?? 1_000_000 },
+    {
+      commitIntervalMs: options.commitIntervalMs ?? 1000,
+      commitBytes: options.commitBytes ?? 1_000_000,
+      ...(options.bufferBytes === undefined ? {} : { bufferBytes: options.bufferBytes }),
+    },
   );
   return {
     pipeline,
@@ -107,6 +111,22 @@ describe(SinkPipeline.name, () => {
     await h.pipeline.handle(batch(records.slice(1)));
     expect(h.lake.get('acme')).toHaveLength(2);
     expect(h.kafka.at(-1)).toEqual(new Map([[1, 2n]]));
+  });
+
+  it('commits the largest buffers first when all of them together reach the budget', async () => {
+    const big = sinkRecords(0, 0, [
+      assetEvent('acme', 'a', 1),
+      assetEvent('acme', 'a', 2),
+      assetEvent('acme', 'a', 3),
+    ]);
+    const small = sinkRecords(1, 0, [assetEvent('globex', 'g', 1)]);
+    const size = (records: { size: number }[]) => records.reduce((n, r) => n + r.size, 0);
+    const h = harness({ bufferBytes: size(big) + size(small), commitIntervalMs: 60_000 });
+    await h.pipeline.handle(batch(big));
+    expect(h.lake.size).toBe(0);
+    await h.pipeline.handle(batch(small));
+    expect([...h.lake.keys()]).toEqual(['acme']);
+    expect(h.pipeline.status().buffered.map((b) => b.tenant)).toEqual(['globex']);
   });
 
   it('commits to Kafka only the minimum over tenants sharing a partition', async () => {

@@ -6,7 +6,10 @@ import { type BufferedTenant, SinkBuffer, type SinkRecord } from './sink-buffer.
 
 export interface SinkPipelineOptions {
   commitIntervalMs: number;
+  /** A tenant whose buffer holds this many bytes is committed at once. */
   commitBytes: number;
+  /** When all buffers together hold this many bytes, the largest are committed until they do not. */
+  bufferBytes?: number;
 }
 
 export interface SinkPipelineDeps {
@@ -57,6 +60,7 @@ export class SinkPipeline {
       );
       const added = this.buffer.add(records, batch.nextOffsets, this.now());
       for (const tenant of this.buffer.full(this.options.commitBytes)) await this.commitTenant(tenant);
+      for (const tenant of this.overBudget()) await this.commitTenant(tenant);
       // A batch that added nothing (dead letters only, or records already buffered) may still move Kafka.
       if (added === 0) await this.commitOffsets();
     });
@@ -96,6 +100,21 @@ export class SinkPipeline {
       read: this.buffer.readOffsets(),
       committed: new Map(this.committedToKafka),
     };
+  }
+
+  /** The largest buffers, as many as it takes to bring the total under the budget. */
+  private overBudget(): string[] {
+    const budget = this.options.bufferBytes;
+    if (budget === undefined) return [];
+    const buffered = this.buffer.buffered().sort((a, b) => b.bytes - a.bytes);
+    let total = buffered.reduce((n, b) => n + b.bytes, 0);
+    const chosen: string[] = [];
+    for (const b of buffered) {
+      if (total < budget) break;
+      chosen.push(b.tenant);
+      total -= b.bytes;
+    }
+    return chosen;
   }
 
   private async commitTenant(tenant: string): Promise<void> {
