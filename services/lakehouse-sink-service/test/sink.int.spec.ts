@@ -223,7 +223,7 @@ describe('the lakehouse-sink-service process', () => {
   );
 
   it(
-    'two instances in the group split the partitions and write each event once',
+    'two instances at once in the group (partitions split between them) write each event once',
     async () => {
       const tenant = uniqueTenant('pair');
       const events = eventsFor(tenant, 90, 12);
