@@ -19,6 +19,8 @@ export const catalogConfigSchema = z.object({
     new Map([
       ['dev-acme-token', 'acme'],
       ['dev-globex-token', 'globex'],
+      // The lakehouse sink writes every tenant's tables.
+      ['dev-platform-token', '*'],
     ]),
   ),
 });
