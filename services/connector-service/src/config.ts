@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { CONNECTOR_PROTOCOLS, TENANT_ID } from '@openfoundry/bus-registry';
-import type { ServiceConfig } from '@openfoundry/service-kit';
+import { CONNECTOR_PROTOCOLS } from '@openfoundry/bus-registry';
+import { type ServiceConfig, tenantTokensSchema } from '@openfoundry/service-kit';
 import { z } from 'zod';
 
 /** A replica id is one NATS subject token (`connector.{replica}.heartbeat`). */
@@ -9,26 +9,6 @@ const REPLICA_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** `<hostname>-<pid>` with every character a subject token cannot hold replaced by `-`. */
 export function defaultReplicaId(host = hostname(), pid = process.pid): string {
   return `${host.replace(/[^A-Za-z0-9_-]/g, '-')}-${pid}`.slice(-128);
-}
-
-/** `token=tenant,token=tenant` → token → tenant. */
-export function parseIngestTokens(text: string, ctx: z.RefinementCtx): Map<string, string> {
-  const tokens = new Map<string, string>();
-  for (const entry of text.split(',').map((e) => e.trim())) {
-    if (entry === '') continue;
-    const eq = entry.lastIndexOf('=');
-    const token = entry.slice(0, eq);
-    const tenant = entry.slice(eq + 1);
-    if (eq <= 0 || !TENANT_ID.test(tenant) || token.length < 8) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'entries are <token>=<tenant>, tokens at least 8 characters, tenants lower-case slugs',
-      });
-      return tokens;
-    }
-    tokens.set(token, tenant);
-  }
-  return tokens;
 }
 
 export const connectorConfigSchema = z.object({
@@ -45,8 +25,8 @@ export const connectorConfigSchema = z.object({
     .default(CONNECTOR_PROTOCOLS.join(','))
     .transform((text) => text.split(',').map((p) => p.trim()))
     .pipe(z.array(z.enum(CONNECTOR_PROTOCOLS)).min(1)),
-  /** HTTP push bearer tokens: `token=tenant,token=tenant`. */
-  CONNECTOR_INGEST_TOKENS: z.string().default('').transform(parseIngestTokens),
+  /** HTTP push bearer tokens: `token=tenant,…`; `token=*` may push for every tenant. None: every push is 401. */
+  CONNECTOR_INGEST_TOKENS: tenantTokensSchema({ allowAllTenants: true }).default(new Map()),
   /** Records published but not yet acknowledged by Kafka before HTTP push answers 503. */
   CONNECTOR_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(10_000),
   CONNECTOR_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(1_000),

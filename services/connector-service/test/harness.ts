@@ -120,16 +120,25 @@ export function deviceSpec(
   return { id: unique('dev'), points: [], revision: 1, ...overrides } as DeviceSpec;
 }
 
-/** Reads the asset stream until `count` events of the tenant are there. */
-export async function assetEventsOf(tenant: string, count: number): Promise<AssetEvent[]> {
-  const records = await readTopic(
-    topics.assetEvents.name,
-    (rs) => rs.filter((r) => (r.value as AssetEvent).tenant === tenant).length >= count,
-    90_000,
-  );
-  return records
-    .filter((r) => (r.value as AssetEvent).tenant === tenant)
-    .map((r) => ({ ...(r.value as AssetEvent), key: r.key }) as AssetEvent & { key: string });
+/**
+ * Reads the asset stream from the beginning until the events that `match` satisfy `enough`
+ * (by default: `count` of them); returns those events, in stream order per partition.
+ */
+export async function assetEvents(
+  match: (event: AssetEvent) => boolean,
+  enough: number | ((events: AssetEvent[]) => boolean),
+): Promise<(AssetEvent & { key: string })[]> {
+  const done = typeof enough === 'number' ? (events: AssetEvent[]) => events.length >= enough : enough;
+  const pick = (rs: ReadRecord[]) =>
+    rs
+      .filter((r) => match(r.value as AssetEvent))
+      .map((r) => ({ ...(r.value as AssetEvent), key: r.key ?? '' }));
+  return pick(await readTopic(topics.assetEvents.name, (rs) => done(pick(rs)), 90_000));
+}
+
+/** The first `count` asset events of a tenant. */
+export function assetEventsOf(tenant: string, count: number) {
+  return assetEvents((e) => e.tenant === tenant, count);
 }
 
 /** Reads the device dead-letter topic until `count` letters whose source mentions `marker` are there. */

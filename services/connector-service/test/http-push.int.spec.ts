@@ -1,7 +1,7 @@
 import type { AssetEvent } from '@openfoundry/bus-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  assetEventsOf,
+  assetEvents,
   type Connector,
   deadLettersOf,
   deviceSpec,
@@ -66,7 +66,7 @@ describe('HTTP push', () => {
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ accepted: 2, rejected: [] });
 
-    const events = (await assetEventsOf(tenant, 0)).filter((e) => e.assetId === asset);
+    const events = await assetEvents((e) => e.tenant === tenant && e.assetId === asset, 2);
     expect(events.map((e) => [e.attribute, e.value, e.sequence, e.quality])).toEqual([
       ['temperature', { type: 'double', value: 21.5 }, 7, 'good'],
       ['running', { type: 'boolean', value: true }, undefined, 'uncertain'],
@@ -130,7 +130,7 @@ describe('HTTP push', () => {
     ]);
     expect(letters[1]?.value).toBe('{not json');
     expect(letters[1]?.headers['dlq-source']).toBe(`http:${tenant}/${spec.id}:item-1`);
-    const events = (await assetEventsOf(tenant, 0)).filter((e) => e.assetId === asset);
+    const events = await assetEvents((e) => e.tenant === tenant && e.assetId === asset, 2);
     expect(events.map((e) => e.value)).toEqual([
       { type: 'long', value: 3 },
       { type: 'long', value: 4 },

@@ -72,9 +72,10 @@ export class DeviceManager implements OnApplicationShutdown {
 
   private async applyNow(assignment: Assignment): Promise<AssignmentReply> {
     if (assignment.replica !== this.config.CONNECTOR_REPLICA_ID) {
-      throw new ValidationError(`this is replica ${this.config.CONNECTOR_REPLICA_ID}, not ${assignment.replica}`, [
-        { path: 'replica', message: 'names another replica' },
-      ]);
+      throw new ValidationError(
+        `this is replica ${this.config.CONNECTOR_REPLICA_ID}, not ${assignment.replica}`,
+        [{ path: 'replica', message: 'names another replica' }],
+      );
     }
     if (assignment.version < this.appliedVersion) {
       this.logger.warn({
