@@ -3,6 +3,7 @@ import { CommandService } from './control/command.service.ts';
 import { ControlPlaneService } from './control/control-plane.service.ts';
 import { DeviceManager } from './devices/device-manager.ts';
 import { AssetSink } from './ingest/asset-sink.ts';
+import { NoDatabaseReadiness } from './no-database.readiness.ts';
 import { OutboundService } from './outbound/outbound.service.ts';
 import { IngestController } from './protocols/http/ingest.controller.ts';
 import { IngestService } from './protocols/http/ingest.service.ts';
@@ -17,6 +18,7 @@ import { NdjsonParser } from './protocols/http/ndjson-parser.ts';
     ControlPlaneService,
     IngestService,
     NdjsonParser,
+    NoDatabaseReadiness,
     OutboundService,
   ],
 })
