@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CommandService } from './control/command.service.ts';
 import { ControlPlaneService } from './control/control-plane.service.ts';
+import { StatusController } from './control/status.controller.ts';
 import { DeviceManager } from './devices/device-manager.ts';
 import { AssetSink } from './ingest/asset-sink.ts';
 import { NoDatabaseReadiness } from './no-database.readiness.ts';
@@ -10,7 +11,7 @@ import { IngestService } from './protocols/http/ingest.service.ts';
 import { NdjsonParser } from './protocols/http/ndjson-parser.ts';
 
 @Module({
-  controllers: [IngestController],
+  controllers: [IngestController, StatusController],
   providers: [
     AssetSink,
     DeviceManager,

@@ -135,6 +135,14 @@ describe('HTTP push', () => {
       { type: 'long', value: 3 },
       { type: 'long', value: 4 },
     ]);
+
+    const status = await (await fetch(`${connector.url}/v1/status`)).json();
+    expect(status).toMatchObject({
+      replica: connector.replica,
+      accepting: true,
+      inFlight: 0,
+      deadLetters: { unparsable: 1, 'unknown-asset': 1, 'wrong-type': 1, 'out-of-range-time': 1, schema: 1 },
+    });
   });
 
   it('answers 400 for a body that is not a list of items, and for malformed JSON', async () => {

@@ -19,11 +19,11 @@ import { CommandService } from './command.service.ts';
 @Injectable()
 export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ControlPlaneService.name);
-  private readonly replica: string;
+  readonly replica: string;
   private readonly startedAt = new Date().toISOString();
   private heartbeat: ControlPublisher<unknown, string> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private accepting = true;
+  private acceptingDevices = true;
   private readonly handlers: ControlSubscription[] = [];
 
   constructor(
@@ -38,6 +38,11 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
 
   get url(): string {
     return this.config.CONNECTOR_PUBLIC_URL ?? `http://${this.config.HOST}:${this.config.PORT ?? 4022}`;
+  }
+
+  /** False once draining for shutdown began. */
+  get accepting(): boolean {
+    return this.acceptingDevices;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -88,7 +93,7 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
           startedAt: this.startedAt,
           at: new Date().toISOString(),
           assignmentVersion: this.devices.version,
-          accepting: this.accepting,
+          accepting: this.acceptingDevices,
           devices: this.devices.all().map((d) => ({
             tenant: d.spec.tenant,
             device: d.spec.id,
@@ -105,7 +110,7 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
 
   /** Draining: tell the coordinator first, then stop devices and wait for Kafka to have everything. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.accepting = false;
+    this.acceptingDevices = false;
     await this.beat();
     await this.devices.stopAll();
     await this.data.flush();

@@ -3,7 +3,7 @@ import { type AssetEvent, assetKey, topics } from '@openfoundry/bus-registry';
 import type { DataBus, Publisher } from '@openfoundry/event-bus-data';
 import { InjectConfig, InjectDataBus } from '@openfoundry/service-kit';
 import type { ConnectorConfig } from '../config.ts';
-import type { DlqReason } from './normalise.ts';
+import { DLQ_REASONS, type DlqReason } from './normalise.ts';
 
 export interface DeadLetter {
   payload: Uint8Array;
@@ -24,6 +24,10 @@ export class AssetSink {
   private readonly deadLetters: Publisher<Uint8Array>;
   private readonly maxInFlight: number;
   private inFlightCount = 0;
+  /** Dead letters written since start, per reason (the replica's status endpoint reports them). */
+  readonly deadLettersByReason: Record<DlqReason, number> = Object.fromEntries(
+    DLQ_REASONS.map((reason) => [reason, 0]),
+  ) as Record<DlqReason, number>;
 
   constructor(@InjectDataBus() bus: DataBus, @InjectConfig() config: ConnectorConfig) {
     this.events = bus.publisher(topics.assetEvents, { job: 'connector-service.normalise' });
@@ -79,6 +83,7 @@ export class AssetSink {
         },
       }),
     );
+    this.deadLettersByReason[letter.reason] += 1;
   }
 
   private async track<T>(count: number, sent: Promise<T>): Promise<T> {

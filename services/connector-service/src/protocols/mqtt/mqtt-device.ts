@@ -64,7 +64,15 @@ export class MqttDevice extends DeviceRuntime {
     });
     client.on('message', (topic, message, packet) => {
       // QoS 1/2 messages went through customHandleAcks already; QoS 0 has no acknowledgement.
-      if (packet.qos === 0) void this.handle(topic, message).catch(() => {});
+      if (packet.qos === 0)
+        void this.handle(topic, message).catch((error: Error) =>
+          // QoS 0 has no redelivery: the loss is at least logged.
+          this.deps.log('error', 'a QoS 0 message could not be published and is lost', {
+            device: this.key,
+            topic,
+            err: error.message,
+          }),
+        );
     });
     client.on('close', () => {
       if (this.status === 'online') this.setStatus('offline', 'connection closed; reconnecting');

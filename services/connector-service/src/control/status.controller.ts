@@ -1,0 +1,44 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation } from '@openfoundry/service-kit';
+import { DeviceManager } from '../devices/device-manager.ts';
+import type { DeviceStatus } from '../devices/device-runtime.ts';
+import { AssetSink } from '../ingest/asset-sink.ts';
+import { ControlPlaneService } from './control-plane.service.ts';
+
+export interface ReplicaStatus {
+  replica: string;
+  assignmentVersion: number;
+  accepting: boolean;
+  /** Records handed to Kafka and not yet acknowledged. */
+  inFlight: number;
+  /** Running devices per status (no tenant or device ids: those go to the coordinator only). */
+  devices: Partial<Record<DeviceStatus, number>>;
+  /** Dead letters written since start, per `dlq-reason`. */
+  deadLetters: Record<string, number>;
+}
+
+@Controller('v1/status')
+export class StatusController {
+  constructor(
+    private readonly control: ControlPlaneService,
+    private readonly devices: DeviceManager,
+    private readonly sink: AssetSink,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'This replica: assignment version, device counts, in-flight records, dead letters per reason',
+  })
+  status(): ReplicaStatus {
+    const devices: ReplicaStatus['devices'] = {};
+    for (const device of this.devices.all()) devices[device.status] = (devices[device.status] ?? 0) + 1;
+    return {
+      replica: this.control.replica,
+      assignmentVersion: this.devices.version,
+      accepting: this.control.accepting,
+      inFlight: this.sink.inFlight,
+      devices,
+      deadLetters: { ...this.sink.deadLettersByReason },
+    };
+  }
+}
