@@ -27,6 +27,11 @@ export const connectorConfigSchema = z.object({
     .pipe(z.array(z.enum(CONNECTOR_PROTOCOLS)).min(1)),
   /** HTTP push bearer tokens: `token=tenant,…`; `token=*` may push for every tenant. None: every push is 401. */
   CONNECTOR_INGEST_TOKENS: tenantTokensSchema({ allowAllTenants: true }).default(new Map()),
+  /** Run the outbound adapter (consume the asset stream for devices' `outbound` rules). */
+  CONNECTOR_OUTBOUND: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
   /** Records published but not yet acknowledged by Kafka before HTTP push answers 503. */
   CONNECTOR_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(10_000),
   CONNECTOR_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(1_000),

@@ -1,8 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type AssetEvent, topics } from '@openfoundry/bus-registry';
 import type { BusMessage, DataBus, DataConsumer } from '@openfoundry/event-bus-data';
-import { InjectDataBus } from '@openfoundry/service-kit';
+import { InjectConfig, InjectDataBus } from '@openfoundry/service-kit';
 import mqtt, { type MqttClient } from 'mqtt';
+import type { ConnectorConfig } from '../config.ts';
 import { DeviceManager } from '../devices/device-manager.ts';
 
 const WEBHOOK_TIMEOUT_MS = 5_000;
@@ -23,9 +24,11 @@ export class OutboundService implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @InjectDataBus() private readonly bus: DataBus,
     private readonly devices: DeviceManager,
+    @InjectConfig() private readonly config: ConnectorConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.CONNECTOR_OUTBOUND) return;
     this.consumer = await this.bus.consume<AssetEvent>(topics.assetEvents, {
       group: 'connector-service.outbound',
       from: 'latest',
