@@ -27,8 +27,9 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
   private readonly handlers: ControlSubscription[] = [];
 
   constructor(
-    @InjectControlBus() private readonly control: ControlBus,
-    @InjectDataBus() private readonly data: DataBus,
+    // Null only while the OpenAPI document is built without buses.
+    @InjectControlBus() private readonly control: ControlBus | null,
+    @InjectDataBus() private readonly data: DataBus | null,
     @InjectConfig() private readonly config: ConnectorConfig,
     private readonly devices: DeviceManager,
     private readonly commands: CommandService,
@@ -46,6 +47,7 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    if (!this.control) return;
     this.handlers.push(
       this.control.handle(subjects.connectorAssign, async (message) => {
         this.assertMine(message.source);
@@ -113,7 +115,7 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
     this.acceptingDevices = false;
     await this.beat();
     await this.devices.stopAll();
-    await this.data.flush();
+    await this.data?.flush();
     if (this.timer) clearInterval(this.timer);
     await this.beat();
     await Promise.allSettled(this.handlers.map((h) => h.close()));

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation } from '@openfoundry/service-kit';
+import { ApiOperation, apiSchema } from '@openfoundry/service-kit';
+import { z } from 'zod';
 import { DeviceManager } from '../devices/device-manager.ts';
 import type { DeviceStatus } from '../devices/device-runtime.ts';
 import { AssetSink } from '../ingest/asset-sink.ts';
@@ -27,6 +28,19 @@ export class StatusController {
 
   @Get()
   @ApiOperation({
+    response: {
+      schema: apiSchema(
+        'ReplicaStatus',
+        z.object({
+          replica: z.string(),
+          assignmentVersion: z.number().int(),
+          accepting: z.boolean(),
+          inFlight: z.number().int(),
+          devices: z.record(z.string(), z.number().int()),
+          deadLetters: z.record(z.string(), z.number().int()),
+        }),
+      ),
+    },
     summary: 'This replica: assignment version, device counts, in-flight records, dead letters per reason',
   })
   status(): ReplicaStatus {

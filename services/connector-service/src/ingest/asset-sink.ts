@@ -20,8 +20,8 @@ export interface DeadLetter {
 @Injectable()
 export class AssetSink {
   private readonly logger = new Logger(AssetSink.name);
-  private readonly events: Publisher<AssetEvent>;
-  private readonly deadLetters: Publisher<Uint8Array>;
+  private readonly events: Publisher<AssetEvent> | undefined;
+  private readonly deadLetters: Publisher<Uint8Array> | undefined;
   private readonly maxInFlight: number;
   private inFlightCount = 0;
   /** Dead letters written since start, per reason (the replica's status endpoint reports them). */
@@ -29,9 +29,10 @@ export class AssetSink {
     DLQ_REASONS.map((reason) => [reason, 0]),
   ) as Record<DlqReason, number>;
 
-  constructor(@InjectDataBus() bus: DataBus, @InjectConfig() config: ConnectorConfig) {
-    this.events = bus.publisher(topics.assetEvents, { job: 'connector-service.normalise' });
-    this.deadLetters = bus.publisher(topics.deviceDeadLetters, { job: 'connector-service.dead-letter' });
+  // The bus is null only while the OpenAPI document is built without buses.
+  constructor(@InjectDataBus() bus: DataBus | null, @InjectConfig() config: ConnectorConfig) {
+    this.events = bus?.publisher(topics.assetEvents, { job: 'connector-service.normalise' });
+    this.deadLetters = bus?.publisher(topics.deviceDeadLetters, { job: 'connector-service.dead-letter' });
     this.maxInFlight = config.CONNECTOR_MAX_IN_FLIGHT;
   }
 
@@ -47,14 +48,14 @@ export class AssetSink {
 
   /** Resolves when the data bus has room to queue more (Kafka keeps up again). */
   room(): Promise<void> {
-    return this.events.room();
+    return this.publishers().events.room();
   }
 
   async publish(events: readonly AssetEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.track(
       events.length,
-      this.events.publishMany(
+      this.publishers().events.publishMany(
         events.map((event) => ({
           key: assetKey(event.tenant, event.assetId),
           value: event,
@@ -73,7 +74,7 @@ export class AssetSink {
     });
     await this.track(
       1,
-      this.deadLetters.publish({
+      this.publishers().deadLetters.publish({
         key: letter.source,
         value: letter.payload,
         headers: {
@@ -84,6 +85,11 @@ export class AssetSink {
       }),
     );
     this.deadLettersByReason[letter.reason] += 1;
+  }
+
+  private publishers() {
+    if (!this.events || !this.deadLetters) throw new Error('connector-service runs without its data bus');
+    return { events: this.events, deadLetters: this.deadLetters };
   }
 
   private async track<T>(count: number, sent: Promise<T>): Promise<T> {

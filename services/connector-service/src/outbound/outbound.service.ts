@@ -22,13 +22,14 @@ export class OutboundService implements OnApplicationBootstrap, OnApplicationShu
   readonly stats = { sent: 0, failed: 0 };
 
   constructor(
-    @InjectDataBus() private readonly bus: DataBus,
+    // Null only while the OpenAPI document is built without buses.
+    @InjectDataBus() private readonly bus: DataBus | null,
     private readonly devices: DeviceManager,
     @InjectConfig() private readonly config: ConnectorConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.CONNECTOR_OUTBOUND) return;
+    if (!this.config.CONNECTOR_OUTBOUND || !this.bus) return;
     this.consumer = await this.bus.consume<AssetEvent>(topics.assetEvents, {
       group: 'connector-service.outbound',
       from: 'latest',

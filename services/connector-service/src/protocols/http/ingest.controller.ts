@@ -1,7 +1,16 @@
 import { Body, Controller, Headers, Param, Post, Res } from '@nestjs/common';
-import { ApiOperation } from '@openfoundry/service-kit';
+import { ApiOperation, apiSchema } from '@openfoundry/service-kit';
+import { z } from 'zod';
 import { OverloadedError } from './ingest.errors.ts';
 import { type IngestResponse, IngestService } from './ingest.service.ts';
+
+const ingestResponseSchema = apiSchema(
+  'IngestResponse',
+  z.object({
+    accepted: z.number().int(),
+    rejected: z.array(z.object({ index: z.number().int(), reason: z.string(), detail: z.string() })),
+  }),
+);
 
 interface Reply {
   status(code: number): unknown;
@@ -17,7 +26,20 @@ export class IngestController {
    * and reason); either way only after Kafka acknowledged everything accepted.
    */
   @Post(':tenant/:device')
-  @ApiOperation({ summary: 'Push device data (JSON array, { events }, or NDJSON)' })
+  @ApiOperation({
+    summary: 'Push device data (JSON array, { events }, or NDJSON)',
+    description:
+      'Items: { asset?, attribute, value, ts?, seq?, quality?, unit?, kind? }. 202 when all were published; 207 (same body) when some were dead-lettered, listed with index and reason.',
+    response: { status: 202, schema: ingestResponseSchema },
+    errors: {
+      400: 'the body is not a list of items',
+      401: 'no valid bearer token',
+      403: "the token is another tenant's",
+      404: 'no HTTP push device of that id runs on this replica',
+      413: 'the body is over BODY_LIMIT_BYTES',
+      503: 'too many records wait for Kafka; retry after Retry-After',
+    },
+  })
   async push(
     @Param('tenant') tenant: string,
     @Param('device') device: string,
