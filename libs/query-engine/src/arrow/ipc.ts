@@ -68,6 +68,18 @@ export function encodeBatches(schema: Schema, batches: readonly RecordBatch[]): 
  */
 const serialised = new WeakMap<Uint8Array, Buffer>();
 
+/**
+ * The same bytes with gRPC's 5-byte message prefix in front (uncompressed flag, big-endian
+ * length), keyed by the serialised FlightData: a server whose framing step knows this map sends
+ * them without copying the message once more (see `sendPreframedMessages` in flight/proto.ts).
+ */
+const framed = new WeakMap<Uint8Array, Buffer>();
+
+/** The serialised message with its gRPC frame prefix, when `encodeBatch` made one. */
+export function framedMessage(serialisedMessage: Uint8Array): Buffer | undefined {
+  return framed.get(serialisedMessage);
+}
+
 /** The protobuf bytes of a FlightData carrying exactly this header and body, if `encodeBatch` made them. */
 export function serialisedFlightData(message: Record<string, unknown>) {
   const body = message.dataBody;
@@ -79,6 +91,9 @@ export function serialisedFlightData(message: Record<string, unknown>) {
   const header = message.dataHeader;
   return header instanceof Uint8Array && header.buffer === bytes.buffer ? bytes : undefined;
 }
+
+/** gRPC's length-prefixed message framing: one flag byte (0, uncompressed) and a 32-bit length. */
+const GRPC_PREFIX_BYTES = 5;
 
 function varint(value: number, out: Buffer, at: number): number {
   let rest = value;
@@ -120,7 +135,11 @@ export function encodeBatch(batch: RecordBatch): IpcMessage {
     DATA_BODY_TAG.length +
     varintLength(byteLength) +
     byteLength;
-  const out = Buffer.allocUnsafeSlow(size);
+  // Room for gRPC's frame prefix in front: the message leaves as these bytes, copied once.
+  const frame = Buffer.allocUnsafeSlow(GRPC_PREFIX_BYTES + size);
+  frame[0] = 0;
+  frame.writeUInt32BE(size, 1);
+  const out = frame.subarray(GRPC_PREFIX_BYTES);
   let at = 0;
   for (const byte of DATA_HEADER_TAG) out[at++] = byte;
   at = varint(header.length, out, at);
@@ -139,6 +158,7 @@ export function encodeBatch(batch: RecordBatch): IpcMessage {
   if (at - bodyStart !== byteLength) throw new Error('record batch body does not match its header');
   const dataBody = out.subarray(bodyStart, at);
   serialised.set(dataBody, out);
+  framed.set(out, frame);
   return { dataHeader, dataBody };
 }
 

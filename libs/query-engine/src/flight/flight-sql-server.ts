@@ -46,6 +46,7 @@ import {
   type Message,
   packSql,
   type SqlCommand,
+  sendPreframedMessages,
   sqlType,
   unpackSql,
 } from './proto.ts';
@@ -269,6 +270,8 @@ export class FlightSqlServer {
 
   /** Adds the FlightService handlers to a gRPC server the caller owns. */
   addTo(server: Server): void {
+    // Record batches leave as the frames encodeBatch made, not copied once more by grpc-js.
+    sendPreframedMessages();
     server.addService(flightServiceDefinition(), {
       Handshake: this.handshake,
       ListFlights: this.listFlights,

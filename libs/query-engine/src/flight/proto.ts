@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { serialisedFlightData } from '../arrow/ipc.ts';
+import { framedMessage, serialisedFlightData } from '../arrow/ipc.ts';
 
 /** The package's `proto/` folder, found from here whether running from `src` or `dist/src`. */
 function protoDir(): string {
@@ -83,6 +84,43 @@ export function unpackSql(bytes: Uint8Array): SqlCommand | undefined {
   const type = protoRoot.lookup(`${SQL}.${name}`);
   if (!(type instanceof protobuf.Type)) return { name, message: {} };
   return { name, message: decode(type, any.value as Uint8Array) };
+}
+
+let preframed = false;
+
+/**
+ * Lets grpc-js send a FlightData that `encodeBatch` already framed as it is. grpc-js frames every
+ * response message by allocating a new buffer and copying the message into it; for record batches
+ * that is a second copy of every byte the edge sends. Its framing step is wrapped once per process:
+ * a message with a frame from `encodeBatch` goes out as that frame, anything else is framed exactly
+ * as grpc-js does. Where grpc-js has no such step (another version), nothing changes.
+ */
+export function sendPreframedMessages(): boolean {
+  if (preframed) return true;
+  const require = createRequire(import.meta.url);
+  let prototype: {
+    serializeMessage?: (this: { handler: { serialize(v: unknown): Buffer } }, v: unknown) => Buffer;
+  };
+  try {
+    const grpcJs = dirname(require.resolve('@grpc/grpc-js/package.json'));
+    prototype = require(join(grpcJs, 'build', 'src', 'server-interceptors.js')).BaseServerInterceptingCall
+      ?.prototype;
+  } catch {
+    return false;
+  }
+  if (!prototype || typeof prototype.serializeMessage !== 'function') return false;
+  prototype.serializeMessage = function serializeMessage(value: unknown): Buffer {
+    const message = this.handler.serialize(value);
+    const frame = framedMessage(message);
+    if (frame) return frame;
+    const output = Buffer.allocUnsafe(message.byteLength + 5);
+    output.writeUInt8(0, 0);
+    output.writeUInt32BE(message.byteLength, 1);
+    message.copy(output, 5);
+    return output;
+  };
+  preframed = true;
+  return true;
 }
 
 /** The gRPC definition of `arrow.flight.protocol.FlightService`, (de)serialised by protobufjs. */
