@@ -8,11 +8,13 @@ import {
   Variant,
 } from 'node-opcua';
 
+type VariableName = 'Temperature' | 'Pressure' | 'Setpoint' | 'Level';
+
 export interface TestOpcuaServer {
   endpoint: string;
   /** Sets a variable's value as a device would: monitored items see it on their next sample. */
-  set(name: 'Temperature' | 'Pressure' | 'Setpoint', value: number): void;
-  get(name: 'Temperature' | 'Pressure' | 'Setpoint'): number;
+  set(name: VariableName, value: number): void;
+  get(name: VariableName): number;
   raiseAlarm(message: string, severity: number): void;
   resets: number[];
   stop(): Promise<void>;
@@ -20,7 +22,7 @@ export interface TestOpcuaServer {
 
 /**
  * A real OPC UA server on loopback: object Press1 with Temperature (read-only), Pressure (read-only)
- * and Setpoint (writable) doubles, a method Reset(level: Int32) → previous temperature, and events
+ * and Setpoint (writable) doubles, Level (an analog item ranging 0..200), a method Reset(level: Int32) → previous temperature, and events
  * raised on the Server object.
  */
 export async function startOpcuaServer(port: number): Promise<TestOpcuaServer> {
@@ -35,7 +37,7 @@ export async function startOpcuaServer(port: number): Promise<TestOpcuaServer> {
   if (!addressSpace) throw new Error('no address space');
   const ns = addressSpace.getOwnNamespace();
   const press = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'Press1' });
-  const variables = {} as Record<'Temperature' | 'Pressure' | 'Setpoint', UAVariable>;
+  const variables = {} as Record<VariableName, UAVariable>;
   for (const [name, writable, initial] of [
     ['Temperature', false, 20],
     ['Pressure', false, 10],
@@ -52,6 +54,16 @@ export async function startOpcuaServer(port: number): Promise<TestOpcuaServer> {
       value: new Variant({ dataType: DataType.Double, value: initial }),
     });
   }
+  // An analog item with an engineering range 0..200, so a percent deadband has a base.
+  variables.Level = ns.addAnalogDataItem({
+    componentOf: press,
+    browseName: 'Level',
+    nodeId: 's=Press1.Level',
+    dataType: 'Double',
+    minimumSamplingInterval: 50,
+    engineeringUnitsRange: { low: 0, high: 200 },
+    value: new Variant({ dataType: DataType.Double, value: 50 }),
+  });
   const resets: number[] = [];
   const reset = ns.addMethod(press, {
     browseName: 'Reset',
