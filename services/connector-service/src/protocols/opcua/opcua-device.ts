@@ -17,6 +17,7 @@ import {
   OPCUAClient,
   resolveNodeId,
   SecurityPolicy,
+  type StatusCode,
   StatusCodes,
   TimestampsToReturn,
   UserTokenType,
@@ -245,11 +246,17 @@ export class OpcuaDevice extends DeviceRuntime {
     const dataTypeId = current.value.value as NodeId | undefined;
     const dataType =
       dataTypeId && dataTypeId.namespace === 0 ? (dataTypeId.value as DataType) : DataType.Variant;
-    const status = await session.write({
-      nodeId,
-      attributeId: AttributeIds.Value,
-      value: { value: { dataType, value: command.arguments } },
-    });
+    let status: StatusCode;
+    try {
+      status = await session.write({
+        nodeId,
+        attributeId: AttributeIds.Value,
+        value: { value: { dataType, value: command.arguments } },
+      });
+    } catch (error) {
+      // The client could not encode the value as the node's data type.
+      return { ok: false, code: 'invalid', message: (error as Error).message };
+    }
     return this.outcome(status, { nodeId: nodeId.toString() });
   }
 
