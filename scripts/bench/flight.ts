@@ -343,7 +343,7 @@ function reportWhereTimeGoes(r: Results, engineSeconds: number, engineBytes: num
     ],
   );
   console.log(
-    "Both halves share this machine's cores with DuckDB's scan threads and the client; the edge runs them one after the other on one JS thread.",
+    "Both halves share this machine's cores with DuckDB's scan threads and the client. In the edge, fetching and copying a batch runs on a worker thread (one batch ahead) and the body it assembles is sent as it is, so the gRPC thread only writes.",
   );
 }
 

@@ -19,14 +19,17 @@
  *   result    Float64Array(3): [bytes of data used after the call, nulls in the chunk, bytes needed]
  * Returns false when `data` is too small: result[2] holds the size it must have; nothing is written.
  *
- * readBatch(result, kinds, widths, targetBytes) -> Promise<{ rows, end, columns } | null>
+ * readBatch(result, kinds, widths, targetBytes, headroom) -> Promise<{ rows, end, body, ... } | null>
  *   Fetches chunks of a DuckDB result and copies every column, until about `targetBytes` of Arrow
  *   data are collected or the result ends, on a libuv worker thread: the JavaScript thread meanwhile
  *   encodes and sends the previous batch. Only for results whose every column has a layout above.
  *   result    the External holding the `duckdb_result *` (DuckDBResult.result)
  *   kinds     Int32Array, the kind of each column; widths: Int32Array, its source width
- *   columns   per column { data, offsets (STRING) or null, validity, nulls }, ArrayBuffers holding
- *             exactly the batch's bytes; `end` is true when the result has no more rows.
+ *   body      one ArrayBuffer: `headroom` free bytes (for the message header the caller writes in
+ *             front), then the batch as an Arrow IPC record batch body of `bodyBytes` bytes
+ *   columns   per column { nulls, validity, offsets, data }, each an [offset, length] in the body
+ *             (validity empty without nulls, offsets empty unless STRING); `end` is true when the
+ *             result has no more rows.
  *   Rejects with DuckDB's message when the statement fails (or is interrupted) while fetching.
  *
  * resultError(result) -> string | null
@@ -274,8 +277,13 @@ typedef struct {
   uint64_t columns;
   column_out *out;
   size_t target_bytes;
+  size_t headroom;
   uint64_t rows;
   bool end;
+  /* The batch as one Arrow IPC body (every buffer 8-byte aligned), after `headroom` free bytes. */
+  uint8_t *body;
+  size_t body_bytes;
+  size_t (*regions)[2]; /* per column: validity, offsets, data as (offset, length) in the body */
   bool failed;
   char *error;
 } batch_job;
@@ -301,9 +309,62 @@ static void fail(batch_job *job, const char *message) {
   }
 }
 
+static size_t padded(size_t bytes) { return (bytes + 7) & ~(size_t)7; }
+
+/*
+ * Lays the columns out as an Arrow IPC record batch body, in the order the IPC format lists
+ * buffers (per column: validity, then offsets for strings, then data; each padded to 8 bytes,
+ * validity empty without nulls), after `headroom` bytes the caller fills with the message header.
+ */
+static void assemble_body(batch_job *job) {
+  size_t total = 0;
+  for (uint64_t c = 0; c < job->columns; c++) {
+    column_out *col = &job->out[c];
+    if (col->nulls > 0) total += padded((job->rows + 7) / 8);
+    if (col->kind == KIND_STRING) total += padded((job->rows + 1) * sizeof(int32_t));
+    total += padded(col->used);
+  }
+  job->regions = calloc(job->columns ? job->columns * 3 : 1, sizeof *job->regions);
+  job->body = malloc(job->headroom + total + 1);
+  if (job->regions == NULL || job->body == NULL) {
+    fail(job, "out of memory while assembling a record batch");
+    return;
+  }
+  job->body_bytes = total;
+  uint8_t *body = job->body + job->headroom;
+  size_t at = 0;
+  for (uint64_t c = 0; c < job->columns; c++) {
+    column_out *col = &job->out[c];
+    size_t lengths[3] = {col->nulls > 0 ? (job->rows + 7) / 8 : 0,
+                         col->kind == KIND_STRING ? (job->rows + 1) * sizeof(int32_t) : 0, col->used};
+    const uint8_t *sources[3] = {col->validity, (const uint8_t *)col->offsets, col->data};
+    for (int b = 0; b < 3; b++) {
+      job->regions[c * 3 + b][0] = at;
+      job->regions[c * 3 + b][1] = lengths[b];
+      if (lengths[b] == 0) continue;
+      memcpy(body + at, sources[b], lengths[b]);
+      memset(body + at + lengths[b], 0, padded(lengths[b]) - lengths[b]);
+      at += padded(lengths[b]);
+    }
+    free(col->data);
+    free(col->offsets);
+    free(col->validity);
+    col->data = NULL;
+    col->offsets = NULL;
+    col->validity = NULL;
+  }
+}
+
+static void fetch_batch(batch_job *job);
+
 static void execute_batch(napi_env env, void *data) {
   (void)env;
   batch_job *job = data;
+  fetch_batch(job);
+  if (!job->failed && job->rows > 0) assemble_body(job);
+}
+
+static void fetch_batch(batch_job *job) {
   size_t bytes = 0;
   while (bytes < job->target_bytes) {
     duckdb_data_chunk chunk = duckdb_fetch_chunk(*job->result);
@@ -381,6 +442,8 @@ static void release_job(napi_env env, batch_job *job) {
     }
     free(job->out);
   }
+  free(job->body);
+  free(job->regions);
   free(job->error);
   if (job->result_ref) napi_delete_reference(env, job->result_ref);
   if (job->work) napi_delete_async_work(env, job->work);
@@ -419,26 +482,27 @@ static void complete_batch(napi_env env, napi_status status, void *data) {
   napi_set_named_property(env, outcome, "end", end);
   napi_value columns;
   napi_create_array_with_length(env, job->columns, &columns);
-  bool ok = true;
+  napi_value body = take_buffer(env, (void **)&job->body, job->headroom + job->body_bytes);
+  bool ok = body != NULL;
+  if (ok) napi_set_named_property(env, outcome, "body", body);
+  set_number(env, outcome, "headroom", (double)job->headroom);
+  set_number(env, outcome, "bodyBytes", (double)job->body_bytes);
   for (uint64_t c = 0; c < job->columns && ok; c++) {
-    column_out *col = &job->out[c];
     napi_value column;
     napi_create_object(env, &column);
-    napi_value buffer = take_buffer(env, (void **)&col->data, col->used);
-    napi_value validity = take_buffer(env, (void **)&col->validity, (job->rows + 7) / 8);
-    napi_value offsets;
-    if (col->kind == KIND_STRING)
-      offsets = take_buffer(env, (void **)&col->offsets, (job->rows + 1) * sizeof(int32_t));
-    else
-      napi_get_null(env, &offsets);
-    if (buffer == NULL || validity == NULL || offsets == NULL) {
-      ok = false;
-      break;
+    set_number(env, column, "nulls", (double)job->out[c].nulls);
+    static const char *names[3] = {"validity", "offsets", "data"};
+    for (int b = 0; b < 3; b++) {
+      napi_value region;
+      napi_create_array_with_length(env, 2, &region);
+      napi_value offset;
+      napi_value length;
+      napi_create_double(env, (double)job->regions[c * 3 + b][0], &offset);
+      napi_create_double(env, (double)job->regions[c * 3 + b][1], &length);
+      napi_set_element(env, region, 0, offset);
+      napi_set_element(env, region, 1, length);
+      napi_set_named_property(env, column, names[b], region);
     }
-    napi_set_named_property(env, column, "data", buffer);
-    napi_set_named_property(env, column, "validity", validity);
-    napi_set_named_property(env, column, "offsets", offsets);
-    set_number(env, column, "nulls", (double)col->nulls);
     napi_set_element(env, columns, (uint32_t)c, column);
   }
   if (!ok) {
@@ -455,10 +519,10 @@ static void complete_batch(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value read_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4)
-    return throw_error(env, "readBatch takes 4 arguments");
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5)
+    return throw_error(env, "readBatch takes 5 arguments");
   bool tagged = false;
   duckdb_result *result = NULL;
   if (napi_check_object_type_tag(env, argv[0], &RESULT_TAG, &tagged) != napi_ok || !tagged ||
@@ -477,6 +541,9 @@ static napi_value read_batch(napi_env env, napi_callback_info info) {
   double target;
   if (napi_get_value_double(env, argv[3], &target) != napi_ok || !(target > 0))
     return throw_error(env, "readBatch: targetBytes must be a positive number");
+  double headroom;
+  if (napi_get_value_double(env, argv[4], &headroom) != napi_ok || !(headroom >= 0) || headroom > 16 * 1024 * 1024)
+    return throw_error(env, "readBatch: headroom must be a number of bytes up to 16 MiB");
   for (uint64_t c = 0; c < columns; c++)
     if (kinds[c] < KIND_FIXED || kinds[c] > KIND_STRING) return throw_error(env, "readBatch: unknown kind");
 
@@ -485,6 +552,7 @@ static napi_value read_batch(napi_env env, napi_callback_info info) {
   job->result = result;
   job->columns = columns;
   job->target_bytes = (size_t)target;
+  job->headroom = ((size_t)headroom + 7) & ~(size_t)7;
   job->out = calloc(columns ? columns : 1, sizeof(column_out));
   if (job->out == NULL) {
     free(job);

@@ -659,7 +659,10 @@ export interface NativeBuffers {
   offsets: Int32Array | null;
 }
 
-/** An Arrow column over buffers the compiled reader filled, handed over without copying. */
+/**
+ * An Arrow column over buffers the compiled reader filled, handed over without copying. The
+ * validity bitmap is taken as given (it may run on to a padded length).
+ */
 export function arrowData(
   arrowType: DataType,
   layout: NativeLayout,
@@ -682,7 +685,7 @@ export function arrowData(
     type: arrowType,
     length: rows,
     nullCount: nulls,
-    nullBitmap: nulls ? buffers.validity.subarray(0, (rows + 7) >> 3) : null,
+    nullBitmap: nulls ? buffers.validity : null,
     ...(buffers.offsets ? { valueOffsets: buffers.offsets.subarray(0, rows + 1) } : {}),
     data: values,
   } as never);
@@ -766,7 +769,7 @@ class NativeColumn {
     const { rows, used, nulls } = this;
     const data = arrowData(this.arrowType, this.layout, rows, nulls, {
       data: this.data.subarray(0, used),
-      validity: this.validity,
+      validity: this.validity.subarray(0, (rows + 7) >> 3),
       offsets: this.offsets,
     });
     this.hintRows = Math.max(rows, 1);

@@ -121,6 +121,8 @@ const DATA_BODY_TAG = [0xc2, 0x3e];
  * the header and body returned here are views of.
  */
 export function encodeBatch(batch: RecordBatch): IpcMessage {
+  const done = encoded.get(batch);
+  if (done) return done;
   const { byteLength, nodes, bufferRegions, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch);
   const header = IpcHeader.encode(
     IpcHeader.from(
@@ -160,6 +162,67 @@ export function encodeBatch(batch: RecordBatch): IpcMessage {
   serialised.set(dataBody, out);
   framed.set(out, frame);
   return { dataHeader, dataBody };
+}
+
+/** Batches whose FlightData was written around their own body (`adoptEncodedBody`). */
+const encoded = new WeakMap<RecordBatch, IpcMessage>();
+
+/**
+ * Makes a batch whose buffers already lie in one memory block as an IPC body (at `bodyStart`,
+ * `bodyLength` bytes, with free room before it) its own encoded FlightData: the message header and
+ * gRPC's frame prefix are written into the room in front, and `encodeBatch` then returns views of
+ * that block, copying nothing. False (nothing registered) when the batch's layout does not match
+ * the body or the room is too small; `encodeBatch` then copies as usual.
+ */
+export function adoptEncodedBody(
+  batch: RecordBatch,
+  memory: Uint8Array,
+  bodyStart: number,
+  bodyLength: number,
+): boolean {
+  const { byteLength, nodes, bufferRegions, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch);
+  if (byteLength !== bodyLength) return false;
+  // Every buffer the IPC format lists must be the view of the body at the offset the header names.
+  const base = memory.byteOffset + bodyStart;
+  for (let i = 0; i < buffers.length; i++) {
+    const buffer = buffers[i] as ArrayBufferView;
+    const region = bufferRegions[i];
+    if (!region || buffer.byteLength === 0) continue;
+    if (buffer.buffer !== memory.buffer || buffer.byteOffset !== base + Number(region.offset)) return false;
+  }
+  const header = IpcHeader.encode(
+    IpcHeader.from(
+      new BatchHeader(batch.numRows, nodes, bufferRegions, null, variadicBufferCounts),
+      byteLength,
+    ),
+  );
+  const prefix =
+    DATA_HEADER_TAG.length +
+    varintLength(header.length) +
+    header.length +
+    DATA_BODY_TAG.length +
+    varintLength(byteLength);
+  const start = bodyStart - prefix - GRPC_PREFIX_BYTES;
+  if (start < 0) return false;
+  const block = Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength);
+  block[start] = 0;
+  block.writeUInt32BE(prefix + byteLength, start + 1);
+  let at = start + GRPC_PREFIX_BYTES;
+  for (const byte of DATA_HEADER_TAG) block[at++] = byte;
+  at = varint(header.length, block, at);
+  block.set(header, at);
+  const dataHeader = block.subarray(at, at + header.length);
+  at += header.length;
+  for (const byte of DATA_BODY_TAG) block[at++] = byte;
+  at = varint(byteLength, block, at);
+  if (at !== bodyStart) return false;
+  const frameBytes = block.subarray(start, bodyStart + byteLength);
+  const out = frameBytes.subarray(GRPC_PREFIX_BYTES);
+  const dataBody = block.subarray(bodyStart, bodyStart + byteLength);
+  serialised.set(dataBody, out);
+  framed.set(out, frameBytes);
+  encoded.set(batch, { dataHeader, dataBody });
+  return true;
 }
 
 function frame(message: IpcMessage): Uint8Array {

@@ -40,17 +40,25 @@ export interface ColumnReader {
     kinds: Int32Array,
     widths: Int32Array,
     targetBytes: number,
+    headroom: number,
   ): Promise<NativeBatch | null>;
   /** The error a DuckDB result stopped with, or null: a failed stream otherwise looks finished. */
   resultError(result: unknown): string | null;
 }
 
-/** A record batch's worth of columns read by `readBatch`, in Arrow's layout. */
+/** `[offset, length]` of one buffer in a native batch's body. */
+export type BodyRegion = [number, number];
+
+/** A record batch's worth of columns read by `readBatch`, laid out as an Arrow IPC body. */
 export interface NativeBatch {
   rows: number;
   /** True when the result has no rows after these. */
   end: boolean;
-  columns: { data: ArrayBuffer; validity: ArrayBuffer; offsets: ArrayBuffer | null; nulls: number }[];
+  /** `headroom` free bytes, then the IPC body (`bodyBytes`). */
+  body: ArrayBuffer;
+  headroom: number;
+  bodyBytes: number;
+  columns: { nulls: number; validity: BodyRegion; offsets: BodyRegion; data: BodyRegion }[];
 }
 
 export type FixedArray =

@@ -25,7 +25,14 @@ import {
   ColumnAccumulator,
   type ColumnDescription,
 } from '../arrow/duckdb-to-arrow.ts';
-import { columnReader, type NativeBatch, type NativeLayout, nativeLayout } from '../arrow/native-columns.ts';
+import { adoptEncodedBody } from '../arrow/ipc.ts';
+import {
+  columnReader,
+  type NativeBatch,
+  NativeKind,
+  type NativeLayout,
+  nativeLayout,
+} from '../arrow/native-columns.ts';
 import type {
   Backend,
   BackendFactory,
@@ -95,22 +102,41 @@ function batchOf(schema: Schema, children: Data[], rows: number) {
   );
 }
 
-/** A record batch over the buffers the compiled reader filled on its worker thread. */
+/** Room before a native batch's body for its FlightData header: the flatbuffer, tags and lengths. */
+function headroomFor(columns: number): number {
+  return 512 + columns * 3 * 16 + columns * 16;
+}
+
+/**
+ * A record batch over the body the compiled reader assembled on its worker thread; its FlightData
+ * is written into the room in front of that body, so sending it copies nothing more.
+ */
 function nativeRecordBatch(schema: Schema, layouts: readonly NativeLayout[], batch: NativeBatch) {
-  const children = batch.columns.map((column, i) =>
-    arrowData(schema.fields[i]?.type as DataType, layouts[i] as NativeLayout, batch.rows, column.nulls, {
-      data: new Uint8Array(column.data),
-      validity: new Uint8Array(column.validity),
-      offsets: column.offsets ? new Int32Array(column.offsets) : null,
-    }),
-  );
-  return batchOf(schema, children, batch.rows);
+  const memory = new Uint8Array(batch.body);
+  // Bitmaps are viewed with their padding (zeros in the body), as the IPC writer pads them: it then
+  // takes these very views, and the FlightData written in front of the body describes them.
+  const view = ([offset, length]: [number, number], pad = false) =>
+    memory.subarray(batch.headroom + offset, batch.headroom + offset + (pad ? (length + 7) & ~7 : length));
+  const children = batch.columns.map((column, i) => {
+    const offsets = view(column.offsets);
+    const layout = layouts[i] as NativeLayout;
+    return arrowData(schema.fields[i]?.type as DataType, layout, batch.rows, column.nulls, {
+      data: view(column.data, layout.kind === NativeKind.Bool),
+      validity: view(column.validity, true),
+      offsets: offsets.byteLength
+        ? new Int32Array(offsets.buffer, offsets.byteOffset, offsets.byteLength / 4)
+        : null,
+    });
+  });
+  const record = batchOf(schema, children, batch.rows);
+  adoptEncodedBody(record, memory, batch.headroom, batch.bodyBytes);
+  return record;
 }
 
 /** Arrow bytes of a batch read natively, counted as the chunk path counts them. */
 function nativeBytes(batch: NativeBatch): number {
   let bytes = 0;
-  for (const column of batch.columns) bytes += column.data.byteLength + (column.offsets ? batch.rows * 4 : 0);
+  for (const column of batch.columns) bytes += column.data[1] + (column.offsets[1] ? batch.rows * 4 : 0);
   return bytes;
 }
 
@@ -440,7 +466,7 @@ export class DuckDBBackend implements Backend {
         const widths = Int32Array.from(native, (layout) => layout.width);
         const read = () =>
           (reader as NonNullable<typeof reader>)
-            .readBatch(rawResult, kinds, widths, batchBytes)
+            .readBatch(rawResult, kinds, widths, batchBytes, headroomFor(columns.length))
             .catch((error: unknown) => {
               throw watch.translate(error);
             });

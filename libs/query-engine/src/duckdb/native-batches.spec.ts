@@ -2,6 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { type Data, makeVector, type RecordBatch } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColumnAccumulator } from '../arrow/duckdb-to-arrow.ts';
+import { encodeBatch, encodeBatches, type IpcMessage, readBatches } from '../arrow/ipc.ts';
 import { columnReader } from '../arrow/native-columns.ts';
 import { QueryErrorCode } from '../errors.ts';
 import { DuckDBBackend } from './duckdb-backend.ts';
@@ -83,6 +84,14 @@ describe('DuckDBBackend reading whole batches with the compiled reader', () => {
     const expected = await viaJavaScript(SQL);
     expect(got.length).toBe(expected.length);
     expect(got).toEqual(expected);
+    // The FlightData written in front of each body (what the edge sends) reads back as the same rows.
+    const [schemaMessage] = encodeBatches(stream.schema, []);
+    const sent = batches.map((batch) => encodeBatch(batch));
+    expect(sent.every((m, i) => m.dataBody.buffer === batches[i]?.data.children[0]?.values.buffer)).toBe(
+      true,
+    );
+    const received = readBatches([schemaMessage as IpcMessage, ...sent]);
+    expect(rows(received.batches)).toEqual(expected);
   });
 
   it('sends one empty batch for an empty result', async () => {
