@@ -4,13 +4,16 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { BusError, BusErrorCode, type DeviceCommand, subjects } from '@openfoundry/bus-registry';
+import { BusError, BusErrorCode, type heartbeatSchema, subjects } from '@openfoundry/bus-registry';
 import type { ControlBus, ControlPublisher, ControlSubscription } from '@openfoundry/event-bus-control';
 import type { DataBus } from '@openfoundry/event-bus-data';
 import { InjectConfig, InjectControlBus, InjectDataBus } from '@openfoundry/service-kit';
+import type { z } from 'zod';
 import type { ConnectorConfig } from '../config.ts';
-import { type Assignment, DeviceManager } from '../devices/device-manager.ts';
+import { DeviceManager } from '../devices/device-manager.ts';
 import { CommandService } from './command.service.ts';
+
+type Heartbeat = z.infer<typeof heartbeatSchema.zod>;
 
 /**
  * This replica on the control bus: answers `connector.{replica}.assign` and
@@ -21,7 +24,7 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
   private readonly logger = new Logger(ControlPlaneService.name);
   readonly replica: string;
   private readonly startedAt = new Date().toISOString();
-  private heartbeat: ControlPublisher<unknown, string> | undefined;
+  private heartbeat: ControlPublisher<Heartbeat, typeof subjects.connectorHeartbeat.name> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private acceptingDevices = true;
   private readonly handlers: ControlSubscription[] = [];
@@ -51,15 +54,15 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
     this.handlers.push(
       this.control.handle(subjects.connectorAssign, async (message) => {
         this.assertMine(message.source);
-        return this.devices.apply(message.value as Assignment);
+        return this.devices.apply(message.value);
       }),
       this.control.handle(subjects.connectorCommand, async (message) => {
         this.assertMine(message.source);
-        return this.commands.execute(message.value as DeviceCommand);
+        return this.commands.execute(message.value);
       }),
     );
     await Promise.all(this.handlers.map((h) => h.ready));
-    this.heartbeat = this.control.publisher(subjects.connectorHeartbeat) as ControlPublisher<unknown, string>;
+    this.heartbeat = this.control.publisher(subjects.connectorHeartbeat);
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.config.CONNECTOR_HEARTBEAT_INTERVAL_MS);
     this.logger.log({ msg: 'replica announced', replica: this.replica, url: this.url });

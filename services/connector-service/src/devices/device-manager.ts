@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { DeviceSpec } from '@openfoundry/bus-registry';
+import type { assignmentReplySchema, assignmentSchema, DeviceSpec } from '@openfoundry/bus-registry';
 import { InjectConfig, ValidationError } from '@openfoundry/service-kit';
+import type { z } from 'zod';
 import type { ConnectorConfig } from '../config.ts';
 import { AssetSink } from '../ingest/asset-sink.ts';
 import { HttpDevice } from '../protocols/http/http-device.ts';
@@ -8,18 +9,8 @@ import { MqttDevice } from '../protocols/mqtt/mqtt-device.ts';
 import { OpcuaDevice } from '../protocols/opcua/opcua-device.ts';
 import type { DeviceRuntime, RuntimeDeps } from './device-runtime.ts';
 
-export interface Assignment {
-  replica: string;
-  version: number;
-  devices: DeviceSpec[];
-}
-
-export interface AssignmentReply {
-  replica: string;
-  version: number;
-  running: string[];
-  rejected: { tenant: string; device: string; reason: string }[];
-}
+export type Assignment = z.infer<typeof assignmentSchema.zod>;
+export type AssignmentReply = z.infer<typeof assignmentReplySchema.zod>;
 
 const keyOf = (spec: { tenant: string; id: string }) => `${spec.tenant}/${spec.id}`;
 
