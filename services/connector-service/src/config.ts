@@ -27,6 +27,14 @@ export const connectorConfigSchema = z.object({
     .pipe(z.array(z.enum(CONNECTOR_PROTOCOLS)).min(1)),
   /** HTTP push bearer tokens: `token=tenant,…`; `token=*` may push for every tenant. None: every push is 401. */
   CONNECTOR_INGEST_TOKENS: tenantTokensSchema({ allowAllTenants: true }).default(new Map()),
+  /**
+   * `false` announces a standby replica (heartbeat `accepting: false` from the start): the
+   * coordinator leases it no devices, but it still runs what it is assigned.
+   */
+  CONNECTOR_ACCEPTING: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
   /** Run the outbound adapter (consume the asset stream for devices' `outbound` rules). */
   CONNECTOR_OUTBOUND: z
     .enum(['true', 'false'])

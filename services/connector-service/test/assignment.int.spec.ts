@@ -27,6 +27,7 @@ describe('assignments and heartbeats', () => {
   const beats: Heartbeat[] = [];
 
   beforeAll(async () => {
+    // A standby replica: it announces accepting=false (the harness default) and runs what it is given.
     connector = await startConnector({ CONNECTOR_PUBLIC_URL: 'http://connector.test:4022' });
     coordinator = await FakeCoordinator.connect();
     watch = coordinator.bus.subscribe(subjects.connectorHeartbeat, {
@@ -44,6 +45,7 @@ describe('assignments and heartbeats', () => {
   });
 
   const latest = () => beats.at(-1);
+  const base = Date.now() * 2;
 
   it('runs exactly the assigned devices: apply, replace, ignore an older version, remove', async () => {
     const tenant = unique('t');
@@ -56,34 +58,39 @@ describe('assignments and heartbeats', () => {
       points: [{ topic: `${unique('of-test')}/{asset}/{attribute}`, kind: 'sample', writable: false }],
     });
 
-    expect(await coordinator.assign(connector.replica, [a], 10)).toEqual({
+    expect(await coordinator.assign(connector.replica, [a], base + 10)).toEqual({
       replica: connector.replica,
-      version: 10,
+      version: base + 10,
       running: [`${tenant}/${a.id}`],
       rejected: [],
     });
 
     const noEndpoint = deviceSpec({ tenant, protocol: 'opcua' });
-    const replaced = await coordinator.assign(connector.replica, [b, noEndpoint, { ...b, revision: 2 }], 11);
-    expect(replaced.version).toBe(11);
+    const replaced = await coordinator.assign(
+      connector.replica,
+      [b, noEndpoint, { ...b, revision: 2 }],
+      base + 11,
+    );
+    expect(replaced.version).toBe(base + 11);
     expect(replaced.running).toEqual([`${tenant}/${b.id}`]);
     expect(replaced.rejected).toEqual([
       { tenant, device: noEndpoint.id, reason: expect.stringContaining('opc.tcp') },
       { tenant, device: b.id, reason: expect.stringContaining('twice') },
     ]);
 
-    const stale = await coordinator.assign(connector.replica, [a], 9);
-    expect(stale.version).toBe(11);
+    const stale = await coordinator.assign(connector.replica, [a], base + 9);
+    expect(stale.version).toBe(base + 11);
     expect(stale.running).toEqual([`${tenant}/${b.id}`]);
 
     const beat = await eventually(() => {
       const last = latest();
-      if (last?.assignmentVersion !== 11 || last.devices[0]?.status !== 'online') throw new Error('not yet');
+      if (last?.assignmentVersion !== base + 11 || last.devices[0]?.status !== 'online')
+        throw new Error('not yet');
       return last;
     });
     expect(beat).toMatchObject({
       replica: connector.replica,
-      accepting: true,
+      accepting: false,
       url: 'http://connector.test:4022',
       protocols: ['mqtt', 'opcua', 'http'],
       devices: [
@@ -96,19 +103,22 @@ describe('assignments and heartbeats', () => {
       ],
     });
 
-    const removed = await coordinator.assign(connector.replica, [], 12);
-    expect(removed).toMatchObject({ version: 12, running: [], rejected: [] });
+    const removed = await coordinator.assign(connector.replica, [], base + 12);
+    expect(removed).toMatchObject({ version: base + 12, running: [], rejected: [] });
     await eventually(() => {
-      if (latest()?.assignmentVersion !== 12 || latest()?.devices.length !== 0) throw new Error('not yet');
+      if (latest()?.assignmentVersion !== base + 12 || latest()?.devices.length !== 0)
+        throw new Error('not yet');
     });
   });
 
   it('refuses an assignment for another replica', async () => {
     await expect(
-      coordinator.bus.request(subjects.connectorAssign, {
-        tokens: { replica: connector.replica },
-        value: { replica: 'someone-else', version: 99, devices: [] },
-      }),
+      coordinator.send(() =>
+        coordinator.bus.request(subjects.connectorAssign, {
+          tokens: { replica: connector.replica },
+          value: { replica: 'someone-else', version: base + 99, devices: [] },
+        }),
+      ),
     ).rejects.toThrow(/someone-else/);
   });
 });

@@ -49,6 +49,8 @@ export async function startConnector(env: Record<string, string> = {}): Promise<
         .map(([tenant, token]) => `${token}=${tenant}`)
         .join(','),
       CONNECTOR_HEARTBEAT_INTERVAL_MS: '200',
+      // A coordinator running on this machine's platform must not lease its devices to test replicas.
+      CONNECTOR_ACCEPTING: 'false',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       ...env,
     }),
@@ -60,7 +62,9 @@ export async function startConnector(env: Record<string, string> = {}): Promise<
 
 /** The coordinator's side of the contract, played over real NATS as connector-management-service. */
 export class FakeCoordinator {
-  private version = 0;
+  // Above any version a coordinator running on this machine's platform has reached, so an
+  // assignment it sends a test replica is ignored as older.
+  private version = Date.now();
   private constructor(readonly bus: ControlBus) {}
 
   static async connect(): Promise<FakeCoordinator> {
@@ -77,11 +81,13 @@ export class FakeCoordinator {
 
   assign(replica: string, devices: DeviceSpec[], version = ++this.version) {
     this.version = Math.max(this.version, version);
-    return this.bus.request(subjects.connectorAssign, {
-      tokens: { replica },
-      value: { replica, version, devices },
-      timeoutMs: 15_000,
-    });
+    return this.send(() =>
+      this.bus.request(subjects.connectorAssign, {
+        tokens: { replica },
+        value: { replica, version, devices },
+        timeoutMs: 15_000,
+      }),
+    );
   }
 
   command(
@@ -95,17 +101,31 @@ export class FakeCoordinator {
     },
     deadline = new Date(Date.now() + 10_000),
   ) {
-    return this.bus.request(subjects.connectorCommand, {
-      tokens: { replica },
-      value: {
-        commandId: randomUUID(),
-        requester: 'test',
-        deadline: deadline.toISOString(),
-        arguments: null,
-        ...command,
-      },
-      timeoutMs: 15_000,
-    });
+    const value = {
+      commandId: randomUUID(),
+      requester: 'test',
+      deadline: deadline.toISOString(),
+      arguments: null,
+      ...command,
+    };
+    return this.send(() =>
+      this.bus.request(subjects.connectorCommand, { tokens: { replica }, value, timeoutMs: 15_000 }),
+    );
+  }
+
+  /**
+   * event-bus-control answers `connector.{replica}.*` in one queue group per service, so while
+   * other connector-service replicas run on this NATS (a developer's platform), a request can
+   * reach one of them; it refuses, and the request is sent again.
+   */
+  async send<R>(request: () => Promise<R>): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        if (attempt >= 30 || !/received a request for/.test((error as Error).message)) throw error;
+      }
+    }
   }
 
   close() {

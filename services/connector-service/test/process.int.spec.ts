@@ -49,6 +49,8 @@ describe('the connector-service process', () => {
       CONNECTOR_REPLICA_ID: replica,
       CONNECTOR_INGEST_TOKENS: `${INGEST_TOKENS.acme}=acme`,
       CONNECTOR_MAX_IN_FLIGHT: '2',
+      // Standby, so a coordinator running on this machine's platform leases it none of its devices.
+      CONNECTOR_ACCEPTING: 'false',
     });
     try {
       await waitForReady(url, run, 60_000);
@@ -62,14 +64,14 @@ describe('the connector-service process', () => {
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toBe('1');
       await eventually(() => {
-        if (!beats.some((b) => b.accepting && b.url === `http://127.0.0.1:${port}` && b.devices.length === 1))
+        if (!beats.some((b) => b.url === `http://127.0.0.1:${port}` && b.devices.length === 1))
           throw new Error('no heartbeat with the device yet');
       });
 
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
+      // The last heartbeat comes after the devices stopped.
       expect(beats.at(-1)).toMatchObject({ accepting: false, devices: [] });
-      expect(beats.some((b) => !b.accepting && b.devices.length === 1)).toBe(true);
     } finally {
       run.child.kill('SIGKILL');
       await watch.close();

@@ -26,7 +26,7 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
   private readonly startedAt = new Date().toISOString();
   private heartbeat: ControlPublisher<Heartbeat, typeof subjects.connectorHeartbeat.name> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private acceptingDevices = true;
+  private acceptingDevices: boolean;
   private readonly handlers: ControlSubscription[] = [];
 
   constructor(
@@ -38,6 +38,7 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
     private readonly commands: CommandService,
   ) {
     this.replica = config.CONNECTOR_REPLICA_ID;
+    this.acceptingDevices = config.CONNECTOR_ACCEPTING;
   }
 
   get url(): string {
