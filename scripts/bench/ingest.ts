@@ -1,0 +1,334 @@
+// `npm run bench:ingest`: the ingestion plane on the running platform, side by side with the data
+// bus's own producer measured in the same run.
+//
+// 1. the limit: the bus library publishing small asset events straight to the asset stream;
+// 2. the whole path: HTTP push into connector-service → asset stream → streaming state applied and
+//    live forwarders through, sustained events/s;
+// 3. device → NATS subscriber latency (p50/p99) at a steady 10k events/s;
+// 4. device → queryable in Iceberg (through the Flight SQL edge) latency, against the sink's commit
+//    interval.
+//
+// BENCH_EVENTS (default 200000), BENCH_RATE (10000), BENCH_SECONDS (10), BENCH_PUSHERS (4).
+import { randomUUID } from 'node:crypto';
+import { connect as connectNats } from '@nats-io/transport-node';
+import { type AssetEvent, assetKey, platformRegistry, topics } from '@openfoundry/bus-registry';
+import { CredentialStore } from '@openfoundry/bus-registry/provision';
+import { DataBus } from '@openfoundry/event-bus-data';
+import { readPlatformEnv } from '@openfoundry/infra-local';
+import { FlightSqlClient } from '@openfoundry/query-engine';
+import { startPlatform } from '../lib/platform.ts';
+import { busCli, infraCli, node, step } from '../lib/proc.ts';
+import { printTable } from './table.ts';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
+const RATE = Number(process.env.BENCH_RATE ?? 10_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const PUSHERS = Number(process.env.BENCH_PUSHERS ?? 4);
+const BATCH = 500;
+const TENANT = 'acme';
+const TOKEN = 'dev-acme-token';
+const run = `bench${Date.now().toString(36)}`;
+const DEVICE = `${run}-http`;
+
+const log = (message: string) => console.error(`[bench:ingest] ${message}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function api<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(url, {
+    ...init,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers },
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** One small sample, as a device would push it. */
+const item = (asset: string, seq: number, ts = new Date()) => ({
+  asset,
+  attribute: 'temperature',
+  value: 20 + (seq % 100) / 10,
+  ts: ts.toISOString(),
+  seq,
+});
+
+/** The limit: the data bus library alone writing asset events (as connector-service does). */
+async function producerBaseline(): Promise<number> {
+  const env = readPlatformEnv();
+  const credentials = new CredentialStore().get('connector-service');
+  const bus = await DataBus.connect({
+    service: 'connector-service',
+    brokers: env.OPENFOUNDRY_KAFKA_BROKERS.split(','),
+    username: credentials.kafka.username,
+    password: credentials.kafka.password,
+    registry: platformRegistry,
+  });
+  try {
+    const publisher = bus.publisher(topics.assetEvents, { job: 'bench.producer-baseline' });
+    const replica = 'bench';
+    const event = (i: number): AssetEvent => {
+      const now = new Date().toISOString();
+      return {
+        eventId: randomUUID(),
+        tenant: TENANT,
+        assetId: `${run}-base-${i % 50}`,
+        kind: 'sample',
+        attribute: 'temperature',
+        value: { type: 'double', value: 20 + (i % 100) / 10 },
+        quality: 'good',
+        sourceTime: now,
+        ingestTime: now,
+        sequence: i,
+        source: { protocol: 'http', replica, device: DEVICE },
+      };
+    };
+    const started = performance.now();
+    const inFlight: Promise<unknown>[] = [];
+    for (let i = 0; i < EVENTS; i += BATCH) {
+      const records = [];
+      for (let j = i; j < Math.min(EVENTS, i + BATCH); j++) {
+        const value = event(j);
+        records.push({ key: assetKey(TENANT, value.assetId), value });
+      }
+      inFlight.push(publisher.publishMany(records));
+      if (inFlight.length >= PUSHERS * 4) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    return EVENTS / ((performance.now() - started) / 1000);
+  } finally {
+    await bus.close();
+  }
+}
+
+/** Pushes `total` events over HTTP from `pushers` concurrent devices' worth of batches. */
+async function push(connector: string, total: number, assetsOf: (i: number) => string): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const first = next;
+      if (first >= total) return;
+      next += BATCH;
+      const batch = [];
+      for (let i = first; i < Math.min(total, first + BATCH); i++) batch.push(item(assetsOf(i), i));
+      for (;;) {
+        const response = await fetch(`${connector}/v1/ingest/${TENANT}/${DEVICE}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
+        });
+        await response.arrayBuffer();
+        if (response.status === 202) break;
+        if (response.status === 503) {
+          await sleep(Number(response.headers.get('retry-after') ?? 1) * 100);
+          continue;
+        }
+        throw new Error(`HTTP push: ${response.status}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PUSHERS }, worker));
+}
+
+async function main() {
+  await step('infra up', node, [infraCli, 'up']);
+  await step('bus provision', node, [busCli, 'provision']);
+  const platform = await startPlatform();
+  const url = (name: string) => platform.units.find((u) => u.name === name)?.url as string;
+  let flight: FlightSqlClient | undefined;
+  let nats: Awaited<ReturnType<typeof connectNats>> | undefined;
+  try {
+    const management = url('connector-management-service');
+    const connector = url('connector-service');
+    const streaming = url('streaming-service');
+    await api(`${management}/v1/tenants/${TENANT}/devices/${DEVICE}`, {
+      method: 'PUT',
+      body: JSON.stringify({ protocol: 'http', points: [] }),
+    });
+    await until('the HTTP device on the connector', async () => {
+      const response = await fetch(`${connector}/v1/ingest/${TENANT}/${DEVICE}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify([item(`${run}-warmup`, 0)]),
+      });
+      await response.arrayBuffer();
+      return response.status === 202 ? true : undefined;
+    });
+
+    log(`the limit: ${EVENTS} asset events published by the data bus library alone`);
+    const baseline = await producerBaseline();
+
+    const env = readPlatformEnv();
+    nats = await connectNats({
+      servers: env.OPENFOUNDRY_NATS_URL,
+      user: env.OPENFOUNDRY_NATS_ADMIN_USER,
+      pass: env.OPENFOUNDRY_NATS_ADMIN_PASSWORD,
+    });
+    flight = await FlightSqlClient.connect({
+      address: '127.0.0.1:50133',
+      user: 'openfoundry',
+      password: 'openfoundry',
+    });
+    const sql = flight;
+
+    log(`the whole path: ${EVENTS} events pushed over HTTP by ${PUSHERS} pushers`);
+    let forwarded = 0;
+    nats.subscribe(`live.${TENANT}.${run}-path-*.>`, { callback: () => void forwarded++ });
+    await nats.flush();
+    const started = performance.now();
+    await push(connector, EVENTS, (i) => `${run}-path-${i % 200}`);
+    const accepted = performance.now();
+    // Applied: streaming-service's 1-hour windows (its read model, read through the edge's
+    // postgres catalog) count every event; forwarded: the live subjects carried every event.
+    await until('streaming state and the live forwarders to have every event', async () => {
+      if (forwarded < EVENTS) return undefined;
+      const counted = await sql.query(
+        `SELECT coalesce(sum(event_count), 0)::BIGINT AS n FROM postgres.public.asset_aggregates
+         WHERE tenant = '${TENANT}' AND window_size = '1h' AND asset_id LIKE '${run}-path-%'`,
+      );
+      return Number((counted.get(0)?.toJSON() as { n: bigint }).n) >= EVENTS ? true : undefined;
+    });
+    const applied = performance.now();
+    const pathRate = EVENTS / ((applied - started) / 1000);
+    const acceptRate = EVENTS / ((accepted - started) / 1000);
+
+    log(`device → NATS subscriber latency at ${RATE} events/s for ${SECONDS} s`);
+    const latencies: number[] = [];
+    nats.subscribe(`live.${TENANT}.${run}-lat-*.>`, {
+      callback: (_error, message) => {
+        const event = message.json<AssetEvent>();
+        latencies.push(Date.now() - Date.parse(event.sourceTime));
+      },
+    });
+    await nats.flush();
+    // Markers for the Iceberg latency: one event a second on its own asset.
+    const markers: { seq: number; sent: number }[] = [];
+    const pace = RATE / 20; // events per 50 ms tick
+    const latencyStart = Date.now();
+    let seq = 0;
+    const sends: Promise<unknown>[] = [];
+    for (let tick = 0; tick < SECONDS * 20; tick++) {
+      const due = latencyStart + tick * 50;
+      if (Date.now() < due) await sleep(due - Date.now());
+      const batch = [];
+      for (let i = 0; i < pace; i++, seq++) batch.push(item(`${run}-lat-${seq % 100}`, seq));
+      if (tick % 20 === 0) {
+        markers.push({ seq: tick / 20, sent: Date.now() });
+        batch.push(item(`${run}-marker`, tick / 20));
+      }
+      sends.push(
+        fetch(`${connector}/v1/ingest/${TENANT}/${DEVICE}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
+        }).then((r) => r.arrayBuffer()),
+      );
+    }
+    await Promise.all(sends);
+    await until(
+      'the live subscriber to see every event',
+      async () => (latencies.length >= seq ? true : undefined),
+      60_000,
+    ).catch(() => log(`live subscriber saw ${latencies.length} of ${seq}`));
+    latencies.sort((a, b) => a - b);
+
+    log('device → queryable in Iceberg (polling through the Flight SQL edge)');
+    const visible = new Map<number, number>();
+    const table = `lakehouse."${TENANT}.telemetry".asset_events`;
+    const deadline = Date.now() + 120_000;
+    while (visible.size < markers.length && Date.now() < deadline) {
+      const rows = await sql
+        .query(`SELECT sequence FROM ${table} WHERE asset_id = '${run}-marker'`)
+        .catch(() => undefined);
+      const now = Date.now();
+      for (const row of rows?.toArray() ?? []) {
+        const s = Number((row.toJSON() as { sequence: bigint }).sequence);
+        if (!visible.has(s)) visible.set(s, now);
+      }
+      await sleep(250);
+    }
+    const icebergLatencies = markers
+      .filter((m) => visible.has(m.seq))
+      .map((m) => (visible.get(m.seq) as number) - m.sent)
+      .sort((a, b) => a - b);
+    const commitInterval = Number(
+      platform.units.find((u) => u.name === 'lakehouse-sink-service')?.env.SINK_COMMIT_INTERVAL_MS ?? 60_000,
+    );
+
+    printTable(
+      `Sustained events/s, small samples (${EVENTS} events, ${PUSHERS} HTTP pushers, batches of ${BATCH})`,
+      'data bus producer alone',
+      [
+        {
+          what: 'accepted by connector (HTTP 202)',
+          ours: acceptRate,
+          baseline,
+          unit: 'ev/s',
+          higherIsBetter: true,
+        },
+        {
+          what: 'whole path: in streaming state and on live subjects',
+          ours: pathRate,
+          baseline,
+          unit: 'ev/s',
+          higherIsBetter: true,
+        },
+      ],
+      'ingestion path',
+    );
+    printTable(
+      `Device → NATS subscriber latency at ${RATE} events/s (${latencies.length} of ${seq} events seen)`,
+      'target',
+      [
+        { what: 'p50', ours: percentile(latencies, 50), baseline: 100, unit: 'ms', higherIsBetter: false },
+        { what: 'p99', ours: percentile(latencies, 99), baseline: 100, unit: 'ms', higherIsBetter: false },
+      ],
+    );
+    printTable(
+      `Device → queryable in Iceberg (${icebergLatencies.length} of ${markers.length} markers; sink commits every ${commitInterval / 1000} s)`,
+      'target: commit interval + 5 s',
+      [
+        {
+          what: 'p50',
+          ours: percentile(icebergLatencies, 50),
+          baseline: commitInterval + 5_000,
+          unit: 'ms',
+          higherIsBetter: false,
+        },
+        {
+          what: 'p99',
+          ours: percentile(icebergLatencies, 99),
+          baseline: commitInterval + 5_000,
+          unit: 'ms',
+          higherIsBetter: false,
+        },
+      ],
+    );
+    console.log(
+      '\nThis 2-core machine runs Kafka, Postgres, NATS, MinIO, every service and the load generator at once.',
+    );
+  } finally {
+    await nats?.close().catch(() => undefined);
+    flight?.close();
+    await platform.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`[bench:ingest] ${(error as Error).stack ?? error}`);
+  process.exit(1);
+});
