@@ -48,13 +48,15 @@ export interface ReadRecord {
 }
 
 /**
- * Reads a topic from the beginning as the platform admin until `done` says enough (or the time
- * runs out): how a test checks what a service really put on the data bus.
+ * Reads a topic as the platform admin until `done` says enough (or the time runs out): how a
+ * test checks what a service really put on the data bus. From the beginning, or with `since` from
+ * the first record written at or after that time (a long-lived shared topic need not be read whole).
  */
 export async function readTopic(
   topicName: string,
   done: (records: ReadRecord[]) => boolean,
   timeoutMs = 30_000,
+  options: { since?: Date } = {},
 ): Promise<ReadRecord[]> {
   const { Consumer } = await import('@platformatic/kafka');
   const env = readPlatformEnv();
@@ -70,7 +72,26 @@ export async function readTopic(
   });
   const records: ReadRecord[] = [];
   try {
-    const stream = await consumer.consume({ topics: [topicName], mode: 'earliest', autocommit: false });
+    let start:
+      | { mode: 'earliest' }
+      | { mode: 'manual'; offsets: { topic: string; partition: number; offset: bigint }[] } = {
+      mode: 'earliest',
+    };
+    if (options.since) {
+      const [atTime, latest] = await Promise.all([
+        consumer.listOffsets({ topics: [topicName], timestamp: BigInt(options.since.getTime()) }),
+        consumer.listOffsets({ topics: [topicName] }),
+      ]);
+      const ends = latest.get(topicName) ?? [];
+      // A partition with nothing written since then answers -1: start at its end.
+      const offsets = (atTime.get(topicName) ?? []).map((offset, partition) => ({
+        topic: topicName,
+        partition,
+        offset: offset >= 0n ? offset : (ends[partition] ?? 0n),
+      }));
+      start = { mode: 'manual', offsets };
+    }
+    const stream = await consumer.consume({ topics: [topicName], ...start, autocommit: false });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       stream.on(

@@ -138,7 +138,7 @@ export async function createServiceApp<S extends ServiceConfigSchema | undefined
       loggerInstance: logger,
       bodyLimit: config.BODY_LIMIT_BYTES,
       // Path parameters carry ids up to 128 characters (asset ids, ADR 0014) plus encoding room.
-      maxParamLength: 512,
+      routerOptions: { maxParamLength: 512 },
       genReqId: (request: IncomingMessage) => resolveRequestId(request.headers[REQUEST_ID_HEADER]),
     });
     // JSON only: Fastify's own JSON parser (typed FST_ errors, size limit) stays; text/plain goes, so 415.

@@ -13,6 +13,9 @@ import { readPlatformEnv } from '@openfoundry/infra-local';
 import { createTestApp, type TestApp } from '@openfoundry/service-kit/testing';
 import { connectorService, withConnectorDefaults } from '../src/service.ts';
 
+/** Records these tests look for were written after this (a minute of slack for clock skew). */
+const testsStarted = new Date(Date.now() - 60_000);
+
 let provisioned: Promise<unknown> | undefined;
 
 /** Bus settings of a service on the local platform, after making sure the registry is provisioned. */
@@ -153,7 +156,9 @@ export async function assetEvents(
     rs
       .filter((r) => match(r.value as AssetEvent))
       .map((r) => ({ ...(r.value as AssetEvent), key: r.key ?? '' }));
-  return pick(await readTopic(topics.assetEvents.name, (rs) => done(pick(rs)), 90_000));
+  return pick(
+    await readTopic(topics.assetEvents.name, (rs) => done(pick(rs)), 90_000, { since: testsStarted }),
+  );
 }
 
 /** The first `count` asset events of a tenant. */
@@ -167,6 +172,7 @@ export async function deadLettersOf(marker: string, count: number): Promise<Read
     topics.deviceDeadLetters.name,
     (rs) => rs.filter((r) => r.headers['dlq-source']?.includes(marker)).length >= count,
     90_000,
+    { since: testsStarted },
   );
   return records.filter((r) => r.headers['dlq-source']?.includes(marker));
 }

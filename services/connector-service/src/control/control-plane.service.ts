@@ -52,15 +52,26 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.control) return;
+    // Each replica answers only the subjects with its own id: another replica's assignment or
+    // command never reaches it (the queue group is per subscription subject).
+    const mine = { tokens: { replica: this.replica } };
     this.handlers.push(
-      this.control.handle(subjects.connectorAssign, async (message) => {
-        this.assertMine(message.source);
-        return this.devices.apply(message.value);
-      }),
-      this.control.handle(subjects.connectorCommand, async (message) => {
-        this.assertMine(message.source);
-        return this.commands.execute(message.value);
-      }),
+      this.control.handle(
+        subjects.connectorAssign,
+        async (message) => {
+          this.assertMine(message.source);
+          return this.devices.apply(message.value);
+        },
+        mine,
+      ),
+      this.control.handle(
+        subjects.connectorCommand,
+        async (message) => {
+          this.assertMine(message.source);
+          return this.commands.execute(message.value);
+        },
+        mine,
+      ),
     );
     await Promise.all(this.handlers.map((h) => h.ready));
     this.heartbeat = this.control.publisher(subjects.connectorHeartbeat);
@@ -69,11 +80,7 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
     this.logger.log({ msg: 'replica announced', replica: this.replica, url: this.url });
   }
 
-  /**
-   * The control bus answers a command subject in one queue group per service, whatever its
-   * `{replica}` token, so with several replicas a request could reach the wrong one: refuse it
-   * rather than apply another replica's assignment.
-   */
+  /** A second guard: a request for another replica is refused, never applied. */
   private assertMine(subject: string): void {
     const target = subject.split('.')[1];
     if (target !== this.replica) {
