@@ -148,6 +148,13 @@ async function main() {
   await step('infra up', node, [infraCli, 'up']);
   await step('bus provision', node, [busCli, 'provision']);
   const platform = await startPlatform();
+  // Ctrl-C stops the services this bench started before it exits.
+  const interrupted = async () => {
+    await platform.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', () => void interrupted());
+  process.once('SIGTERM', () => void interrupted());
   const url = (name: string) => platform.units.find((u) => u.name === name)?.url as string;
   let flight: FlightSqlClient | undefined;
   let nats: Awaited<ReturnType<typeof connectNats>> | undefined;
