@@ -194,7 +194,13 @@ async function main() {
 
     log(`the whole path: ${EVENTS} events pushed over HTTP by ${PUSHERS} pushers`);
     let forwarded = 0;
-    nats.subscribe(`live.${TENANT}.${run}-path-*.>`, { callback: () => void forwarded++ });
+    // NATS wildcards stand for whole tokens: follow the tenant and pick this run's assets.
+    const assetOf = (subject: string) => subject.split('.')[2] ?? '';
+    nats.subscribe(`live.${TENANT}.>`, {
+      callback: (_error, message) => {
+        if (assetOf(message.subject).startsWith(`${run}-path-`)) forwarded++;
+      },
+    });
     await nats.flush();
     const started = performance.now();
     await push(connector, EVENTS, (i) => `${run}-path-${i % 200}`);
@@ -215,8 +221,9 @@ async function main() {
 
     log(`device → NATS subscriber latency at ${RATE} events/s for ${SECONDS} s`);
     const latencies: number[] = [];
-    nats.subscribe(`live.${TENANT}.${run}-lat-*.>`, {
+    nats.subscribe(`live.${TENANT}.>`, {
       callback: (_error, message) => {
+        if (!assetOf(message.subject).startsWith(`${run}-lat-`)) return;
         const event = message.json<AssetEvent>();
         latencies.push(Date.now() - Date.parse(event.sourceTime));
       },
