@@ -11,9 +11,8 @@
 // BENCH_EVENTS (default 200000), BENCH_RATE (10000), BENCH_SECONDS (10), BENCH_PUSHERS (4).
 import { randomUUID } from 'node:crypto';
 import { connect as connectNats } from '@nats-io/transport-node';
-import { type AssetEvent, assetKey, platformRegistry, topics } from '@openfoundry/bus-registry';
-import { CredentialStore } from '@openfoundry/bus-registry/provision';
-import { DataBus } from '@openfoundry/event-bus-data';
+import { type AssetEvent, assetKey, topics } from '@openfoundry/bus-registry';
+import { localDataBus } from '@openfoundry/event-bus-data/testing';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 import { FlightSqlClient } from '@openfoundry/query-engine';
 import { startPlatform } from '../lib/platform.ts';
@@ -69,15 +68,7 @@ const item = (asset: string, seq: number, ts = new Date()) => ({
 
 /** The limit: the data bus library alone writing asset events (as connector-service does). */
 async function producerBaseline(): Promise<number> {
-  const env = readPlatformEnv();
-  const credentials = new CredentialStore().get('connector-service');
-  const bus = await DataBus.connect({
-    service: 'connector-service',
-    brokers: env.OPENFOUNDRY_KAFKA_BROKERS.split(','),
-    username: credentials.kafka.username,
-    password: credentials.kafka.password,
-    registry: platformRegistry,
-  });
+  const bus = await localDataBus('connector-service');
   try {
     const publisher = bus.publisher(topics.assetEvents, { job: 'bench.producer-baseline' });
     const replica = 'bench';
@@ -161,7 +152,7 @@ async function main() {
   try {
     const management = url('connector-management-service');
     const connector = url('connector-service');
-    const streaming = url('streaming-service');
+    const _streaming = url('streaming-service');
     await api(`${management}/v1/tenants/${TENANT}/devices/${DEVICE}`, {
       method: 'PUT',
       body: JSON.stringify({ protocol: 'http', points: [] }),
@@ -213,7 +204,9 @@ async function main() {
         `SELECT coalesce(sum(event_count), 0)::BIGINT AS n FROM postgres.public.asset_aggregates
          WHERE tenant = '${TENANT}' AND window_size = '1h' AND asset_id LIKE '${run}-path-%'`,
       );
-      return Number((counted.get(0)?.toJSON() as { n: bigint }).n) >= EVENTS ? true : undefined;
+      return Number((counted.get(0)?.toJSON() as { n?: bigint } | undefined)?.n ?? 0) >= EVENTS
+        ? true
+        : undefined;
     });
     const applied = performance.now();
     const pathRate = EVENTS / ((applied - started) / 1000);

@@ -4,6 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { type AssetEvent, assetKey, platformRegistry, topics } from '@openfoundry/bus-registry';
 import { CredentialStore, credentialEnv, provision } from '@openfoundry/bus-registry/provision';
 import { DataBus, type PublishResult } from '@openfoundry/event-bus-data';
+import { localDataBus } from '@openfoundry/event-bus-data/testing';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 import { ObjectStore, RestCatalog } from '@openfoundry/lakehouse';
 import {
@@ -163,16 +164,7 @@ export async function connectorPublisher(): Promise<{
   publish(events: readonly AssetEvent[]): Promise<PublishResult[]>;
   close(): Promise<void>;
 }> {
-  provisioned ??= provision(platformRegistry);
-  await provisioned;
-  const credentials = new CredentialStore().get('connector-service');
-  const bus = await DataBus.connect({
-    service: 'connector-service',
-    brokers: readPlatformEnv().OPENFOUNDRY_KAFKA_BROKERS.split(','),
-    username: credentials.kafka.username,
-    password: credentials.kafka.password,
-    registry: platformRegistry,
-  });
+  const bus = await localDataBus('connector-service');
   const publisher = bus.publisher(topics.assetEvents, { job: 'lakehouse-sink-service.test' });
   return {
     publish: (events) =>
@@ -183,14 +175,5 @@ export async function connectorPublisher(): Promise<{
 
 /** The data bus as lakehouse-sink-service (its principal and registry entry). */
 export async function sinkBus(): Promise<DataBus> {
-  provisioned ??= provision(platformRegistry);
-  await provisioned;
-  const credentials = new CredentialStore().get('lakehouse-sink-service');
-  return DataBus.connect({
-    service: 'lakehouse-sink-service',
-    brokers: readPlatformEnv().OPENFOUNDRY_KAFKA_BROKERS.split(','),
-    username: credentials.kafka.username,
-    password: credentials.kafka.password,
-    registry: platformRegistry,
-  });
+  return localDataBus('lakehouse-sink-service');
 }

@@ -1,6 +1,6 @@
 import { type AssetEvent, assetKey, platformRegistry, topics } from '@openfoundry/bus-registry';
 import { CredentialStore, credentialEnv, provision } from '@openfoundry/bus-registry/provision';
-import { DataBus } from '@openfoundry/event-bus-data';
+import { localDataBus } from '@openfoundry/event-bus-data/testing';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 
 let provisioned: Promise<unknown> | undefined;
@@ -26,16 +26,7 @@ export async function connectorPublisher(): Promise<{
   publish(events: readonly AssetEvent[]): Promise<void>;
   close(): Promise<void>;
 }> {
-  await ensureProvisioned();
-  const env = readPlatformEnv();
-  const credentials = new CredentialStore().get('connector-service');
-  const bus = await DataBus.connect({
-    service: 'connector-service',
-    brokers: env.OPENFOUNDRY_KAFKA_BROKERS.split(','),
-    username: credentials.kafka.username,
-    password: credentials.kafka.password,
-    registry: platformRegistry,
-  });
+  const bus = await localDataBus('connector-service');
   const publisher = bus.publisher(topics.assetEvents, { job: 'live-service.test' });
   return {
     async publish(events) {

@@ -1,7 +1,7 @@
 import type { AssetEvent } from '@openfoundry/bus-registry';
 import { platformRegistry, topics } from '@openfoundry/bus-registry';
 import { CredentialStore, credentialEnv, provision } from '@openfoundry/bus-registry/provision';
-import { DataBus } from '@openfoundry/event-bus-data';
+import { localDataBus } from '@openfoundry/event-bus-data/testing';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 
 let provisioned: Promise<unknown> | undefined;
@@ -23,16 +23,7 @@ export async function busEnv(): Promise<Record<string, string>> {
 
 /** Publishes to the asset stream as connector-service, its owner, the way a connector does. */
 export async function assetStreamWriter() {
-  await ensureProvisioned();
-  const env = readPlatformEnv();
-  const credentials = new CredentialStore().get('connector-service');
-  const bus = await DataBus.connect({
-    service: 'connector-service',
-    brokers: env.OPENFOUNDRY_KAFKA_BROKERS.split(','),
-    username: credentials.kafka.username,
-    password: credentials.kafka.password,
-    registry: platformRegistry,
-  });
+  const bus = await localDataBus('connector-service');
   const publisher = bus.publisher(topics.assetEvents, { job: 'connector-service.test-writer' });
   return {
     publish: (events: AssetEvent[]) =>

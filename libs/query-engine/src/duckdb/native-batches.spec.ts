@@ -48,7 +48,7 @@ async function viaJavaScript(sql: string): Promise<unknown[]> {
     chunk && chunk.rowCount > 0;
     chunk = await result.fetchChunk()
   ) {
-    columns.forEach((column, i) => column.append(chunk, i));
+    for (const [i, column] of columns.entries()) column.append(chunk, i);
     const data = columns.map((column) => column.finish());
     for (let r = 0; r < chunk.rowCount; r++)
       out.push(
