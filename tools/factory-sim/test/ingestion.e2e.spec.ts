@@ -130,6 +130,7 @@ let summary: SimSummary;
 let truthFile: string;
 const live = new Map<string, Set<string>>();
 let liveAsset: string;
+let subscription: { close(): void } | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'openfoundry-ingestion-e2e-'));
@@ -159,16 +160,8 @@ beforeAll(async () => {
       body: JSON.stringify(spec),
     });
   }
-  // The OPC UA server must be up before its device can connect; MQTT and HTTP need only the connector.
-  await sim.start();
-  for (const spec of specs) {
-    await until(`device ${spec.id} online`, async () => {
-      const device = await api<{ status?: string }>(`${management}/v1/tenants/${TENANT}/devices/${spec.id}`);
-      return device.status === 'online' ? true : undefined;
-    });
-  }
   liveAsset = sim.layout.assets.find((a) => a.protocol === 'mqtt')?.id as string;
-  const subscription = follow(
+  subscription = follow(
     `${unitUrl('live-service')}/v1/tenants/${TENANT}/live?asset=${liveAsset}`,
     (event) => {
       const seen = live.get(event.assetId) ?? new Set<string>();
@@ -176,13 +169,27 @@ beforeAll(async () => {
       live.set(event.assetId, seen);
     },
   );
-  await subscription.ready;
+  await (subscription as ReturnType<typeof follow>).ready;
+  const online = (id: string) =>
+    until(`device ${id} online`, async () => {
+      const device = await api<{ status?: string }>(`${management}/v1/tenants/${TENANT}/devices/${id}`);
+      return device.status === 'online' ? true : undefined;
+    });
+  // The live subscriber follows before anything is produced, and the MQTT devices are subscribed
+  // to the broker: a message published before that would be acknowledged by the broker but reach
+  // no connector. The OPC UA device can only connect once the simulator's server is up.
+  for (const spec of specs) if (spec.protocol !== 'opcua') await online(spec.id);
+  await sim.start();
+  for (const spec of specs) if (spec.protocol === 'opcua') await online(spec.id);
   await new Promise((r) => setTimeout(r, 8_000));
+  // Production stops but the OPC UA server stays up until its last values have been sampled.
+  await sim.stopProducing();
+  await new Promise((r) => setTimeout(r, 3_000));
   summary = await sim.stop();
-  subscription.close();
 }, 240_000);
 
 afterAll(async () => {
+  subscription?.close();
   await sim?.stop().catch(() => undefined);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -216,7 +223,7 @@ describe('ingestion plane end to end (simulator → connectors → asset stream 
       });
       expect({ asset: asset.asset, count: counted }).toEqual({ asset: asset.asset, count: asset.count });
     }
-  });
+  }, 150_000);
 
   it('holds the last value of every OPC UA variable in streaming state', async () => {
     const last = await truthLastValues(truthFile, { protocol: 'opcua' });
@@ -240,7 +247,7 @@ describe('ingestion plane end to end (simulator → connectors → asset stream 
       });
       expect(state).toEqual(expected);
     }
-  });
+  }, 150_000);
 
   it('delivered every event of the followed asset to the live subscriber', async () => {
     const truth = (await truthSummary(truthFile, { protocol: 'mqtt' })).find((a) => a.asset === liveAsset);
@@ -248,7 +255,7 @@ describe('ingestion plane end to end (simulator → connectors → asset stream 
       (live.get(liveAsset)?.size ?? 0) >= (truth?.count ?? 0) ? true : undefined,
     );
     expect(live.get(liveAsset)?.size).toBe(truth?.count);
-  });
+  }, 150_000);
 
   it('lands every event once in the tenant Iceberg table, read through the Flight SQL edge', async () => {
     const truth = [
@@ -288,5 +295,5 @@ describe('ingestion plane end to end (simulator → connectors → asset stream 
       checksum: sums.get(a.asset)?.value,
     }));
     expect(got).toEqual(truth.map((a) => ({ asset: a.asset, count: a.count, checksum: a.checksum })));
-  });
+  }, 150_000);
 });
