@@ -166,8 +166,20 @@ describe('live-service against the real buses', () => {
       await connector.publish([...unwanted, ...wanted, last]);
       await until(() => sse.events().length >= 4, 'the wanted events');
       await new Promise((resolve) => setTimeout(resolve, 300));
-      // mixer-2 is another asset, maybe another partition: order holds per asset only.
-      expectInOrderOnce(sse.events(), [...wanted, last]);
+      // Each filter is its own NATS subscription: order holds per subject (asset and attribute),
+      // not across the two filters that both match mixer-1.
+      const bySubject = (events: readonly AssetEvent[]) => {
+        const map = new Map<string, string[]>();
+        for (const e of events)
+          map.set(`${e.assetId}.${e.attribute}`, [
+            ...(map.get(`${e.assetId}.${e.attribute}`) ?? []),
+            e.eventId,
+          ]);
+        return Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
+      };
+      const ids = sse.events().map((e) => e.eventId);
+      expect(new Set(ids).size, 'duplicates').toBe(ids.length);
+      expect(bySubject(sse.events())).toEqual(bySubject([...wanted, last]));
     } finally {
       sse.close();
     }
