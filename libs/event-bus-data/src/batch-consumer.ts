@@ -3,7 +3,14 @@ import type { Consumer, MessagesStream } from '@platformatic/kafka';
 import { decodePayload, isBytesSchema } from './codec.ts';
 import { parseLineage } from './lineage.ts';
 import type { Publisher } from './publisher.ts';
-import { type ConsumerLog, deadLetter, headersOf, type RawRecord, sleep } from './records.ts';
+import {
+  type ConsumerLog,
+  type DeadLetterTarget,
+  deadLetter,
+  headersOf,
+  type RawRecord,
+  sleep,
+} from './records.ts';
 
 export interface DataRecord<T> extends BusMessage<T> {
   readonly partition: number;
@@ -71,6 +78,7 @@ const RETRY_MAX_MS = 5_000;
  */
 export class BatchConsumer<T> {
   readonly stats: BatchConsumerStats = { batches: 0, records: 0, deadLettered: 0, retried: 0 };
+  readonly #deadLetters: DeadLetterTarget;
   readonly #deps: BatchConsumerDeps<T>;
   readonly #options: Required<ConsumeBatchesOptions<T>>;
   readonly #bytesSchema: boolean;
@@ -84,6 +92,13 @@ export class BatchConsumer<T> {
 
   constructor(deps: BatchConsumerDeps<T>, options: ConsumeBatchesOptions<T>) {
     this.#deps = deps;
+    this.#deadLetters = {
+      topic: deps.topic.name,
+      group: options.group,
+      deadLetters: deps.deadLetters,
+      log: deps.log,
+      closing: () => this.#closing,
+    };
     this.#bytesSchema = isBytesSchema(deps.topic.schema);
     this.#options = {
       commit: 'after-handler',
@@ -244,19 +259,7 @@ export class BatchConsumer<T> {
     reason: string,
     detail: string,
   ): Promise<boolean> {
-    const moved = await deadLetter(
-      {
-        topic: this.#deps.topic.name,
-        group: this.#options.group,
-        deadLetters: this.#deps.deadLetters,
-        log: this.#deps.log,
-        closing: () => this.#closing,
-      },
-      message,
-      headers,
-      reason,
-      detail,
-    );
+    const moved = await deadLetter(this.#deadLetters, message, headers, reason, detail);
     if (moved) this.stats.deadLettered += 1;
     return moved;
   }

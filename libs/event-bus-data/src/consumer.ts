@@ -8,7 +8,7 @@ import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { decodePayload, isBytesSchema } from './codec.ts';
 import { parseLineage } from './lineage.ts';
 import type { Publisher } from './publisher.ts';
-import { type ConsumerLog, deadLetter, headersOf, sleep } from './records.ts';
+import { type ConsumerLog, type DeadLetterTarget, deadLetter, headersOf, sleep } from './records.ts';
 
 export interface ConsumeOptions<T> {
   /** A consumer group declared for this service in the topic's registry entry. */
@@ -49,6 +49,7 @@ const COMMIT_INTERVAL_MS = 20;
  */
 export class DataConsumer<T> {
   readonly stats: ConsumerStats = { handled: 0, retried: 0, deadLettered: 0 };
+  readonly #deadLetters: DeadLetterTarget;
   readonly #deps: DataConsumerDeps<T>;
   readonly #options: Required<Omit<ConsumeOptions<T>, 'handler' | 'group'>> & ConsumeOptions<T>;
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
@@ -63,6 +64,13 @@ export class DataConsumer<T> {
 
   constructor(deps: DataConsumerDeps<T>, options: ConsumeOptions<T>) {
     this.#deps = deps;
+    this.#deadLetters = {
+      topic: deps.topic.name,
+      group: options.group,
+      deadLetters: deps.deadLetters,
+      log: deps.log,
+      closing: () => this.#closing,
+    };
     this.#decode = { validate: options.validate ?? true, bytesSchema: isBytesSchema(deps.topic.schema) };
     this.#options = {
       from: 'earliest',
@@ -184,19 +192,7 @@ export class DataConsumer<T> {
     reason: string,
     detail: string,
   ): Promise<void> {
-    const moved = await deadLetter(
-      {
-        topic: this.#deps.topic.name,
-        group: this.#options.group,
-        deadLetters: this.#deps.deadLetters,
-        log: this.#deps.log,
-        closing: () => this.#closing,
-      },
-      message,
-      headers,
-      reason,
-      detail,
-    );
+    const moved = await deadLetter(this.#deadLetters, message, headers, reason, detail);
     if (!moved) return;
     this.stats.deadLettered += 1;
     this.#commit(message);
