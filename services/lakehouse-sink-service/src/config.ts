@@ -10,6 +10,8 @@ export const sinkConfigSchema = z.object({
   SINK_CATALOG_TOKEN: z.string().min(1),
   /** The warehouse asked of the catalog's /v1/config; S3 settings come from the catalog's answers. */
   SINK_WAREHOUSE: z.string().min(1).default('warehouse'),
+  /** How long boot waits for an unreachable catalog (it may be starting too) before giving up. */
+  SINK_CATALOG_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
   /** The namespace under each tenant's root: tables live in `<tenant>.<SINK_NAMESPACE>`. */
   SINK_NAMESPACE: z
     .string()

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { topics } from '@openfoundry/bus-registry';
 import type { PublishResult } from '@openfoundry/event-bus-data';
@@ -320,6 +321,48 @@ describe('the lakehouse-sink-service process', () => {
     },
     60_000,
   );
+
+  it('waits at boot for a catalog that comes up after it, and gives up after SINK_CATALOG_WAIT_MS', async () => {
+    // Nothing listens on this port yet: the sink retries, then a forwarder to the catalog appears.
+    const port = await freePort();
+    const late = `http://127.0.0.1:${port}`;
+    const sinkPort = await freePort();
+    const sink = startServiceProcess(
+      entry,
+      await sinkEnv({ PORT: String(sinkPort), SINK_CATALOG_URL: late, SINK_MAINTENANCE_INTERVAL_MS: '0' }),
+    );
+    const forwarder = createServer((request, response) => {
+      void fetch(`${lake.url}${request.url}`, {
+        headers: { authorization: request.headers.authorization ?? '' },
+      })
+        .then(async (answer) => {
+          response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
+          response.end(Buffer.from(await answer.arrayBuffer()));
+        })
+        .catch(() => response.writeHead(502).end());
+    });
+    try {
+      await waitFor('the sink to wait for the catalog', async () =>
+        sink.output().includes('waiting for the Iceberg catalog'),
+      );
+      expect(sink.child.exitCode).toBeNull();
+      await new Promise<void>((resolve) => forwarder.listen(port, '127.0.0.1', resolve));
+      // Ready only once boot got past the catalog check and joined the consumer group.
+      await waitForReady(`http://127.0.0.1:${sinkPort}`, sink, 60_000);
+      expect(sink.child.exitCode).toBeNull();
+    } finally {
+      sink.child.kill('SIGTERM');
+      await sink.exited;
+      await new Promise((resolve) => forwarder.close(resolve));
+    }
+    const gaveUp = startServiceProcess(
+      entry,
+      await sinkEnv({ PORT: String(await freePort()), SINK_CATALOG_URL: late, SINK_CATALOG_WAIT_MS: '1500' }),
+    );
+    expect(await gaveUp.exited).toBe(1);
+    expect(gaveUp.output()).toMatch(/Iceberg catalog unreachable at http:\/\/127\.0\.0\.1:\d+/);
+    expect(gaveUp.output()).not.toMatch(/\n\s+at /);
+  }, 120_000);
 
   it('refuses to start without a catalog URL', async () => {
     const env = await sinkEnv();
