@@ -5,6 +5,20 @@ import { reject } from '../../ingest/normalise.ts';
 import { readPayload } from './payload.ts';
 import { commandTopic, compileTopic, matchTopic, type TopicPattern } from './topics.ts';
 
+/** How long a stop waits for the message being written to Kafka before it disconnects anyway. */
+const STOP_DRAIN_MS = 5_000;
+/** How long `end` may wait for PUBACKs of our own command publishes before the socket is cut. */
+const END_TIMEOUT_MS = 2_000;
+const RECONNECT_MS = 1_000;
+/**
+ * After the broker handed the session to another connection with our client id (MQTT 5 reason code
+ * 0x8E), reconnect more slowly: that connection is usually the replica this device just moved to, and
+ * taking the session straight back would bounce it between the two until the coordinator's next
+ * assignment arrives here.
+ */
+const TAKEN_OVER_RECONNECT_MS = 5_000;
+const SESSION_TAKEN_OVER = 0x8e;
+
 interface CompiledPoint {
   point: PointMapping;
   pattern: TopicPattern;
@@ -15,10 +29,18 @@ interface CompiledPoint {
  * only after Kafka acknowledged the asset event (or its dead letter). Until then the broker holds
  * the message, and mqtt.js reads the next packet only after this one is acknowledged, which is also
  * how a slow Kafka slows the device down.
+ *
+ * Stopping hands the session over cleanly: no further message is taken, the one being written to
+ * Kafka is finished and acknowledged, then the client disconnects. Messages the broker had already
+ * sent but this client had not taken stay unacknowledged in the persistent session and go to the
+ * session's next connection, so a device moving between replicas neither loses nor repeats a message.
  */
 export class MqttDevice extends DeviceRuntime {
   private client: MqttClient | undefined;
   private points: CompiledPoint[] = [];
+  private stopping = false;
+  /** The message being written to Kafka, settled once its PUBACK (or its failure) went to mqtt.js. */
+  private handling: Promise<void> | undefined;
 
   async start(): Promise<void> {
     const { spec } = this;
@@ -33,13 +55,15 @@ export class MqttDevice extends DeviceRuntime {
       protocolVersion: 5,
       clean: false,
       properties: { sessionExpiryInterval: 3_600 },
-      reconnectPeriod: 1_000,
+      reconnectPeriod: RECONNECT_MS,
       connectTimeout: 10_000,
       ...(spec.credentials
         ? { username: spec.credentials.username, password: spec.credentials.password }
         : {}),
       customHandleAcks: (topic, message, _packet, done) => {
-        this.handle(topic, message).then(
+        // Stopping: not taken, not acknowledged; the broker gives it to the session's next connection.
+        if (this.stopping) return;
+        this.handling = this.handle(topic, message).then(
           () => done(0),
           (error: Error) => {
             // No PUBACK: the broker keeps the message and redelivers it after the reconnect.
@@ -55,6 +79,7 @@ export class MqttDevice extends DeviceRuntime {
     });
     this.client = client;
     client.on('connect', () => {
+      client.options.reconnectPeriod = RECONNECT_MS;
       const filters = [...new Set(this.points.map((p) => p.pattern.filter))];
       if (filters.length === 0) return this.setStatus('online');
       client.subscribe(filters, { qos: 1 }, (error) => {
@@ -74,6 +99,11 @@ export class MqttDevice extends DeviceRuntime {
           }),
         );
     });
+    client.on('disconnect', (packet) => {
+      if (packet.reasonCode !== SESSION_TAKEN_OVER) return;
+      client.options.reconnectPeriod = TAKEN_OVER_RECONNECT_MS;
+      this.setStatus('offline', 'session taken over by another connection with this client id');
+    });
     client.on('close', () => {
       if (this.status === 'online') this.setStatus('offline', 'connection closed; reconnecting');
     });
@@ -84,7 +114,17 @@ export class MqttDevice extends DeviceRuntime {
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    if (client) await client.endAsync(false).catch(() => client.end(true));
+    this.stopping = true;
+    // Its PUBACK is written before the DISCONNECT below. If Kafka does not answer in time the message
+    // stays unacknowledged with the broker (a late Kafka acknowledgement then makes it a duplicate).
+    if (this.handling) await within(this.handling, STOP_DRAIN_MS);
+    if (client) {
+      const ended = await within(
+        client.endAsync(false).then(() => true),
+        END_TIMEOUT_MS,
+      ).catch(() => false);
+      if (!ended) client.end(true);
+    }
     this.setStatus('offline', 'stopped');
   }
 
@@ -158,4 +198,15 @@ export class MqttDevice extends DeviceRuntime {
           (p.asset === undefined && (p.topic.includes('{asset}') || command.assetId === this.spec.id))),
     );
   }
+}
+
+/** Resolves with the promise's value, or with undefined once `ms` passed. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
