@@ -124,10 +124,6 @@ function rowValue(row: Record<string, unknown>): Value {
   }
 }
 
-// Skipped in CI (reason): under CI load a second assignment can restart the MQTT device mid-run and
-// broker-acked messages published meanwhile never reach a connector (issue 6, open). Runs in local `npm test`.
-const skipInCi = process.env.CI === 'true';
-
 let dir: string;
 let sim: Simulator;
 let summary: SimSummary;
@@ -137,7 +133,6 @@ let liveAsset: string;
 let subscription: { close(): void } | undefined;
 
 beforeAll(async () => {
-  if (skipInCi) return;
   dir = mkdtempSync(join(tmpdir(), 'openfoundry-ingestion-e2e-'));
   truthFile = join(dir, 'truth.ndjson');
   const opcuaPort = await freePort();
@@ -199,114 +194,111 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(skipInCi)(
-  'ingestion plane end to end (simulator → connectors → asset stream → state, live, Iceberg)',
-  () => {
-    it('had every generated MQTT and HTTP event acknowledged by the connectors', () => {
-      for (const protocol of ['mqtt', 'http'] as const) {
-        const stats = summary.protocols[protocol];
-        expect(stats?.acked).toBeGreaterThan(0);
-        expect({ protocol, unacked: stats?.unacked, rejected: stats?.rejected }).toEqual({
-          protocol,
-          unacked: 0,
-          rejected: 0,
-        });
-      }
-    });
-
-    it('counts every acked event of every MQTT/HTTP asset once in the 1-hour windows of streaming state', async () => {
-      const truth = [
-        ...(await truthSummary(truthFile, { protocol: 'mqtt' })),
-        ...(await truthSummary(truthFile, { protocol: 'http' })),
-      ];
-      const streaming = unitUrl('streaming-service');
-      for (const asset of truth) {
-        const counted = await until(`streaming counts of ${asset.asset}`, async () => {
-          const page = await api<{ items: { count: number }[] }>(
-            `${streaming}/v1/tenants/${TENANT}/assets/${asset.asset}/aggregates?window=1h&limit=1000`,
-          );
-          const total = page.items.reduce((n, w) => n + w.count, 0);
-          return total >= asset.count ? total : undefined;
-        });
-        expect({ asset: asset.asset, count: counted }).toEqual({ asset: asset.asset, count: asset.count });
-      }
-    }, 150_000);
-
-    it('holds the last value of every OPC UA variable in streaming state', async () => {
-      const last = await truthLastValues(truthFile, { protocol: 'opcua' });
-      expect(last.size).toBeGreaterThan(0);
-      const streaming = unitUrl('streaming-service');
-      const assets = new Set([...last.values()].map((e) => e.asset));
-      for (const asset of assets) {
-        const expected = [...last.values()]
-          .filter((e) => e.asset === asset)
-          .map((e) => ({ attribute: e.attribute, value: e.value }))
-          .sort((a, b) => a.attribute.localeCompare(b.attribute));
-        const state = await until(`state of ${asset}`, async () => {
-          const body = await api<{ attributes: { attribute: string; value: { value: Value } }[] }>(
-            `${streaming}/v1/tenants/${TENANT}/assets/${asset}/state`,
-          );
-          const got = body.attributes
-            .filter((a) => expected.some((e) => e.attribute === a.attribute))
-            .map((a) => ({ attribute: a.attribute, value: a.value.value }))
-            .sort((a, b) => a.attribute.localeCompare(b.attribute));
-          return JSON.stringify(got) === JSON.stringify(expected) ? got : undefined;
-        });
-        expect(state).toEqual(expected);
-      }
-    }, 150_000);
-
-    it('delivered every event of the followed asset to the live subscriber', async () => {
-      const truth = (await truthSummary(truthFile, { protocol: 'mqtt' })).find((a) => a.asset === liveAsset);
-      await until('live events', async () =>
-        (live.get(liveAsset)?.size ?? 0) >= (truth?.count ?? 0) ? true : undefined,
-      );
-      expect(live.get(liveAsset)?.size).toBe(truth?.count);
-    }, 150_000);
-
-    it('lands every event once in the tenant Iceberg table, read through the Flight SQL edge', async () => {
-      const truth = [
-        ...(await truthSummary(truthFile, { protocol: 'mqtt' })),
-        ...(await truthSummary(truthFile, { protocol: 'http' })),
-      ];
-      const expectedTotal = truth.reduce((n, a) => n + a.count, 0);
-      const client = await FlightSqlClient.connect({
-        address: `127.0.0.1:${process.env.OPENFOUNDRY_E2E_FLIGHT_SQL_PORT ?? '50133'}`,
-        user: 'openfoundry',
-        password: 'openfoundry',
+describe('ingestion plane end to end (simulator → connectors → asset stream → state, live, Iceberg)', () => {
+  it('had every generated MQTT and HTTP event acknowledged by the connectors', () => {
+    for (const protocol of ['mqtt', 'http'] as const) {
+      const stats = summary.protocols[protocol];
+      expect(stats?.acked).toBeGreaterThan(0);
+      expect({ protocol, unacked: stats?.unacked, rejected: stats?.rejected }).toEqual({
+        protocol,
+        unacked: 0,
+        rejected: 0,
       });
-      const table = `lakehouse."${TENANT}.telemetry".asset_events`;
-      const filter = `asset_id LIKE '${run}-%' AND kind = 'sample' AND source_protocol IN ('mqtt', 'http')`;
-      await until(
-        'the sink to commit every event',
-        async () => {
-          const counted = await client.query(`SELECT count(*)::BIGINT AS n FROM ${table} WHERE ${filter}`);
-          return Number(counted.get(0)?.toJSON().n) >= expectedTotal ? true : undefined;
-        },
-        120_000,
-      );
-      const rows = await client.query(
-        `SELECT asset_id, attribute, sequence, value_type, value_double, value_long, value_bool, value_string
+    }
+  });
+
+  it('counts every acked event of every MQTT/HTTP asset once in the 1-hour windows of streaming state', async () => {
+    const truth = [
+      ...(await truthSummary(truthFile, { protocol: 'mqtt' })),
+      ...(await truthSummary(truthFile, { protocol: 'http' })),
+    ];
+    const streaming = unitUrl('streaming-service');
+    for (const asset of truth) {
+      const counted = await until(`streaming counts of ${asset.asset}`, async () => {
+        const page = await api<{ items: { count: number }[] }>(
+          `${streaming}/v1/tenants/${TENANT}/assets/${asset.asset}/aggregates?window=1h&limit=1000`,
+        );
+        const total = page.items.reduce((n, w) => n + w.count, 0);
+        return total >= asset.count ? total : undefined;
+      });
+      expect({ asset: asset.asset, count: counted }).toEqual({ asset: asset.asset, count: asset.count });
+    }
+  }, 150_000);
+
+  it('holds the last value of every OPC UA variable in streaming state', async () => {
+    const last = await truthLastValues(truthFile, { protocol: 'opcua' });
+    expect(last.size).toBeGreaterThan(0);
+    const streaming = unitUrl('streaming-service');
+    const assets = new Set([...last.values()].map((e) => e.asset));
+    for (const asset of assets) {
+      const expected = [...last.values()]
+        .filter((e) => e.asset === asset)
+        .map((e) => ({ attribute: e.attribute, value: e.value }))
+        .sort((a, b) => a.attribute.localeCompare(b.attribute));
+      const state = await until(`state of ${asset}`, async () => {
+        const body = await api<{ attributes: { attribute: string; value: { value: Value } }[] }>(
+          `${streaming}/v1/tenants/${TENANT}/assets/${asset}/state`,
+        );
+        const got = body.attributes
+          .filter((a) => expected.some((e) => e.attribute === a.attribute))
+          .map((a) => ({ attribute: a.attribute, value: a.value.value }))
+          .sort((a, b) => a.attribute.localeCompare(b.attribute));
+        return JSON.stringify(got) === JSON.stringify(expected) ? got : undefined;
+      });
+      expect(state).toEqual(expected);
+    }
+  }, 150_000);
+
+  it('delivered every event of the followed asset to the live subscriber', async () => {
+    const truth = (await truthSummary(truthFile, { protocol: 'mqtt' })).find((a) => a.asset === liveAsset);
+    await until('live events', async () =>
+      (live.get(liveAsset)?.size ?? 0) >= (truth?.count ?? 0) ? true : undefined,
+    );
+    expect(live.get(liveAsset)?.size).toBe(truth?.count);
+  }, 150_000);
+
+  it('lands every event once in the tenant Iceberg table, read through the Flight SQL edge', async () => {
+    const truth = [
+      ...(await truthSummary(truthFile, { protocol: 'mqtt' })),
+      ...(await truthSummary(truthFile, { protocol: 'http' })),
+    ];
+    const expectedTotal = truth.reduce((n, a) => n + a.count, 0);
+    const client = await FlightSqlClient.connect({
+      address: `127.0.0.1:${process.env.OPENFOUNDRY_E2E_FLIGHT_SQL_PORT ?? '50133'}`,
+      user: 'openfoundry',
+      password: 'openfoundry',
+    });
+    const table = `lakehouse."${TENANT}.telemetry".asset_events`;
+    const filter = `asset_id LIKE '${run}-%' AND kind = 'sample' AND source_protocol IN ('mqtt', 'http')`;
+    await until(
+      'the sink to commit every event',
+      async () => {
+        const counted = await client.query(`SELECT count(*)::BIGINT AS n FROM ${table} WHERE ${filter}`);
+        return Number(counted.get(0)?.toJSON().n) >= expectedTotal ? true : undefined;
+      },
+      120_000,
+    );
+    const rows = await client.query(
+      `SELECT asset_id, attribute, sequence, value_type, value_double, value_long, value_bool, value_string
        FROM ${table} WHERE ${filter}`,
-      );
-      const sums = new Map<string, Checksum>();
-      for (const row of rows.toArray().map((r) => r.toJSON() as Record<string, unknown>)) {
-        const asset = row.asset_id as string;
-        const sum = sums.get(asset) ?? new Checksum();
-        sum.add({
-          asset,
-          attribute: row.attribute as string,
-          seq: Number(row.sequence),
-          value: rowValue(row),
-        });
-        sums.set(asset, sum);
-      }
-      const got = truth.map((a) => ({
-        asset: a.asset,
-        count: sums.get(a.asset)?.count ?? 0,
-        checksum: sums.get(a.asset)?.value,
-      }));
-      expect(got).toEqual(truth.map((a) => ({ asset: a.asset, count: a.count, checksum: a.checksum })));
-    }, 150_000);
-  },
-);
+    );
+    const sums = new Map<string, Checksum>();
+    for (const row of rows.toArray().map((r) => r.toJSON() as Record<string, unknown>)) {
+      const asset = row.asset_id as string;
+      const sum = sums.get(asset) ?? new Checksum();
+      sum.add({
+        asset,
+        attribute: row.attribute as string,
+        seq: Number(row.sequence),
+        value: rowValue(row),
+      });
+      sums.set(asset, sum);
+    }
+    const got = truth.map((a) => ({
+      asset: a.asset,
+      count: sums.get(a.asset)?.count ?? 0,
+      checksum: sums.get(a.asset)?.value,
+    }));
+    expect(got).toEqual(truth.map((a) => ({ asset: a.asset, count: a.count, checksum: a.checksum })));
+  }, 150_000);
+});
