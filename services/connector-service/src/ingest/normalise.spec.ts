@@ -94,3 +94,43 @@ describe('normalise', () => {
     expect(normalise({ ...base, attribute: 'a.b' }, ctx)).toMatchObject({ reason: 'schema' });
   });
 });
+
+describe('event ids', () => {
+  const reading = {
+    asset: 'press-1',
+    attribute: 'temp',
+    value: 21.5,
+    seq: 7,
+    ts: '2026-06-01T11:59:00.000Z',
+  };
+  const idOf = (observation: Parameters<typeof normalise>[0], context = ctx) => {
+    const result = normalise(observation, context);
+    if (!result.ok) throw new Error(result.detail);
+    return result.value.eventId;
+  };
+
+  it('gives a reading with sequence and source time the same UUID v7 each time it is delivered', () => {
+    const id = idOf(reading);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(idOf(reading, { ...ctx, now: new Date(now.getTime() + 5_000), replica: 'r2' })).toBe(id);
+    // Its time part is the source time.
+    expect(Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16)).toBe(Date.parse(reading.ts));
+  });
+
+  it('tells readings apart by tenant, device, asset, attribute, sequence and source time', () => {
+    const id = idOf(reading);
+    expect(idOf({ ...reading, seq: 8 })).not.toBe(id);
+    expect(idOf({ ...reading, ts: '2026-06-01T11:59:00.001Z' })).not.toBe(id);
+    expect(idOf({ ...reading, attribute: 'pressure' })).not.toBe(id);
+    expect(idOf({ ...reading, asset: 'press-2' })).not.toBe(id);
+    expect(idOf(reading, { ...ctx, device: 'gw-2' })).not.toBe(id);
+    expect(idOf(reading, { ...ctx, tenant: 'globex' })).not.toBe(id);
+  });
+
+  it('gives readings without a sequence or without a source time a new id every time', () => {
+    const { seq: _seq, ...unsequenced } = reading;
+    expect(idOf(unsequenced)).not.toBe(idOf(unsequenced));
+    const { ts: _ts, ...untimed } = reading;
+    expect(idOf(untimed)).not.toBe(idOf(untimed));
+  });
+});

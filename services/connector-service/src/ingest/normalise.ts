@@ -7,7 +7,7 @@ import {
   type TypedValue,
   type VALUE_TYPES,
 } from '@openfoundry/bus-registry';
-import { uuidv7 } from './uuid.ts';
+import { uuidv7, uuidv7From } from './uuid.ts';
 
 /** Why device data was dead-lettered: the closed list of `dlq-reason` values. */
 export const DLQ_REASONS = [
@@ -144,18 +144,36 @@ export function normalise(observation: Observation, ctx: NormaliseContext): Resu
   const quality = observation.quality ?? 'good';
   if (!QUALITIES.includes(quality as (typeof QUALITIES)[number]))
     return reject('schema', `quality must be one of ${QUALITIES.join(', ')}`);
+  const kind = observation.kind ?? 'sample';
+  const hasSequence = observation.seq !== undefined && observation.seq !== null;
+  // A reading the device names itself (sequence and source time) keeps its id when delivered again.
+  const eventId =
+    hasSequence && sourceTime !== ctx.now
+      ? uuidv7From(
+          sourceTime.getTime(),
+          [
+            ctx.tenant,
+            ctx.device,
+            asset,
+            observation.attribute,
+            kind,
+            String(observation.seq),
+            sourceTime.toISOString(),
+          ].join('\n'),
+        )
+      : uuidv7(ctx.now.getTime());
   const event = {
-    eventId: uuidv7(ctx.now.getTime()),
+    eventId,
     tenant: ctx.tenant,
     assetId: asset,
-    kind: observation.kind ?? 'sample',
+    kind,
     attribute: observation.attribute,
     value: typed.value,
     ...(observation.unit === undefined || observation.unit === null ? {} : { unit: observation.unit }),
     quality,
     sourceTime: sourceTime.toISOString(),
     ingestTime: ctx.now.toISOString(),
-    ...(observation.seq === undefined || observation.seq === null ? {} : { sequence: observation.seq }),
+    ...(hasSequence ? { sequence: observation.seq } : {}),
     source: { protocol: ctx.protocol, replica: ctx.replica, device: ctx.device },
   };
   const checked = assetEventSchema.zod.safeParse(event);
