@@ -16,7 +16,13 @@ export {
   type SubscribeOptions,
 } from './control-bus.ts';
 export { type ErrorShape, RemoteError } from './errors.ts';
-export type { ControlPublisher, MessageExtras, PublishInput, PublishResult } from './publisher.ts';
+export type {
+  ControlPublisher,
+  MessageExtras,
+  PublishInput,
+  PublishOutcome,
+  PublishResult,
+} from './publisher.ts';
 export { DEFAULT_REQUEST_TIMEOUT_MS, type RequestHandler, type RequestInput } from './requests.ts';
 export type { Tokens, TokensInput } from './subjects.ts';
 export type { ControlSubscription, SubscriptionStats } from './subscription.ts';

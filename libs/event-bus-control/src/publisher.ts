@@ -55,6 +55,22 @@ export interface ControlPublisher<T, P extends string = string> {
    * processed every message, and fails if it refused any.
    */
   publishMany(inputs: readonly PublishInput<T, P>[]): Promise<PublishResult[]>;
+  /**
+   * Like publishMany, but a message that can never be sent (schema violation, over the payload
+   * limit) is left out and reported in its place instead of refusing the whole set; the rest go out
+   * with one flush. A transport failure or a refusal by the server still rejects the whole call.
+   */
+  publishEach(inputs: readonly PublishInput<T, P>[]): Promise<PublishOutcome[]>;
+}
+
+/** One message of publishEach: sent, or never sendable (a BusError InvalidPayload or TooLarge). */
+export type PublishOutcome = { ok: true; result: PublishResult } | { ok: false; error: BusError };
+
+interface Prepared<T, P extends string> {
+  input: PublishInput<T, P>;
+  subject: string;
+  data: Uint8Array;
+  msgId: string;
 }
 
 /**
@@ -115,22 +131,57 @@ export class SubjectPublisher<T, P extends string = string> implements ControlPu
   }
 
   async publishMany(inputs: readonly PublishInput<T, P>[]): Promise<PublishResult[]> {
-    const context = this.#context;
-    assertOpen(context, `publish ${this.subject.name}`);
+    this.#assertCore('publishMany');
+    // Encode everything first: a schema violation refuses the whole set before anything is sent.
+    const prepared = inputs.map((input) => this.#prepare(input));
+    await this.#sendAll(prepared);
+    return prepared.map(({ subject, msgId }) => ({ subject, msgId, duplicate: false }));
+  }
+
+  async publishEach(inputs: readonly PublishInput<T, P>[]): Promise<PublishOutcome[]> {
+    this.#assertCore('publishEach');
+    const outcomes: PublishOutcome[] = new Array(inputs.length);
+    const prepared: Prepared<T, P>[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      try {
+        const message = this.#prepare(inputs[i] as PublishInput<T, P>);
+        prepared.push(message);
+        outcomes[i] = {
+          ok: true,
+          result: { subject: message.subject, msgId: message.msgId, duplicate: false },
+        };
+      } catch (error) {
+        outcomes[i] = { ok: false, error: toBusError(error, `publish ${this.subject.name}`) };
+      }
+    }
+    await this.#sendAll(prepared);
+    return outcomes;
+  }
+
+  #assertCore(method: string) {
+    assertOpen(this.#context, `publish ${this.subject.name}`);
     if (this.subject.stream !== undefined) {
       throw new BusError(
         BusErrorCode.InvalidPayload,
-        `publishMany ${this.subject.name}: stored subjects are published one at a time (each waits for its stream ack)`,
+        `${method} ${this.subject.name}: stored subjects are published one at a time (each waits for its stream ack)`,
         { subject: this.subject.name },
       );
     }
-    // Encode everything first: a schema violation refuses the whole set before anything is sent.
-    const prepared = inputs.map((input) => ({
+  }
+
+  #prepare(input: PublishInput<T, P>): Prepared<T, P> {
+    return {
       input,
       subject: concreteSubject(this.subject.name, input.tokens),
       data: encodeValue(this.subject, input.value),
       msgId: input.msgId ?? randomUUID(),
-    }));
+    };
+  }
+
+  /** Hands every message to the client, then one flush: resolves once the server processed them all. */
+  async #sendAll(prepared: readonly Prepared<T, P>[]): Promise<void> {
+    if (prepared.length === 0) return;
+    const context = this.#context;
     const watches = new Map<string, () => Error | undefined>();
     for (const { subject } of prepared)
       if (!watches.has(subject)) watches.set(subject, context.watchPublishRefusal(subject));
@@ -149,6 +200,5 @@ export class SubjectPublisher<T, P extends string = string> implements ControlPu
       }
     }
     if (refused) throw toBusError(refused.error, `publish ${refused.subject}`);
-    return prepared.map(({ subject, msgId }) => ({ subject, msgId, duplicate: false }));
   }
 }

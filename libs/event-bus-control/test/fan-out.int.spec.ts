@@ -118,6 +118,32 @@ describe('fan-out subscriptions', () => {
     expect(got.length).toBe(before + 1);
   });
 
+  it('deliver the sendable part of a set (publishEach) and report the rest in place', async () => {
+    const [owner, b] = await Promise.all([bus(f.a), bus(f.b)]);
+    const got: number[] = [];
+    const sub = b.subscribe(f.subjects.reading, {
+      tokens: { tenant: 'each' },
+      handler: async (m) => void got.push(m.value.value),
+    });
+    await sub.ready;
+    const publisher = owner.publisher(f.subjects.reading);
+    const outcomes = await publisher.publishEach([
+      { tokens: { tenant: 'each', asset: 'a0' }, value: { asset: 'a0', value: 1 } },
+      { tokens: { tenant: 'each', asset: 'a0' }, value: { asset: 'a0', value: 'nope' } as never },
+      { tokens: { tenant: 'each', asset: 'a0' }, value: { asset: 'x'.repeat(2_000_000), value: 2 } },
+      { tokens: { tenant: 'each', asset: 'a1' }, value: { asset: 'a1', value: 3 } },
+    ]);
+    expect(outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual([
+      'ok',
+      BusErrorCode.InvalidPayload,
+      BusErrorCode.TooLarge,
+      'ok',
+    ]);
+    expect(outcomes[3]).toMatchObject({ ok: true, result: { subject: `${f.run}-a.each.a1.reading` } });
+    await until('the two sendable ones', () => (got.length === 2 ? true : undefined));
+    expect(got).toEqual([1, 3]);
+  });
+
   it('also reach subscribers of a stored subject when it is published', async () => {
     const [owner, c] = await Promise.all([bus(f.a), bus(f.c)]);
     const got: number[] = [];

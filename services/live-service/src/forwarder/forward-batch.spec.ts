@@ -18,18 +18,16 @@ const events = (asset: string, n: number) =>
   Array.from({ length: n }, (_, i) => assetEvent({ assetId: asset, sequence: i }));
 
 describe(forwardBatch.name, () => {
-  it('hands every event to NATS in batch order before waiting for any confirmation', async () => {
-    const sent: AssetEvent[] = [];
-    const confirmations: (() => void)[] = [];
+  it('hands the whole batch to NATS at once, in batch order', async () => {
+    const calls: AssetEvent[][] = [];
     const batch = batchOf([0, 10, events('a', 3)], [1, 0, events('b', 2)]);
-    const done = forwardBatch(batch, (event) => {
-      sent.push(event);
-      return new Promise<void>((resolve) => confirmations.push(resolve));
+    const outcome = await forwardBatch(batch, async (sent) => {
+      calls.push([...sent]);
+      return sent.map(() => ({ ok: true }) as const);
     });
-    // Nothing confirmed yet, yet every publish has been issued, in order.
-    expect(sent.map((e) => `${e.assetId}${e.sequence}`)).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);
-    for (const confirm of confirmations) confirm();
-    const outcome = await done;
+    expect(calls.map((c) => c.map((e) => `${e.assetId}${e.sequence}`))).toEqual([
+      ['a0', 'a1', 'a2', 'b0', 'b1'],
+    ]);
     expect(outcome.skipped).toEqual([]);
     expect(outcome.partitions).toEqual([
       {
@@ -51,17 +49,32 @@ describe(forwardBatch.name, () => {
 
   it('rejects the batch when NATS fails, so the consumer redelivers it uncommitted', async () => {
     const batch = batchOf([0, 0, events('a', 3)]);
-    let n = 0;
-    const failing = () =>
-      ++n === 2 ? Promise.reject(new BusError(BusErrorCode.Unavailable, 'nats down')) : Promise.resolve();
-    await expect(forwardBatch(batch, failing)).rejects.toThrow('nats down');
+    await expect(
+      forwardBatch(batch, () => Promise.reject(new BusError(BusErrorCode.Unavailable, 'nats down'))),
+    ).rejects.toThrow('nats down');
+  });
+
+  it('rejects the batch when an event fails for a reason repeating could fix', async () => {
+    const batch = batchOf([0, 0, events('a', 2)]);
+    await expect(
+      forwardBatch(batch, async () => [
+        { ok: true },
+        { ok: false, error: new BusError(BusErrorCode.Unavailable, 'refused for now') },
+      ]),
+    ).rejects.toThrow('refused for now');
+  });
+
+  it('refuses an answer that does not cover every event', async () => {
+    const batch = batchOf([0, 0, events('a', 3)]);
+    await expect(forwardBatch(batch, async () => [{ ok: true }])).rejects.toThrow(/1 outcomes for 3 events/);
   });
 
   it('skips, and reports, an event NATS can never carry instead of blocking its partition', async () => {
     const batch = batchOf([3, 5, events('a', 3)]);
-    let n = 0;
-    const outcome = await forwardBatch(batch, () =>
-      ++n === 2 ? Promise.reject(new BusError(BusErrorCode.TooLarge, 'too large')) : Promise.resolve(),
+    const outcome = await forwardBatch(batch, async (sent) =>
+      sent.map((_, i) =>
+        i === 1 ? { ok: false, error: new BusError(BusErrorCode.TooLarge, 'too large') } : { ok: true },
+      ),
     );
     expect(outcome.partitions).toEqual([
       expect.objectContaining({ partition: 3, nextOffset: 8n, forwarded: 2, skipped: 1 }),
@@ -73,7 +86,7 @@ describe(forwardBatch.name, () => {
 
   it('counts partitions whose records were all dead-lettered, from nextOffsets', async () => {
     const batch: ForwardBatch = { records: [], nextOffsets: new Map([[4, 100n]]) };
-    const outcome = await forwardBatch(batch, () => Promise.resolve());
+    const outcome = await forwardBatch(batch, async () => []);
     expect(outcome.partitions).toEqual([
       { partition: 4, nextOffset: 100n, forwarded: 0, skipped: 0, lastIngestTime: undefined },
     ]);

@@ -11,8 +11,15 @@ export interface ForwardBatch {
   readonly nextOffsets: ReadonlyMap<number, bigint>;
 }
 
-/** Puts one event on its live subject; resolves once the NATS server has it. */
-export type PublishLive = (event: AssetEvent) => Promise<unknown>;
+/** One event's fate in a live publish: sent, or never sendable (the error says why). */
+export type LiveOutcome = { ok: true } | { ok: false; error: unknown };
+
+/**
+ * Puts every event on its live subject, in order, with one round trip; resolves once the NATS
+ * server has them all. Events that can never be sent are reported in their place; a transport
+ * failure rejects the whole call.
+ */
+export type PublishLive = (events: readonly AssetEvent[]) => Promise<readonly LiveOutcome[]>;
 
 export interface PartitionOutcome {
   partition: number;
@@ -42,24 +49,16 @@ const permanent = (error: unknown) =>
   (error.code === BusErrorCode.TooLarge || error.code === BusErrorCode.InvalidPayload);
 
 /**
- * Publishes every event of a batch without waiting between them: each publish is handed to the
- * NATS client synchronously, in batch order, so events of one asset (one partition) leave in stream
- * order; the batch resolves once the server has confirmed all of them. A transient failure rejects
- * the whole batch, which the consumer then redelivers (events already sent go out again:
- * at-least-once). Events NATS can never carry are reported as skipped instead of blocking the
- * partition forever.
+ * Publishes every event of a batch in one go: the NATS client gets them in batch order, so events of
+ * one asset (one partition) leave in stream order, and one flush confirms them all. A transport
+ * failure rejects the whole batch, which the consumer then redelivers (events already sent go out
+ * again: at-least-once). Events NATS can never carry are reported as skipped instead of blocking
+ * the partition forever.
  */
 export async function forwardBatch(batch: ForwardBatch, publish: PublishLive): Promise<ForwardOutcome> {
-  const pending: Promise<unknown>[] = new Array(batch.records.length);
-  for (let i = 0; i < batch.records.length; i++) {
-    const record = batch.records[i] as ForwardRecord;
-    try {
-      pending[i] = publish(record.value);
-    } catch (error) {
-      pending[i] = Promise.reject(error);
-    }
-  }
-  const settled = await Promise.allSettled(pending);
+  const settled = await publish(batch.records.map((r) => r.value));
+  if (settled.length !== batch.records.length)
+    throw new Error(`live publish answered ${settled.length} outcomes for ${batch.records.length} events`);
   const skipped: SkippedEvent[] = [];
   const byPartition = new Map<number, PartitionOutcome>();
   for (const [partition, nextOffset] of batch.nextOffsets)
@@ -71,7 +70,7 @@ export async function forwardBatch(batch: ForwardBatch, publish: PublishLive): P
       lastIngestTime: undefined,
     });
   for (let i = 0; i < settled.length; i++) {
-    const result = settled[i] as PromiseSettledResult<unknown>;
+    const result = settled[i] as LiveOutcome;
     const record = batch.records[i] as ForwardRecord;
     let outcome = byPartition.get(record.partition);
     if (!outcome) {
@@ -84,19 +83,19 @@ export async function forwardBatch(batch: ForwardBatch, publish: PublishLive): P
       };
       byPartition.set(record.partition, outcome);
     }
-    if (result.status === 'fulfilled') {
+    if (result.ok) {
       outcome.forwarded++;
       outcome.lastIngestTime = record.value.ingestTime;
-    } else if (permanent(result.reason)) {
+    } else if (permanent(result.error)) {
       outcome.skipped++;
       skipped.push({
         partition: record.partition,
         offset: record.offset,
         eventId: record.value.eventId,
-        reason: (result.reason as Error).message,
+        reason: (result.error as Error).message,
       });
     } else {
-      throw result.reason;
+      throw result.error;
     }
   }
   return { partitions: [...byPartition.values()], skipped };

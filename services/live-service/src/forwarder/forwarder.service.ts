@@ -61,12 +61,14 @@ export class ForwarderService implements OnApplicationBootstrap, OnModuleDestroy
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.LIVE_FORWARDERS_ENABLED || !this.data || !this.control) return;
     const publisher = this.control.publisher(subjects.liveAssetEvents);
-    const publish: PublishLive = (event) =>
-      publisher.publish({
-        tokens: { tenant: event.tenant, asset: event.assetId, attribute: event.attribute },
-        value: event,
-        msgId: event.eventId,
-      });
+    const publish: PublishLive = (events) =>
+      publisher.publishEach(
+        events.map((event) => ({
+          tokens: { tenant: event.tenant, asset: event.assetId, attribute: event.attribute },
+          value: event,
+          msgId: event.eventId,
+        })),
+      );
     this.#timer = setInterval(() => void this.saveProgress(), this.config.LIVE_PROGRESS_INTERVAL_MS);
     this.#timer.unref();
     this.#consumer = await this.data.consumeBatches<AssetEvent>(topics.assetEvents, {
