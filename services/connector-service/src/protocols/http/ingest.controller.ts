@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, Param, Post, Res } from '@nestjs/common';
 import { ApiOperation, apiSchema } from '@openfoundry/service-kit';
 import { z } from 'zod';
-import { OverloadedError } from './ingest.errors.ts';
+import { NotAssignedError, OverloadedError } from './ingest.errors.ts';
 import { type IngestResponse, IngestService } from './ingest.service.ts';
 
 const ingestResponseSchema = apiSchema(
@@ -37,7 +37,7 @@ export class IngestController {
       403: "the token is another tenant's",
       404: 'no HTTP push device of that id runs on this replica',
       413: 'the body is over BODY_LIMIT_BYTES',
-      503: 'too many records wait for Kafka; retry after Retry-After',
+      503: 'too many records wait for Kafka, or the replica has not received its devices since it started; retry after Retry-After',
     },
   })
   async push(
@@ -54,7 +54,8 @@ export class IngestController {
       reply.status(result.rejected.length === 0 ? 202 : 207);
       return result;
     } catch (error) {
-      if (error instanceof OverloadedError) reply.header('retry-after', '1');
+      if (error instanceof OverloadedError || error instanceof NotAssignedError)
+        reply.header('retry-after', '1');
       throw error;
     }
   }

@@ -6,6 +6,7 @@ export const IngestErrorCode = {
   DEVICE_NOT_FOUND: 'DEVICE_NOT_FOUND',
   MALFORMED_BODY: 'MALFORMED_BODY',
   OVERLOADED: 'OVERLOADED',
+  NOT_ASSIGNED: 'NOT_ASSIGNED',
 } as const;
 
 export class UnauthorizedError extends DomainError {
@@ -35,5 +36,15 @@ export class MalformedBodyError extends DomainError {
 export class OverloadedError extends DomainError {
   constructor() {
     super(IngestErrorCode.OVERLOADED, 'too many records wait for the data bus; retry later', 503);
+  }
+}
+
+/**
+ * The replica started and has not applied an assignment yet, so it cannot tell whether the device
+ * will run here: a retry moments later finds out (a 404 would make the device give its data up).
+ */
+export class NotAssignedError extends DomainError {
+  constructor() {
+    super(IngestErrorCode.NOT_ASSIGNED, 'this replica has not received its devices yet; retry later', 503);
   }
 }

@@ -34,7 +34,7 @@ function fakeSink(room = 100) {
   return { sink, published, letters };
 }
 
-async function setup(room?: number) {
+async function setup(room?: number, assigned = true) {
   const { sink, published, letters } = fakeSink(room);
   const devices = new DeviceManager(sink, config);
   const spec: DeviceSpec = {
@@ -45,7 +45,7 @@ async function setup(room?: number) {
     revision: 1,
     allowedAssets: ['a1'],
   };
-  await devices.apply({ replica: 'r1', version: 1, devices: [spec] });
+  if (assigned) await devices.apply({ replica: 'r1', version: 1, devices: [spec] });
   return { service: new IngestService(devices, sink, config), published, letters };
 }
 
@@ -107,5 +107,13 @@ describe(IngestService.name, () => {
         ],
       }),
     ).rejects.toThrow(/retry later/);
+  });
+
+  it('asks for a retry (503) while the replica has not received its first assignment', async () => {
+    const { service } = await setup(undefined, false);
+    await expect(service.ingest('acme', 'gw', 'application/json', [])).rejects.toMatchObject({
+      code: 'NOT_ASSIGNED',
+      httpStatus: 503,
+    });
   });
 });

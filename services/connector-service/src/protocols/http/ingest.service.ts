@@ -9,6 +9,7 @@ import {
   DeviceNotFoundError,
   ForbiddenTenantError,
   MalformedBodyError,
+  NotAssignedError,
   OverloadedError,
   UnauthorizedError,
 } from './ingest.errors.ts';
@@ -55,7 +56,10 @@ export class IngestService {
     body: unknown,
   ): Promise<IngestResponse> {
     const device = this.devices.get(tenant, deviceId);
-    if (device?.spec.protocol !== 'http') throw new DeviceNotFoundError(tenant, deviceId);
+    if (device?.spec.protocol !== 'http') {
+      if (this.devices.version === 0) throw new NotAssignedError();
+      throw new DeviceNotFoundError(tenant, deviceId);
+    }
     const items = contentType.startsWith('application/x-ndjson') ? splitNdjson(body) : splitJson(body);
     if (!this.sink.hasRoom(items.length)) throw new OverloadedError();
     const outcomes = await device.ingest(
