@@ -1,5 +1,6 @@
 import { platformRegistry } from '@openfoundry/bus-registry';
 import { CredentialStore, credentialEnv, provision } from '@openfoundry/bus-registry/provision';
+import { ControlBus } from '@openfoundry/event-bus-control';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 
 let provisioned: Promise<unknown> | undefined;
@@ -17,4 +18,16 @@ export async function busEnv(service = 'connector-management-service'): Promise<
     OPENFOUNDRY_NATS_URL: env.OPENFOUNDRY_NATS_URL,
     ...credentialEnv(new CredentialStore().get(service)),
   };
+}
+
+/** A control-bus connection with a platform service's identity, as that service connects. */
+export async function controlBusAs(service: string): Promise<ControlBus> {
+  const env = await busEnv(service);
+  return ControlBus.connect({
+    service,
+    servers: env.OPENFOUNDRY_NATS_URL ?? '',
+    user: env.OPENFOUNDRY_NATS_USER ?? '',
+    password: env.OPENFOUNDRY_NATS_PASSWORD ?? '',
+    registry: platformRegistry,
+  });
 }

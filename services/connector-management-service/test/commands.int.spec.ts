@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { platformRegistry, subjects } from '@openfoundry/bus-registry';
+import { subjects } from '@openfoundry/bus-registry';
 import { ControlBus } from '@openfoundry/event-bus-control';
 import { createTestApp, createTestDatabase, type TestDatabase } from '@openfoundry/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectorManagementService } from '../src/service.ts';
-import { busEnv } from './bus-env.ts';
+import { busEnv, controlBusAs } from './bus-env.ts';
 import { bearer, mqttDevice, uniqueTenant } from './factories.ts';
 import { type FakeReplica, FakeReplicas, runPrefix, waitFor } from './fake-replicas.ts';
 
@@ -54,14 +54,7 @@ describe('device commands', () => {
     fakes = await FakeReplicas.connect();
     r1 = fakes.add(`${prefix}-r1`).start();
     // The registry declares no other sender of the command subject yet, so the owner's identity asks.
-    const env = await busEnv();
-    requester = await ControlBus.connect({
-      service: 'connector-management-service',
-      servers: env.OPENFOUNDRY_NATS_URL ?? '',
-      user: env.OPENFOUNDRY_NATS_USER ?? '',
-      password: env.OPENFOUNDRY_NATS_PASSWORD ?? '',
-      registry: platformRegistry,
-    });
+    requester = await controlBusAs('connector-management-service');
   });
   afterAll(async () => {
     await requester?.close();
@@ -150,6 +143,23 @@ describe('device commands', () => {
 
   it('fails unknown assets with 404, offline devices with 503, passed deadlines with 504', async () => {
     const tenant = await runningDevice();
+    // The replica's side (connector-service): an expired or offline command is refused, and recorded there.
+    const reached: string[] = [];
+    r1.onCommand = async (c) => {
+      reached.push(c.commandId);
+      const code =
+        Date.parse(c.deadline) <= Date.now()
+          ? 'deadline-expired'
+          : r1.status.get(`${tenant}/press-line`) === 'offline'
+            ? 'offline'
+            : undefined;
+      return {
+        commandId: c.commandId,
+        status: code ? 'failed' : 'acknowledged',
+        ...(code ? { failure: { code, message: `${tenant}/press-line is offline` } } : {}),
+        completedAt: new Date().toISOString(),
+      };
+    };
     const unknown = await command(tenant, { assetId: 'nobody', action: 'write', target: 'x', arguments: 1 });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().failure.code).toBe('unknown-asset');
@@ -163,6 +173,8 @@ describe('device commands', () => {
     });
     expect(expired.statusCode).toBe(504);
     expect(expired.json().failure.code).toBe('deadline-expired');
+    // Forwarded all the same, so the replica records it on the asset stream.
+    expect(reached).toEqual([expired.json().commandId]);
 
     r1.status.set(`${tenant}/press-line`, 'offline');
     await r1.beat();
@@ -178,6 +190,7 @@ describe('device commands', () => {
       code: 'offline',
       message: expect.stringContaining('offline'),
     });
+    expect(reached).toHaveLength(2);
 
     const nowhere = uniqueTenant();
     await put(nowhere, 'lonely', mqttDevice());
@@ -189,6 +202,7 @@ describe('device commands', () => {
     });
     expect(unassigned.statusCode).toBe(503);
     expect(unassigned.json().failure.message).toMatch(/no live replica runs device/);
+    expect(reached).toHaveLength(2);
   });
 
   it('turns a replica that does not answer in time into deadline-expired', async () => {
@@ -257,7 +271,17 @@ describe('device commands', () => {
         },
         timeoutMs: 6_000,
       });
-    expect(await send()).toMatchObject({ status: 'acknowledged', replica: r1.id, device: 'press-line' });
+    // Every instance of the service on this NATS answers the subject in one queue group (in
+    // production they share one database); one with its own database, another test file's or a
+    // platform's on this machine, knows no such asset: ask again, with the same command id.
+    const sendHere = async (overrides: Record<string, unknown> = {}) => {
+      const value = { commandId: randomUUID(), ...overrides };
+      let outcome = await send(value);
+      for (let attempt = 1; outcome.failure?.code === 'unknown-asset' && attempt < 20; attempt++)
+        outcome = await send(value);
+      return outcome;
+    };
+    expect(await sendHere()).toMatchObject({ status: 'acknowledged', replica: r1.id, device: 'press-line' });
     expect(await send({ assetId: 'ghost' })).toMatchObject({
       status: 'failed',
       failure: { code: 'unknown-asset' },
@@ -270,8 +294,8 @@ describe('device commands', () => {
       executions++;
       return { commandId: c.commandId, status: 'acknowledged', completedAt: new Date().toISOString() };
     };
-    await send({ commandId });
-    expect(await send({ commandId })).toMatchObject({ commandId, status: 'acknowledged' });
+    await sendHere({ commandId });
+    expect(await sendHere({ commandId })).toMatchObject({ commandId, status: 'acknowledged' });
     expect(executions).toBe(1);
   });
 });

@@ -4,12 +4,11 @@ import {
   type DEVICE_STATUSES,
   type DeviceCommand,
   type DeviceSpec,
-  platformRegistry,
   subjects,
 } from '@openfoundry/bus-registry';
 import { ControlBus } from '@openfoundry/event-bus-control';
 import type { Protocol } from '../src/replicas/assignment.ts';
-import { busEnv } from './bus-env.ts';
+import { controlBusAs } from './bus-env.ts';
 
 type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
@@ -45,6 +44,8 @@ export class FakeReplica {
     result: { written: command.arguments },
     completedAt: new Date().toISOString(),
   });
+  /** Resolves once its assign and command handlers are subscribed. */
+  ready: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -57,10 +58,13 @@ export class FakeReplica {
     return this.devices.map((d) => `${d.tenant}/${d.id}`).sort();
   }
 
-  /** Starts heartbeating (every 200 ms). */
+  /** Starts heartbeating (every 200 ms) once it answers its subjects. */
   start(): this {
-    void this.beat();
-    this.#timer = setInterval(() => void this.beat(), 200);
+    void this.ready.then(() => {
+      if (!this.host.replicas.has(this.id)) return;
+      void this.beat();
+      this.#timer = setInterval(() => void this.beat(), 200);
+    });
     return this;
   }
 
@@ -103,42 +107,46 @@ export class FakeReplicas {
   ) {}
 
   static async connect(): Promise<FakeReplicas> {
-    const env = await busEnv('connector-service');
-    const bus = await ControlBus.connect({
-      service: 'connector-service',
-      servers: env.OPENFOUNDRY_NATS_URL ?? '',
-      user: env.OPENFOUNDRY_NATS_USER ?? '',
-      password: env.OPENFOUNDRY_NATS_PASSWORD ?? '',
-      registry: platformRegistry,
-    });
-    const host = new FakeReplicas(bus, bus.publisher(subjects.connectorHeartbeat));
-    const assign = bus.handle(subjects.connectorAssign, async (request) => {
-      const replica = host.replicas.get(request.value.replica);
-      if (!replica) throw new Error(`no replica ${request.value.replica} here`);
-      if (request.value.version > replica.assignmentVersion) {
-        replica.devices = request.value.devices;
-        replica.assignmentVersion = request.value.version;
-      }
-      replica.versions.push(request.value.version);
-      return {
-        replica: replica.id,
-        version: replica.assignmentVersion,
-        running: replica.deviceKeys,
-        rejected: [],
-      };
-    });
-    const command = bus.handle(subjects.connectorCommand, async (request) => {
-      const replica = host.replicas.get(request.source.split('.')[1] ?? '');
-      if (!replica) throw new Error(`no replica for ${request.source}`);
-      return replica.onCommand(request.value);
-    });
-    await Promise.all([assign.ready, command.ready]);
-    return host;
+    const bus = await controlBusAs('connector-service');
+    return new FakeReplicas(bus, bus.publisher(subjects.connectorHeartbeat));
   }
 
+  /**
+   * A replica answering its own subjects only, as connector-service does: a wildcard handler would
+   * join the connector-service queue group on every replica's subjects and take requests meant for
+   * real replicas running on this NATS.
+   */
   add(id: string, protocols: Protocol[] = ['mqtt', 'opcua', 'http']): FakeReplica {
     const replica = new FakeReplica(this, id, protocols);
     this.replicas.set(id, replica);
+    const mine = { tokens: { replica: id } };
+    const assign = this.bus.handle(
+      subjects.connectorAssign,
+      async (request) => {
+        if (!this.replicas.has(id)) throw new Error(`no replica ${id} here`);
+        if (request.value.version > replica.assignmentVersion) {
+          replica.devices = request.value.devices;
+          replica.assignmentVersion = request.value.version;
+        }
+        replica.versions.push(request.value.version);
+        return {
+          replica: replica.id,
+          version: replica.assignmentVersion,
+          running: replica.deviceKeys,
+          rejected: [],
+        };
+      },
+      mine,
+    );
+    const command = this.bus.handle(
+      subjects.connectorCommand,
+      async (request) => {
+        if (!this.replicas.has(id)) throw new Error(`no replica for ${request.source}`);
+        return replica.onCommand(request.value);
+      },
+      mine,
+    );
+    replica.ready = Promise.all([assign.ready, command.ready]).then(() => undefined);
     return replica;
   }
 

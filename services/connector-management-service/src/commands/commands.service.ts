@@ -32,6 +32,9 @@ export const FAILURE_STATUS: Record<FailureCode, number> = {
   error: 502,
 };
 
+/** How long past a command's deadline the replica's own deadline-expired answer is awaited. */
+const REPLY_GRACE_MS = 1_000;
+
 const failed = (
   command: Pick<DeviceCommand, 'commandId'>,
   code: FailureCode,
@@ -134,28 +137,22 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
         const status = r.heartbeat.devices.find((d) => d.tenant === device.tenant && d.device === device.id);
         return status ? [{ replica: r.id, status }] : [];
       });
-    const online = running.find((r) => r.status.status === 'online');
-    if (!online) {
-      const reported = running[0]?.status;
-      return failed(
-        command,
-        'offline',
-        reported
-          ? `device ${name} is ${reported.status}${reported.detail ? `: ${reported.detail}` : ''}`
-          : `no live replica runs device ${name}`,
-        { device: device.id, ...(running[0] ? { replica: running[0].replica } : {}) },
-      );
-    }
-    const where = { device: device.id, replica: online.replica };
-    const remaining = Date.parse(command.deadline) - Date.now();
-    if (remaining <= 0)
-      return failed(command, 'deadline-expired', `the deadline ${command.deadline} has passed`, where);
+    // The replica reporting the device online runs it. Without one, a live replica running it still
+    // gets the command: it answers offline itself (it knows better than its last heartbeat) and
+    // records the command and its outcome on the asset stream, as it does for an expired deadline.
+    const owner = running.find((r) => r.status.status === 'online') ?? running[0];
+    if (!owner)
+      return failed(command, 'offline', `no live replica runs device ${name}`, { device: device.id });
+    const where = { device: device.id, replica: owner.replica };
     if (!this.bus) return failed(command, 'offline', 'the control bus is not connected', where);
+    const remaining = Date.parse(command.deadline) - Date.now();
     try {
       const outcome = await this.bus.request(subjects.connectorCommand, {
-        tokens: { replica: online.replica },
+        tokens: { replica: owner.replica },
         value: command,
-        timeoutMs: remaining,
+        // The replica enforces the deadline on the device; past it, it still needs a moment to
+        // record the outcome and answer.
+        timeoutMs: Math.max(remaining, 0) + REPLY_GRACE_MS,
       });
       return { ...where, ...outcome, commandId: command.commandId };
     } catch (error) {
@@ -164,12 +161,12 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
         return failed(
           command,
           'deadline-expired',
-          `replica ${online.replica} did not answer before the deadline`,
+          `replica ${owner.replica} did not answer before the deadline`,
           where,
         );
       if (code === BusErrorCode.NoResponders)
-        return failed(command, 'offline', `replica ${online.replica} is not listening for commands`, where);
-      return failed(command, 'error', `replica ${online.replica} failed: ${(error as Error).message}`, where);
+        return failed(command, 'offline', `replica ${owner.replica} is not listening for commands`, where);
+      return failed(command, 'error', `replica ${owner.replica} failed: ${(error as Error).message}`, where);
     }
   }
 
