@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,8 @@ import { runPrefix, waitFor } from './fake-replicas.ts';
 // connector replicas on free ports, a real OPC UA server (the factory simulator's) and Mosquitto.
 const managementEntry = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
 const connectorEntry = fileURLToPath(new URL('../../connector-service/dist/src/main.js', import.meta.url));
+// The simulator's CLI serves OPC UA from a process of its own, which the test can stall (SIGSTOP).
+const simCli = fileURLToPath(new URL('../../../tools/factory-sim/src/cli.ts', import.meta.url));
 
 /** Asset events written after this are the ones this file looks for (slack for clock skew). */
 const since = new Date(Date.now() - 60_000);
@@ -50,6 +53,8 @@ describe('device commands through real connector replicas', () => {
   const opcAsset = `press-${hex()}`;
   const mqttAsset = `mixer-${hex()}`;
   const deadAsset = `kiln-${hex()}`;
+  const stallPrefix = `oven${hex()}-`;
+  const stallAsset = `${stallPrefix}0001`;
   const topicRoot = `of-cmd-e2e/${prefix}`;
   const written: number[] = [];
   const received: { topic: string; payload: string }[] = [];
@@ -58,6 +63,7 @@ describe('device commands through real connector replicas', () => {
   let database: TestDatabase;
   let opcua: OpcUaDriver;
   let subscriber: MqttClient;
+  let stalling: ChildProcess | undefined;
   let url: string;
 
   const api = (path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
@@ -190,17 +196,35 @@ describe('device commands through real connector replicas', () => {
       endpoint: `opc.tcp://127.0.0.1:${await freePort()}/nobody`,
       points: [{ asset: deadAsset, attribute: SETPOINT, nodeId: 'ns=1;s=Kiln.setpoint', writable: true }],
     });
+    // One simulated asset whose OPC UA server runs as its own process.
+    const stallPort = await freePort();
+    stalling = spawn(
+      process.execPath,
+      [
+        ...[simCli, '--tenant', tenant, '--assets', '1', '--attributes', '1', '--rate', '1'],
+        ...['--asset-prefix', stallPrefix, '--opcua-port', String(stallPort)],
+      ],
+      { stdio: 'ignore' },
+    );
+    await putDevice('oven-line', {
+      protocol: 'opcua',
+      endpoint: `opc.tcp://127.0.0.1:${stallPort}/factory`,
+      points: [
+        { asset: stallAsset, attribute: SETPOINT, nodeId: opcuaNodeId(stallAsset, SETPOINT), writable: true },
+      ],
+    });
     let seen: unknown[] = [];
     await waitFor(
       'the devices online',
       async () => {
-        const [press, mixer, kiln] = await Promise.all(
-          ['press-line', 'mixer-line', 'kiln-line'].map(inspect),
+        const [press, mixer, oven, kiln] = await Promise.all(
+          ['press-line', 'mixer-line', 'oven-line', 'kiln-line'].map(inspect),
         );
-        seen = [press, mixer, kiln];
+        seen = [press, mixer, oven, kiln];
         return (
           press?.status === 'online' &&
           mixer?.status === 'online' &&
+          oven?.status === 'online' &&
           kiln?.byReplica.some((r) => r.status !== 'online')
         );
       },
@@ -213,6 +237,8 @@ describe('device commands through real connector replicas', () => {
   }, 120_000);
 
   afterAll(async () => {
+    stalling?.kill('SIGCONT');
+    stalling?.kill('SIGTERM');
     for (const run of processes) run.child.kill('SIGTERM');
     await Promise.all(processes.map((run) => run.exited));
     await subscriber?.endAsync();
@@ -228,7 +254,8 @@ describe('device commands through real connector replicas', () => {
   };
 
   it('spreads the devices over both replicas', async () => {
-    const owners = new Set([await owner('press-line'), await owner('mixer-line'), await owner('kiln-line')]);
+    const devices = ['press-line', 'mixer-line', 'oven-line', 'kiln-line'];
+    const owners = new Set(await Promise.all(devices.map(owner)));
     expect([...owners].sort()).toEqual([`${prefix}-r1`, `${prefix}-r2`]);
   });
 
@@ -382,6 +409,30 @@ describe('device commands through real connector replicas', () => {
     expect(opcua.setpoint(opcAsset)).toBe(SETPOINT_DEFAULT);
   });
 
+  it('fails a command whose device stalls past the deadline as deadline-expired with 504', async () => {
+    const oven = await owner('oven-line');
+    // The simulator's process is stopped: its server takes the write and cannot answer.
+    stalling?.kill('SIGSTOP');
+    try {
+      const { status, body } = await command({
+        assetId: stallAsset,
+        action: 'write',
+        target: SETPOINT,
+        arguments: 7,
+        deadline: new Date(Date.now() + 1_500).toISOString(),
+      });
+      expect(status, JSON.stringify(body)).toBe(504);
+      expect(body).toMatchObject({
+        status: 'failed',
+        failure: { code: 'deadline-expired' },
+        device: 'oven-line',
+        replica: oven,
+      });
+    } finally {
+      stalling?.kill('SIGCONT');
+    }
+  });
+
   it('refuses malformed commands with 400, other tenants with 403, no token with 401', async () => {
     const malformed = await command({
       assetId: 'not an id',
@@ -456,7 +507,7 @@ describe('device commands through real connector replicas', () => {
     expect(ran.map((o) => o.failure?.code ?? o.status).sort()).toEqual(
       [
         ...['acknowledged', 'acknowledged', 'acknowledged', 'acknowledged', 'acknowledged'],
-        ...['refused', 'refused', 'refused', 'invalid', 'offline', 'deadline-expired'],
+        ...['refused', 'refused', 'refused', 'invalid', 'offline', 'deadline-expired', 'deadline-expired'],
       ].sort(),
     );
     const ids = new Set(ran.map((o) => o.commandId));
