@@ -4,7 +4,6 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { StreamingDatabase } from '../database.ts';
 import {
   type AggregateRow,
-  aggregateKey,
   avgOf,
   type StateRow,
   typedValueOf,
@@ -12,6 +11,7 @@ import {
   WINDOWS,
   type WindowRef,
   type WindowSize,
+  windowKey,
 } from './projection.ts';
 
 type Db = Kysely<StreamingDatabase> | Transaction<StreamingDatabase>;
@@ -74,7 +74,7 @@ export class ProjectionRepository {
     return new Map(rows.map((row) => [row.kafka_partition, BigInt(row.next_offset)]));
   }
 
-  /** The stored rows of these windows, keyed by aggregateKey. */
+  /** The stored rows of these windows, keyed by windowKey. */
   async loadAggregates(refs: Iterable<WindowRef>): Promise<Map<string, AggregateRow>> {
     const list = [...refs];
     const found = new Map<string, AggregateRow>();
@@ -116,7 +116,7 @@ export class ProjectionRepository {
         last: typedValueOf(row.last_type, row.last_value),
         lastTime: row.last_time.getTime(),
       };
-      found.set(aggregateKey(aggregate), aggregate);
+      found.set(windowKey(aggregate), aggregate);
     }
     return found;
   }

@@ -14,6 +14,7 @@ import {
   typedValueOf,
   valueColumns,
   valueFromColumns,
+  windowKey,
 } from './projection.ts';
 
 const at = (iso: string) => ({ sourceTime: iso, ingestTime: iso });
@@ -24,7 +25,7 @@ function projectInBatches(batches: StreamRecord[][]) {
   const states = new Map<string, ReturnType<typeof project>['states'][number]>();
   for (const batch of batches) {
     const result = project(batch, windows);
-    for (const row of result.aggregates) windows.set(aggregateKey(row), row);
+    for (const row of result.aggregates) windows.set(windowKey(row), row);
     for (const row of result.states) states.set(`${row.tenant}/${row.assetId}/${row.attribute}`, row);
   }
   return { windows, states };
@@ -166,7 +167,7 @@ describe('project', () => {
 
   it('does not modify the current rows it is given', () => {
     const first = project(onPartition(0, 0n, [assetEvent({ value: double(1) })]), new Map());
-    const current = new Map(first.aggregates.map((row) => [aggregateKey(row), row]));
+    const current = new Map(first.aggregates.map((row) => [windowKey(row), row]));
     const before = structuredClone([...current.values()]);
     project(onPartition(0, 1n, [assetEvent({ value: double(5) })]), current);
     expect([...current.values()]).toEqual(before);
@@ -208,7 +209,13 @@ describe('pendingRecords and advanceOffsets', () => {
     const windows = touchedWindows(
       onPartition(0, 0n, [assetEvent(), assetEvent(), assetEvent({ ...at('2026-03-01T10:01:00Z') })]),
     );
+    const ms = (iso: string) => Date.parse(iso);
     expect([...windows.keys()].sort()).toEqual([
+      `acme/press-1/temperature/1h/${ms('2026-03-01T10:00:00Z')}`,
+      `acme/press-1/temperature/1m/${ms('2026-03-01T10:00:00Z')}`,
+      `acme/press-1/temperature/1m/${ms('2026-03-01T10:01:00Z')}`,
+    ]);
+    expect([...windows.values()].map(aggregateKey).sort()).toEqual([
       'acme/press-1/temperature/1h/2026-03-01T10:00:00.000Z',
       'acme/press-1/temperature/1m/2026-03-01T10:00:00.000Z',
       'acme/press-1/temperature/1m/2026-03-01T10:01:00.000Z',

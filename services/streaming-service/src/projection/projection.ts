@@ -67,6 +67,14 @@ export const aggregateKey = (
 ) =>
   `${stateKey(row.tenant, row.assetId, row.attribute)}/${row.window}/${new Date(row.windowStart).toISOString()}`;
 
+/**
+ * The in-memory key of one window (the start as epoch milliseconds): cheaper than aggregateKey's
+ * ISO time, which is only needed where the key leaves the process.
+ */
+export const windowKey = (
+  row: Pick<AggregateRow, 'tenant' | 'assetId' | 'attribute' | 'window' | 'windowStart'>,
+) => `${row.tenant}/${row.assetId}/${row.attribute}/${row.window}/${row.windowStart}`;
+
 export const windowStartOf = (time: number, window: WindowSize) =>
   Math.floor(time / WINDOWS[window]) * WINDOWS[window];
 
@@ -103,20 +111,22 @@ export function advanceOffsets(
   return result;
 }
 
-/** The windows the records fall into: the rows to load before projecting. */
+/** The windows the records fall into (keyed by windowKey): the rows to load before projecting. */
 export function touchedWindows(records: readonly StreamRecord[]): Map<string, WindowRef> {
   const windows = new Map<string, WindowRef>();
   for (const { value: event } of records) {
     const time = epochMillis(event.sourceTime);
     for (const window of WINDOW_SIZES) {
-      const ref = {
+      const windowStart = windowStartOf(time, window);
+      const key = `${event.tenant}/${event.assetId}/${event.attribute}/${window}/${windowStart}`;
+      if (windows.has(key)) continue;
+      windows.set(key, {
         tenant: event.tenant,
         assetId: event.assetId,
         attribute: event.attribute,
         window,
-        windowStart: windowStartOf(time, window),
-      };
-      windows.set(aggregateKey(ref), ref);
+        windowStart,
+      });
     }
   }
   return windows;
@@ -125,7 +135,7 @@ export function touchedWindows(records: readonly StreamRecord[]): Map<string, Wi
 export type WindowRef = Pick<AggregateRow, 'tenant' | 'assetId' | 'attribute' | 'window' | 'windowStart'>;
 
 /**
- * Applies records, in stream order, to the current windows they touch (keyed by aggregateKey;
+ * Applies records, in stream order, to the current windows they touch (keyed by windowKey;
  * absent: the window is new). State is the last record per attribute in stream order — per-asset
  * order is the partition's — and needs no current row. Does not modify `current`.
  */
@@ -153,21 +163,19 @@ export function project(
     });
     const number = numeric(event.value);
     for (const window of WINDOW_SIZES) {
-      const ref: WindowRef = {
-        tenant: event.tenant,
-        assetId: event.assetId,
-        attribute: event.attribute,
-        window,
-        windowStart: windowStartOf(sourceTime, window),
-      };
-      const key = aggregateKey(ref);
+      const windowStart = windowStartOf(sourceTime, window);
+      const key = `${event.tenant}/${event.assetId}/${event.attribute}/${window}/${windowStart}`;
       let row = aggregates.get(key);
       if (!row) {
         const existing = current.get(key);
         row = existing
           ? { ...existing }
           : {
-              ...ref,
+              tenant: event.tenant,
+              assetId: event.assetId,
+              attribute: event.attribute,
+              window,
+              windowStart,
               count: 0,
               numericCount: 0,
               min: null,
