@@ -48,7 +48,7 @@ describe('device commands through real connector replicas', () => {
   const prefix = runPrefix();
   const tenant = uniqueTenant('cmde2e');
   const otherTenant = uniqueTenant('cmde2e');
-  const tokens = { tenant: `t-${hex()}`, other: `o-${hex()}`, admin: `a-${hex()}` };
+  const tokens = { tenant: `t-${hex()}`, other: `o-${hex()}` };
   const asTenant = bearer(tokens.tenant);
   const opcAsset = `press-${hex()}`;
   const mqttAsset = `mixer-${hex()}`;
@@ -133,7 +133,7 @@ describe('device commands through real connector replicas', () => {
     url = await start(managementEntry, {
       DATABASE_URL: database.url,
       ...(await busEnv()),
-      CONNECTOR_TOKENS: `${tokens.tenant}=${tenant},${tokens.other}=${otherTenant},${tokens.admin}=*`,
+      CONNECTOR_TOKENS: `${tokens.tenant}=${tenant},${tokens.other}=${otherTenant}`,
       CONNECTOR_REPLICA_FILTER: `^${prefix}-`,
       CONNECTOR_LEASE_MS: '2000',
       CONNECTOR_RECONCILE_MS: '200',
