@@ -1,7 +1,6 @@
 import type { BusMessage, TopicDef } from '@openfoundry/bus-registry';
 import type { Consumer, MessagesStream } from '@platformatic/kafka';
 import { decodePayload, isBytesSchema } from './codec.ts';
-import { parseLineage } from './lineage.ts';
 import type { Publisher } from './publisher.ts';
 import {
   type ConsumerLog,
@@ -9,8 +8,11 @@ import {
   deadLetter,
   headersOf,
   type RawRecord,
+  ReceivedRecord,
   sleep,
 } from './records.ts';
+
+const EMPTY = Buffer.alloc(0);
 
 export interface DataRecord<T> extends BusMessage<T> {
   readonly partition: number;
@@ -188,41 +190,26 @@ export class BatchConsumer<T> {
   async #process(raw: RawRecord[]): Promise<void> {
     const { topic } = this.#deps;
     const nextOffsets = new Map<number, bigint>();
-    const records: DataRecord<T>[] = [];
+    const records: ReceivedRecord<T>[] = [];
     const poison: Promise<boolean>[] = [];
     for (const message of raw) {
       nextOffsets.set(message.partition, message.offset + 1n);
-      const headers = headersOf(message);
-      const value = message.value ?? Buffer.alloc(0);
-      const decoded = decodePayload(topic.schema, value, {
+      const decoded = decodePayload(topic.schema, message.value ?? EMPTY, {
         validate: this.#options.validate,
         bytesSchema: this.#bytesSchema,
       });
       if (!decoded.ok) {
-        poison.push(this.#deadLetter(message, headers, decoded.reason, decoded.detail));
+        poison.push(this.#deadLetter(message, headersOf(message), decoded.reason, decoded.detail));
         continue;
       }
-      records.push({
-        bus: 'data',
-        source: topic.name,
-        key: message.key?.toString('utf8'),
-        value: decoded.value,
-        headers,
-        lineage: parseLineage(headers),
-        attempt: 1,
-        position: `${message.partition}:${message.offset}`,
-        timestamp: new Date(Number(message.timestamp)),
-        partition: message.partition,
-        offset: message.offset,
-        size: (message.key?.length ?? 0) + value.length,
-      });
+      records.push(new ReceivedRecord(topic.name, message, decoded.value));
     }
     // Dead letters must be acknowledged before any offset past them can move.
     if (!(await Promise.all(poison)).every(Boolean)) return;
     for (let attempt = 1; ; attempt++) {
       if (this.#closing) return;
       const batch: DataBatch<T> = {
-        records: attempt === 1 ? records : records.map((r) => ({ ...r, attempt })),
+        records: attempt === 1 ? records : records.map((r) => r.again(attempt)),
         nextOffsets,
       };
       try {

@@ -6,9 +6,15 @@ import {
 } from '@openfoundry/bus-registry';
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { decodePayload, isBytesSchema } from './codec.ts';
-import { parseLineage } from './lineage.ts';
 import type { Publisher } from './publisher.ts';
-import { type ConsumerLog, type DeadLetterTarget, deadLetter, headersOf, sleep } from './records.ts';
+import {
+  type ConsumerLog,
+  type DeadLetterTarget,
+  deadLetter,
+  headersOf,
+  ReceivedRecord,
+  sleep,
+} from './records.ts';
 
 export interface ConsumeOptions<T> {
   /** A consumer group declared for this service in the topic's registry entry. */
@@ -138,25 +144,15 @@ export class DataConsumer<T> {
   async #handle(message: Message<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
     if (this.#closing) return; // not committed: the next owner of the partition gets it again
     const { topic } = this.#deps;
-    const headers = headersOf(message);
     const position = `${message.partition}:${message.offset}`;
     const decoded = decodePayload(topic.schema, message.value ?? Buffer.alloc(0), this.#decode);
     if (!decoded.ok) {
-      await this.#deadLetter(message, headers, decoded.reason, decoded.detail);
+      await this.#deadLetter(message, headersOf(message), decoded.reason, decoded.detail);
       return;
     }
+    const first = new ReceivedRecord(topic.name, message, decoded.value);
     for (let attempt = 1; ; attempt++) {
-      const busMessage: BusMessage<T> = {
-        bus: 'data',
-        source: topic.name,
-        key: message.key?.toString('utf8'),
-        value: decoded.value,
-        headers,
-        lineage: parseLineage(headers),
-        attempt,
-        position,
-        timestamp: new Date(Number(message.timestamp)),
-      };
+      const busMessage: BusMessage<T> = attempt === 1 ? first : first.again(attempt);
       try {
         await this.#options.handler(busMessage);
         this.stats.handled += 1;
@@ -168,7 +164,7 @@ export class DataConsumer<T> {
         if (poison || attempt >= this.#options.maxAttempts) {
           await this.#deadLetter(
             message,
-            headers,
+            headersOf(message),
             poison ? 'poison' : 'handler-failed',
             `${(error as Error).message} (after ${attempt} attempt${attempt === 1 ? '' : 's'})`,
           );

@@ -1,4 +1,6 @@
+import type { BusMessage, Lineage } from '@openfoundry/bus-registry';
 import type { Message } from '@platformatic/kafka';
+import { parseLineage } from './lineage.ts';
 import type { Publisher } from './publisher.ts';
 
 export type RawRecord = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -8,6 +10,55 @@ export const headersOf = (message: RawRecord): Record<string, string> => {
   for (const [k, v] of message.headers) headers[k.toString('utf8')] = v.toString('utf8');
   return headers;
 };
+
+/**
+ * A received record as handlers see it. Headers and lineage are decoded on first access: most
+ * handlers never read them, and decoding a record's seven header strings costs as much as its JSON.
+ */
+export class ReceivedRecord<T> implements BusMessage<T> {
+  readonly bus = 'data' as const;
+  readonly source: string;
+  readonly key: string | undefined;
+  readonly value: T;
+  readonly attempt: number;
+  readonly position: string;
+  readonly timestamp: Date;
+  readonly partition: number;
+  readonly offset: bigint;
+  /** Key and value bytes. */
+  readonly size: number;
+  readonly #message: RawRecord;
+  #headers: Record<string, string> | undefined;
+  #lineage: Lineage | undefined | null = null;
+
+  constructor(source: string, message: RawRecord, value: T, attempt = 1) {
+    this.source = source;
+    this.#message = message;
+    this.key = message.key?.toString('utf8');
+    this.value = value;
+    this.attempt = attempt;
+    this.partition = message.partition;
+    this.offset = message.offset;
+    this.position = `${message.partition}:${message.offset}`;
+    this.timestamp = new Date(Number(message.timestamp));
+    this.size = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    this.#headers ??= headersOf(this.#message);
+    return this.#headers;
+  }
+
+  get lineage(): Lineage | undefined {
+    if (this.#lineage === null) this.#lineage = parseLineage(this.headers);
+    return this.#lineage;
+  }
+
+  /** The same record delivered again. */
+  again(attempt: number): ReceivedRecord<T> {
+    return new ReceivedRecord(this.source, this.#message, this.value, attempt);
+  }
+}
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
