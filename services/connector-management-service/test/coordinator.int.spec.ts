@@ -137,6 +137,42 @@ describe('the coordinator with replicas over NATS', () => {
     );
   });
 
+  it('starts a moving device on its new replica only after the old one has let it go', async () => {
+    const tenant = uniqueTenant();
+    await put(app, tenant, 'press', mqttDevice());
+    const from = replica(['mqtt']);
+    await waitFor('placed', () => mine(from, tenant).length === 1);
+    const to = replica(['mqtt']);
+    await waitFor('the second replica assigned', () => to.applied.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await app.app.get(CoordinatorService).settled();
+    // Everything the first replica runs now moves; stopping its devices takes it a while, and the
+    // second must not start any of them meanwhile.
+    const moving = from.deviceKeys;
+    expect(moving.length).toBeGreaterThan(0);
+    const before = { from: from.applied.length, to: to.applied.length };
+    from.applyDelayMs = 700;
+    from.accepting = false;
+    await waitFor(
+      'moved',
+      () => from.deviceKeys.length === 0 && moving.every((k) => to.deviceKeys.includes(k)),
+      10_000,
+    );
+    for (const key of moving) {
+      const released = from.applied.slice(before.from).find((a) => !a.keys.includes(key));
+      const taken = to.applied.slice(before.to).find((a) => a.keys.includes(key));
+      expect({ key, released: released !== undefined, taken: taken !== undefined }).toEqual({
+        key,
+        released: true,
+        taken: true,
+      });
+      expect({ key, inOrder: (taken?.at ?? 0) >= (released?.at ?? Number.POSITIVE_INFINITY) }).toEqual({
+        key,
+        inOrder: true,
+      });
+    }
+  });
+
   it('keeps assignment versions growing across a restart, and only one instance leads', async () => {
     const tenant = uniqueTenant();
     await put(app, tenant, 'd', mqttDevice());

@@ -37,6 +37,10 @@ export class FakeReplica {
   /** Every assignment version received, in order. */
   readonly versions: number[] = [];
   accepting = true;
+  /** How long applying an assignment takes (a real replica stops and starts devices first). */
+  applyDelayMs = 0;
+  /** When each assignment was applied, and the device keys it left running. */
+  readonly applied: { at: number; keys: string[] }[] = [];
   readonly status = new Map<string, DeviceStatus>();
   onCommand: (command: DeviceCommand) => Promise<CommandOutcome> = async (command) => ({
     commandId: command.commandId,
@@ -124,9 +128,12 @@ export class FakeReplicas {
       subjects.connectorAssign,
       async (request) => {
         if (!this.replicas.has(id)) throw new Error(`no replica ${id} here`);
+        if (replica.applyDelayMs > 0)
+          await new Promise((resolve) => setTimeout(resolve, replica.applyDelayMs));
         if (request.value.version > replica.assignmentVersion) {
           replica.devices = request.value.devices;
           replica.assignmentVersion = request.value.version;
+          replica.applied.push({ at: Date.now(), keys: replica.deviceKeys });
         }
         replica.versions.push(request.value.version);
         return {

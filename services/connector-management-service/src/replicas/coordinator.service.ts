@@ -21,6 +21,10 @@ interface SendState {
   startedAt: string | undefined;
   inFlight: boolean;
   retryAt: number;
+  /** The entries the replica last acknowledged: what it runs until it acknowledges another set. */
+  applied: string[];
+  /** The replica process (startedAt) that acknowledged `applied`; unknown when loaded from the database. */
+  appliedBy: string | undefined;
 }
 
 const RETRY_MS = 1_000;
@@ -46,6 +50,8 @@ export class CoordinatorService implements OnApplicationBootstrap, OnApplication
   #pendingStatus = new Map<string, DeviceStatusRow>();
   #writtenStatus = new Map<string, { status: string; detail: string | null; at: number }>();
   #stopped = false;
+  /** Since when a device's new replica has waited for the old one to let it go (device key → ms). */
+  #handoverSince = new Map<string, number>();
 
   constructor(
     @InjectConfig() private readonly config: ConnectorManagementConfig,
@@ -184,6 +190,20 @@ export class CoordinatorService implements OnApplicationBootstrap, OnApplication
     const plan = planAssignment(replicas, views, placement, now, this.config.CONNECTOR_LEASE_MS);
     this.#placement = plan.placement;
 
+    // Which live (or draining) replica still runs each single-replica device, by what it acknowledged.
+    const holder = new Map<string, string>();
+    for (const replica of replicas) {
+      if (this.tracker.state(replica, now) === 'dead') continue;
+      const sent = this.#sent.get(replica.id);
+      // A restarted replica runs nothing of what its previous process acknowledged.
+      if (!sent || (sent.appliedBy !== undefined && sent.appliedBy !== replica.heartbeat.startedAt)) continue;
+      for (const entry of sent.applied) {
+        const device = this.#devices.get(entryKey(entry));
+        if (device && !runsEverywhere(device)) holder.set(entryKey(entry), replica.id);
+      }
+    }
+    const waiting = new Set<string>();
+
     for (const replica of replicas) {
       const state = this.tracker.state(replica, now);
       if (state === 'dead') {
@@ -211,8 +231,22 @@ export class CoordinatorService implements OnApplicationBootstrap, OnApplication
       const current = same && sent.acknowledged && sent.startedAt === replica.heartbeat.startedAt;
       if (current || sent?.inFlight) continue;
       if (same && !sent.acknowledged && now < sent.retryAt) continue;
+      // A device moving between two live replicas starts on the new one only once the old one has
+      // acknowledged an assignment without it, so the two never run it at once (for MQTT: the old
+      // replica hands the broker session over cleanly instead of having it taken over). A holder
+      // that does not let go within a lease is passed over.
+      const blocked = keys.filter((key) => {
+        const from = holder.get(key);
+        if (from === undefined || from === replica.id) return false;
+        waiting.add(key);
+        const since = this.#handoverSince.get(key) ?? now;
+        this.#handoverSince.set(key, since);
+        return now - since < this.config.CONNECTOR_LEASE_MS;
+      });
+      if (blocked.length > 0) continue;
       this.#send(replica.id, replica.heartbeat.startedAt, entries);
     }
+    for (const key of this.#handoverSince.keys()) if (!waiting.has(key)) this.#handoverSince.delete(key);
     // Rows of replicas this instance no longer tracks at all (forgotten or from another site).
     for (const row of await this.assignments.all())
       if (!this.tracker.get(row.replica) && this.tracker.accepts(row.replica))
@@ -235,6 +269,8 @@ export class CoordinatorService implements OnApplicationBootstrap, OnApplication
         startedAt: undefined,
         inFlight: false,
         retryAt: 0,
+        applied: row.acknowledged ? row.devices : [],
+        appliedBy: undefined,
       });
     }
     this.#placement = placement;
@@ -250,6 +286,8 @@ export class CoordinatorService implements OnApplicationBootstrap, OnApplication
       startedAt: undefined,
       inFlight: true,
       retryAt: Number.POSITIVE_INFINITY,
+      applied: this.#sent.get(replica)?.applied ?? [],
+      appliedBy: this.#sent.get(replica)?.appliedBy,
     };
     this.#sent.set(replica, state);
     const devices = entries.flatMap((entry) => {
@@ -271,6 +309,8 @@ export class CoordinatorService implements OnApplicationBootstrap, OnApplication
         await this.assignments.acknowledge(replica, state.version);
         state.acknowledged = true;
         state.startedAt = startedAt;
+        state.applied = entries;
+        state.appliedBy = startedAt;
         this.logger.log({
           msg: 'assignment applied',
           replica,
@@ -290,6 +330,8 @@ export class CoordinatorService implements OnApplicationBootstrap, OnApplication
       } finally {
         state.inFlight = false;
       }
+      // A replica waiting for this one to let a device go can be sent its assignment now.
+      if (state.acknowledged) this.poke();
     })();
     this.#sends.add(sending);
     void sending.finally(() => this.#sends.delete(sending));
