@@ -22,6 +22,12 @@ export interface ConsumeOptions<T> {
   handler: MessageHandler<T>;
   /** Where a group with no committed offset starts. Default: the beginning. */
   from?: 'earliest' | 'latest';
+  /**
+   * `committed` (default): resume from the group's committed offsets (`from` when it has none).
+   * `latest`: every assignment starts at the end of its partition, whatever was committed — for
+   * live pushes where only what arrives from now on matters.
+   */
+  start?: 'committed' | 'latest';
   /** Validate payloads against the registry schema; a violation is dead-lettered. Default true. */
   validate?: boolean;
   /** Attempts per record before it is dead-lettered. Default 3. */
@@ -80,6 +86,7 @@ export class DataConsumer<T> {
     this.#decode = { validate: options.validate ?? true, bytesSchema: isBytesSchema(deps.topic.schema) };
     this.#options = {
       from: 'earliest',
+      start: 'committed',
       validate: true,
       maxAttempts: 3,
       retryDelayMs: 200,
@@ -92,7 +99,7 @@ export class DataConsumer<T> {
   async start(): Promise<void> {
     const stream = await this.#deps.client.consume({
       topics: [this.#deps.topic.name],
-      mode: 'committed',
+      mode: this.#options.start === 'latest' ? 'latest' : 'committed',
       fallbackMode: this.#options.from,
       autocommit: false,
       // Records must reach the handler as raw bytes: decoding and validation are ours.

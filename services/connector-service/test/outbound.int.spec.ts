@@ -66,8 +66,19 @@ describe('outbound rules', () => {
         { asset, webhookUrl },
       ],
     });
+    const status = async () =>
+      (await (await fetch(`${connector.url}/v1/status`)).json()) as {
+        outbound: { reading: boolean; sent: number };
+      };
+    // Without outbound rules the replica does not read the asset stream at all.
+    expect((await coordinator.assign(connector.replica, [source])).rejected).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await status()).outbound.reading).toBe(false);
     const reply = await coordinator.assign(connector.replica, [source, socket]);
     expect(reply.rejected).toEqual([]);
+    await eventually(async () => {
+      if (!(await status()).outbound.reading) throw new Error('not reading yet');
+    }, 30_000);
 
     const push = (items: object[]) =>
       fetch(`${connector.url}/v1/ingest/${tenant}/${source.id}`, {
@@ -108,5 +119,19 @@ describe('outbound rules', () => {
         (p) => p.topic === outTopic && p.event.assetId === asset && p.event.attribute === 'speed',
       ),
     ).toBe(true);
+    // Every delivery the replica counts reached the webhook or the MQTT listener.
+    await eventually(async () => {
+      expect((await status()).outbound.sent).toBe(hooked.length + published.length);
+    }, 10_000);
+
+    // The rules go away with their device: the replica stops reading, nothing more is sent.
+    expect((await coordinator.assign(connector.replica, [source])).rejected).toEqual([]);
+    await eventually(async () => {
+      if ((await status()).outbound.reading) throw new Error('still reading');
+    }, 30_000);
+    const sentBefore = hooked.length;
+    expect((await push([{ asset, attribute: 'speed', value: 2000 }])).status).toBe(202);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(hooked.length).toBe(sentBefore);
   });
 });

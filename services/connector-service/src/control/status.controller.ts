@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DeviceManager } from '../devices/device-manager.ts';
 import type { DeviceStatus } from '../devices/device-runtime.ts';
 import { AssetSink } from '../ingest/asset-sink.ts';
+import { OutboundService } from '../outbound/outbound.service.ts';
 import { ControlPlaneService } from './control-plane.service.ts';
 
 export interface ReplicaStatus {
@@ -16,6 +17,8 @@ export interface ReplicaStatus {
   devices: Partial<Record<DeviceStatus, number>>;
   /** Dead letters written since start, per `dlq-reason`. */
   deadLetters: Record<string, number>;
+  /** The outbound adapter: reading the asset stream (only while a device has rules), deliveries. */
+  outbound: { reading: boolean; sent: number; failed: number };
 }
 
 @Controller('v1/status')
@@ -24,6 +27,7 @@ export class StatusController {
     private readonly control: ControlPlaneService,
     private readonly devices: DeviceManager,
     private readonly sink: AssetSink,
+    private readonly outbound: OutboundService,
   ) {}
 
   @Get()
@@ -38,10 +42,12 @@ export class StatusController {
           inFlight: z.number().int(),
           devices: z.record(z.string(), z.number().int()),
           deadLetters: z.record(z.string(), z.number().int()),
+          outbound: z.object({ reading: z.boolean(), sent: z.number().int(), failed: z.number().int() }),
         }),
       ),
     },
-    summary: 'This replica: assignment version, device counts, in-flight records, dead letters per reason',
+    summary:
+      'This replica: assignment version, device counts, in-flight records, dead letters per reason, outbound adapter',
   })
   status(): ReplicaStatus {
     const devices: ReplicaStatus['devices'] = {};
@@ -53,6 +59,7 @@ export class StatusController {
       inFlight: this.sink.inFlight,
       devices,
       deadLetters: { ...this.sink.deadLettersByReason },
+      outbound: { reading: this.outbound.reading, ...this.outbound.stats },
     };
   }
 }
