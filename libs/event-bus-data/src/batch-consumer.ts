@@ -48,7 +48,11 @@ export interface ConsumeBatchesOptions<T> {
   /** Validate payloads against the registry schema; a violation is dead-lettered. Default true. */
   validate?: boolean;
   maxRecords?: number;
-  /** How long the first record of a batch waits for more. */
+  /**
+   * How long the first record of a batch waits for more. 0: only for the rest of the fetch it came
+   * with (one macrotask) — batches then grow by themselves while the handler is busy, and a record
+   * arriving at an idle consumer goes out at once.
+   */
   maxWaitMs?: number;
   maxBytes?: number;
   /** Handler attempts per batch before the consumer stops (uncommitted). Default 10. */
@@ -88,6 +92,7 @@ export class BatchConsumer<T> {
   #pending: RawRecord[] = [];
   #pendingBytes = 0;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #running: Promise<void> | undefined;
   #closing = false;
   #failure: Error | undefined;
@@ -150,6 +155,12 @@ export class BatchConsumer<T> {
       // The next batch is complete: stop fetching until the handler has taken it.
       this.#stream?.pause();
       this.#kick();
+    } else if (this.#options.maxWaitMs === 0) {
+      if (!this.#immediate)
+        this.#immediate = setImmediate(() => {
+          this.#immediate = undefined;
+          this.#kick();
+        });
     } else {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
@@ -281,6 +292,8 @@ export class BatchConsumer<T> {
     this.#stream?.pause();
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
     // The batch in the handler finishes; records not yet handed over are redelivered later.
     const running = this.#running;
     this.#closing = true;

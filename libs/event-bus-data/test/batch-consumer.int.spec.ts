@@ -48,50 +48,57 @@ async function committed(f: DataFixture): Promise<Map<number, bigint>> {
 const sum = (m: Map<number, bigint>) => [...m.values()].reduce((a, b) => a + b, 0n);
 
 describe('DataBus.consumeBatches', () => {
-  it('hands every record over once, in order per partition, in bounded batches, and commits after the handler', async () => {
-    const f = await dataFixture();
-    try {
-      await publishReadings(f, 12, 100);
-      const bus = await f.bus(f.names.consumer);
-      const batches: DataBatch<Reading>[] = [];
-      const consumer = await bus.consumeBatches(f.readings, {
-        group: f.group,
-        maxRecords: 250,
-        handler: async (batch) => {
-          batches.push(batch);
-        },
-      });
-      const count = () => batches.reduce((n, b) => n + b.records.length, 0);
-      await until(() => count() >= 1200, 30_000, '1,200 records');
-      await consumer.close();
-      const records = batches.flatMap((b) => b.records);
-      expect(
-        sequenceReport(
-          records.map((r) => r.value),
-          12,
-          100,
-        ),
-      ).toEqual({
-        lost: 0,
-        duplicated: 0,
-        reordered: 0,
-        total: 1200,
-      });
-      expect(Math.max(...batches.map((b) => b.records.length))).toBeLessThanOrEqual(250);
-      // Offsets are consecutive per partition and nextOffsets points after each batch's last one.
-      for (const batch of batches) {
-        for (const [partition, next] of batch.nextOffsets) {
-          const last = batch.records.filter((r) => r.partition === partition).at(-1) as DataRecord<Reading>;
-          expect(last.offset + 1n).toBe(next);
+  it.each([
+    ['the default fill wait', {}],
+    ['no fill wait (maxWaitMs 0)', { maxWaitMs: 0 }],
+  ])(
+    'hands every record over once, in order per partition, in bounded batches, and commits after the handler (%s)',
+    async (_name, wait) => {
+      const f = await dataFixture();
+      try {
+        await publishReadings(f, 12, 100);
+        const bus = await f.bus(f.names.consumer);
+        const batches: DataBatch<Reading>[] = [];
+        const consumer = await bus.consumeBatches(f.readings, {
+          group: f.group,
+          maxRecords: 250,
+          ...wait,
+          handler: async (batch) => {
+            batches.push(batch);
+          },
+        });
+        const count = () => batches.reduce((n, b) => n + b.records.length, 0);
+        await until(() => count() >= 1200, 30_000, '1,200 records');
+        await consumer.close();
+        const records = batches.flatMap((b) => b.records);
+        expect(
+          sequenceReport(
+            records.map((r) => r.value),
+            12,
+            100,
+          ),
+        ).toEqual({
+          lost: 0,
+          duplicated: 0,
+          reordered: 0,
+          total: 1200,
+        });
+        expect(Math.max(...batches.map((b) => b.records.length))).toBeLessThanOrEqual(250);
+        // Offsets are consecutive per partition and nextOffsets points after each batch's last one.
+        for (const batch of batches) {
+          for (const [partition, next] of batch.nextOffsets) {
+            const last = batch.records.filter((r) => r.partition === partition).at(-1) as DataRecord<Reading>;
+            expect(last.offset + 1n).toBe(next);
+          }
         }
+        expect(records[0]?.lineage?.jobName).toBe('test.batches');
+        expect(sum(await committed(f))).toBe(1200n);
+        expect(consumer.stats).toMatchObject({ records: 1200, deadLettered: 0 });
+      } finally {
+        await f.teardown();
       }
-      expect(records[0]?.lineage?.jobName).toBe('test.batches');
-      expect(sum(await committed(f))).toBe(1200n);
-      expect(consumer.stats).toMatchObject({ records: 1200, deadLettered: 0 });
-    } finally {
-      await f.teardown();
-    }
-  });
+    },
+  );
 
   it('dead-letters undecodable and invalid records before the handler and still covers their offsets', async () => {
     const f = await dataFixture({ partitions: 1 });

@@ -20,8 +20,11 @@ export const liveConfigSchema = z.object({
   LIVE_FORWARDERS_ENABLED: flag,
   /** Most records per forwarded batch (one NATS flush and one Kafka commit each). */
   LIVE_FORWARDER_MAX_RECORDS: count(1, 100_000, 5_000),
-  /** How long the consumer waits to fill a batch. */
-  LIVE_FORWARDER_MAX_WAIT_MS: count(1, 10_000, 50),
+  /**
+   * How long the consumer waits to fill a batch. 0 (default): not at all — an event reaching an idle
+   * forwarder goes out at once, and batches grow by themselves while one is being published.
+   */
+  LIVE_FORWARDER_MAX_WAIT_MS: count(0, 10_000, 0),
   /**
    * Where the forwarder group starts when it has no committed offsets: `latest` (live means now;
    * older events are in state and the lakehouse) or `earliest`.
