@@ -1,7 +1,8 @@
 // `npm run bench:ingest`: the ingestion plane on the running platform, side by side with the data
 // bus's own producer measured in the same run.
 //
-// 1. the limit: the bus library publishing small asset events straight to the asset stream;
+// 1. the limit: the bus library publishing small asset events straight to the asset stream, with only
+//    the infrastructure running (before the services start);
 // 2. the whole path: HTTP push into connector-service → asset stream → streaming state applied and
 //    live forwarders through, sustained events/s;
 // 3. device → NATS subscriber latency (p50/p99) at a steady 10k events/s;
@@ -17,6 +18,7 @@ import { readPlatformEnv } from '@openfoundry/infra-local';
 import { FlightSqlClient } from '@openfoundry/query-engine';
 import { startPlatform } from '../lib/platform.ts';
 import { busCli, infraCli, node, step } from '../lib/proc.ts';
+import { cpuBetween, cpuSnapshot, printCpu } from './cpu.ts';
 import { printTable } from './table.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -138,6 +140,10 @@ async function push(connector: string, total: number, assetsOf: (i: number) => s
 async function main() {
   await step('infra up', node, [infraCli, 'up']);
   await step('bus provision', node, [busCli, 'provision']);
+  // The limit is measured first, with only the infrastructure running: nothing else competes for
+  // the two cores while the library writes.
+  log(`the limit: ${EVENTS} asset events published by the data bus library alone`);
+  const baseline = await producerBaseline();
   const platform = await startPlatform();
   // Ctrl-C stops the services this bench started before it exits.
   const interrupted = async () => {
@@ -167,9 +173,6 @@ async function main() {
       return response.status === 202 ? true : undefined;
     });
 
-    log(`the limit: ${EVENTS} asset events published by the data bus library alone`);
-    const baseline = await producerBaseline();
-
     const env = readPlatformEnv();
     nats = await connectNats({
       servers: env.OPENFOUNDRY_NATS_URL,
@@ -182,6 +185,19 @@ async function main() {
       password: 'openfoundry',
     });
     const sql = flight;
+    /** Events of assets with this prefix counted in streaming's 1-hour windows (its read model). */
+    const appliedCount = async (prefix: string) => {
+      const counted = await sql.query(
+        `SELECT coalesce(sum(event_count), 0)::BIGINT AS n FROM postgres.public.asset_aggregates
+         WHERE tenant = '${TENANT}' AND window_size = '1h' AND asset_id LIKE '${prefix}%'`,
+      );
+      return Number((counted.get(0)?.toJSON() as { n?: bigint } | undefined)?.n ?? 0);
+    };
+
+    // The consumers read the baseline's events too: the whole path starts once they are through.
+    await until('the consumers to catch up with the baseline', async () =>
+      (await appliedCount(`${run}-base-`)) >= EVENTS ? true : undefined,
+    );
 
     log(`the whole path: ${EVENTS} events pushed over HTTP by ${PUSHERS} pushers`);
     let forwarded = 0;
@@ -193,6 +209,7 @@ async function main() {
       },
     });
     await nats.flush();
+    const cpuBefore = cpuSnapshot();
     const started = performance.now();
     await push(connector, EVENTS, (i) => `${run}-path-${i % 200}`);
     const accepted = performance.now();
@@ -200,15 +217,10 @@ async function main() {
     // postgres catalog) count every event; forwarded: the live subjects carried every event.
     await until('streaming state and the live forwarders to have every event', async () => {
       if (forwarded < EVENTS) return undefined;
-      const counted = await sql.query(
-        `SELECT coalesce(sum(event_count), 0)::BIGINT AS n FROM postgres.public.asset_aggregates
-         WHERE tenant = '${TENANT}' AND window_size = '1h' AND asset_id LIKE '${run}-path-%'`,
-      );
-      return Number((counted.get(0)?.toJSON() as { n?: bigint } | undefined)?.n ?? 0) >= EVENTS
-        ? true
-        : undefined;
+      return (await appliedCount(`${run}-path-`)) >= EVENTS ? true : undefined;
     });
     const applied = performance.now();
+    const pathCpu = cpuBetween(cpuBefore, cpuSnapshot());
     const pathRate = EVENTS / ((applied - started) / 1000);
     const acceptRate = EVENTS / ((accepted - started) / 1000);
 
@@ -296,6 +308,11 @@ async function main() {
         },
       ],
       'ingestion path',
+    );
+    printCpu(
+      `Where the whole path's CPU went (${EVENTS} events; HTTP push in, every consumer group out)`,
+      pathCpu,
+      EVENTS,
     );
     printTable(
       `Device → NATS subscriber latency at ${RATE} events/s (${latencies.length} of ${seq} events seen)`,
