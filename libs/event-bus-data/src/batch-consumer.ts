@@ -49,7 +49,8 @@ export interface ConsumeBatchesOptions<T> {
   validate?: boolean;
   maxRecords?: number;
   /**
-   * How long the first record of a batch waits for more. 0: only for the rest of the fetch it came
+   * How long the oldest record of a batch waits for more, also while the handler is busy with the
+   * previous batch (so batches stay large under load). 0: only for the rest of the fetch it came
    * with (one macrotask) — batches then grow by themselves while the handler is busy, and a record
    * arriving at an idle consumer goes out at once.
    */
@@ -91,6 +92,8 @@ export class BatchConsumer<T> {
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   #pending: RawRecord[] = [];
   #pendingBytes = 0;
+  /** When the oldest pending record arrived. */
+  #pendingSince = 0;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #running: Promise<void> | undefined;
@@ -147,6 +150,7 @@ export class BatchConsumer<T> {
 
   #take(message: RawRecord) {
     if (this.#closing || this.#failure) return;
+    if (this.#pending.length === 0) this.#pendingSince = Date.now();
     this.#pending.push(message);
     this.#pendingBytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
     const full =
@@ -177,8 +181,21 @@ export class BatchConsumer<T> {
     });
   }
 
+  /** Whether the pending records make a batch now: full, or the oldest has waited maxWaitMs. */
+  #due(): boolean {
+    if (this.#pending.length === 0) return false;
+    if (this.#options.maxWaitMs === 0) return true;
+    const full =
+      this.#pending.length >= this.#options.maxRecords || this.#pendingBytes >= this.#options.maxBytes;
+    return full || Date.now() - this.#pendingSince >= this.#options.maxWaitMs;
+  }
+
   async #loop(): Promise<void> {
-    while (this.#pending.length > 0 && !this.#closing && !this.#failure) {
+    // The first batch is due (a timer or a full batch kicked the loop); the ones that gathered while
+    // a handler ran wait like any other, so batches stay large under load.
+    let first = true;
+    while ((first || this.#due()) && this.#pending.length > 0 && !this.#closing && !this.#failure) {
+      first = false;
       clearTimeout(this.#timer);
       this.#timer = undefined;
       const raw = this.#pending;
@@ -195,6 +212,14 @@ export class BatchConsumer<T> {
           error: (error as Error).message,
         });
       }
+    }
+    // Records left waiting get a timer for the rest of their wait (one that fired meanwhile is gone).
+    if (this.#pending.length > 0 && !this.#closing && !this.#failure && !this.#timer && !this.#immediate) {
+      const rest = Math.max(0, this.#pendingSince + this.#options.maxWaitMs - Date.now());
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#kick();
+      }, rest);
     }
   }
 
