@@ -31,6 +31,14 @@ export class PinoNestLogger implements LoggerService {
     const logger = requestContext.getStore()?.log ?? this.root;
     const params = [...optional];
     const context = typeof params.at(-1) === 'string' ? (params.pop() as string) : undefined;
+    // pino's order, `logger.log({ ...fields }, 'message')`, is used as much as `{ msg, ...fields }`.
+    const text =
+      typeof message === 'object' &&
+      message !== null &&
+      !(message instanceof Error) &&
+      typeof params[0] === 'string'
+        ? (params.shift() as string)
+        : undefined;
     const fields: Record<string, unknown> = {};
     if (context) fields.context = context;
     if (stack) fields.stack = stack;
@@ -38,7 +46,8 @@ export class PinoNestLogger implements LoggerService {
     if (message instanceof Error) {
       logger[level]({ ...fields, err: message }, message.message);
     } else if (typeof message === 'object' && message !== null) {
-      logger[level]({ ...fields, ...(message as Record<string, unknown>) });
+      if (text === undefined) logger[level]({ ...fields, ...(message as Record<string, unknown>) });
+      else logger[level]({ ...fields, ...(message as Record<string, unknown>) }, text);
     } else {
       logger[level](fields, String(message));
     }
