@@ -51,10 +51,17 @@ async function api<T>(url: string, init: RequestInit = {}): Promise<T> {
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((error: unknown) => {
+      last = error;
+      return undefined;
+    });
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     await sleep(100);
   }
 }
@@ -195,9 +202,13 @@ async function main() {
     };
 
     // The consumers read the baseline's events too: the whole path starts once they are through.
-    await until('the consumers to catch up with the baseline', async () =>
-      (await appliedCount(`${run}-base-`)) >= EVENTS ? true : undefined,
-    );
+    let caughtUp = 0;
+    await until('the consumers to catch up with the baseline', async () => {
+      caughtUp = await appliedCount(`${run}-base-`);
+      return caughtUp >= EVENTS ? true : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; streaming state counts ${caughtUp} of ${EVENTS}`);
+    });
 
     log(`the whole path: ${EVENTS} events pushed over HTTP by ${PUSHERS} pushers`);
     let forwarded = 0;
