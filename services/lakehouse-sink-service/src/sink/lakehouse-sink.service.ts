@@ -127,7 +127,8 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
         if (!this.#stopping) await this.#pipeline.handle(batch);
       },
     });
-    const tickMs = Math.max(50, Math.min(1000, Math.floor(this.config.SINK_COMMIT_INTERVAL_MS / 4)));
+    // A buffer is committed within a tick of its interval: the check is cheap, so ticks are short.
+    const tickMs = Math.max(50, Math.min(250, Math.floor(this.config.SINK_COMMIT_INTERVAL_MS / 4)));
     this.#timer = setInterval(() => void this.#pipeline.tick(), tickMs);
     this.#timer.unref();
     if (this.config.SINK_MAINTENANCE_INTERVAL_MS > 0) {
