@@ -84,7 +84,12 @@ export abstract class DeviceRuntime {
    * acknowledged all of them, so the caller may acknowledge the device.
    */
   async ingest(
-    items: readonly { observation: Observation | Rejection; raw: Uint8Array; location: string }[],
+    items: readonly {
+      observation: Observation | Rejection;
+      /** The bytes as the device sent them, for a dead letter; a function when they cost work to get. */
+      raw: Uint8Array | (() => Uint8Array);
+      location: string;
+    }[],
   ): Promise<ItemOutcome[]> {
     const context = this.context();
     const good: AssetEvent[] = [];
@@ -98,7 +103,9 @@ export abstract class DeviceRuntime {
         outcomes.push({ ok: true });
       } else {
         outcomes.push(result);
-        letters.push(this.deadLetter(item.raw, result, item.location));
+        letters.push(
+          this.deadLetter(typeof item.raw === 'function' ? item.raw() : item.raw, result, item.location),
+        );
       }
     }
     await Promise.all([this.deps.sink.publish(good), ...letters]);

@@ -20,7 +20,8 @@ export interface IngestResponse {
 }
 
 interface RawItem {
-  raw: Uint8Array;
+  /** The item's bytes, for a dead letter: JSON items are serialised again only if one is needed. */
+  raw: Uint8Array | (() => Uint8Array);
   value: unknown;
   /** Set when the item could not even be read (an NDJSON line that is not JSON). */
   rejection?: Rejection;
@@ -118,7 +119,7 @@ function splitJson(body: unknown): RawItem[] {
       ? (body as { events: unknown[] }).events
       : undefined;
   if (!list) throw new MalformedBodyError('the body is a JSON array of items or { "events": [...] }');
-  return list.map((value) => ({ raw: Buffer.from(JSON.stringify(value) ?? 'null'), value }));
+  return list.map((value) => ({ raw: () => Buffer.from(JSON.stringify(value) ?? 'null'), value }));
 }
 
 function splitNdjson(body: unknown): RawItem[] {

@@ -196,7 +196,7 @@ export class OpcuaDevice extends DeviceRuntime {
   }
 
   private enqueue(observation: Observation, raw: unknown, location: string) {
-    const bytes = Buffer.from(JSON.stringify(raw) ?? 'null');
+    const bytes = () => Buffer.from(JSON.stringify(raw) ?? 'null');
     this.chain = this.chain
       .then(() => this.deps.sink.room())
       .then(() => this.ingest([{ observation, raw: bytes, location }]))
