@@ -6,7 +6,8 @@ import { CredentialStore, credentialEnv, provision } from '@openfoundry/bus-regi
 import { DataBus, type PublishResult } from '@openfoundry/event-bus-data';
 import { localDataBus } from '@openfoundry/event-bus-data/testing';
 import { readPlatformEnv } from '@openfoundry/infra-local';
-import { ObjectStore, RestCatalog } from '@openfoundry/lakehouse';
+import { RestCatalog } from '@openfoundry/lakehouse';
+import { deleteCatalogTableFiles } from '@openfoundry/lakehouse/testing';
 import {
   createTestDatabase,
   freePort,
@@ -31,6 +32,16 @@ export function s3Env(): Record<string, string> {
     OPENFOUNDRY_S3_ACCESS_KEY: env.OPENFOUNDRY_S3_ACCESS_KEY,
     OPENFOUNDRY_S3_SECRET_KEY: env.OPENFOUNDRY_S3_SECRET_KEY,
     OPENFOUNDRY_S3_WAREHOUSE_BUCKET: env.OPENFOUNDRY_S3_WAREHOUSE_BUCKET,
+  };
+}
+
+export function s3Settings() {
+  const env = s3Env();
+  return {
+    endpoint: env.OPENFOUNDRY_S3_ENDPOINT as string,
+    region: env.OPENFOUNDRY_S3_REGION,
+    accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY as string,
+    secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY as string,
   };
 }
 
@@ -63,7 +74,11 @@ export async function startCatalog(): Promise<RunningCatalog> {
       catalog,
       close: async () => {
         try {
-          await deleteTables(url, catalog);
+          await deleteCatalogTableFiles({
+            url,
+            token: PLATFORM_TOKEN,
+            s3: s3Settings(),
+          });
         } finally {
           started.child.kill('SIGTERM');
           await started.exited;
@@ -75,48 +90,6 @@ export async function startCatalog(): Promise<RunningCatalog> {
     run?.child.kill('SIGTERM');
     await database.drop();
     throw error;
-  }
-}
-
-/**
- * Deletes the files of every table this (throwaway) catalog knows, by table location: the
- * warehouse bucket is shared, and a tenant prefix may hold other catalogs' tables too.
- */
-async function deleteTables(url: string, catalog: RestCatalog): Promise<void> {
-  const env = s3Env();
-  const store = ObjectStore.fromSettings({
-    endpoint: env.OPENFOUNDRY_S3_ENDPOINT as string,
-    region: env.OPENFOUNDRY_S3_REGION,
-    accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY as string,
-    secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY as string,
-  });
-  const get = async (path: string) =>
-    (await (
-      await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${PLATFORM_TOKEN}` } })
-    ).json()) as {
-      namespaces?: string[][];
-      identifiers?: { namespace: string[]; name: string }[];
-    };
-  try {
-    const roots = (await get('/v1/warehouse/namespaces')).namespaces ?? [];
-    for (const [root] of roots) {
-      const children =
-        (await get(`/v1/warehouse/namespaces?parent=${encodeURIComponent(root ?? '')}`)).namespaces ?? [];
-      for (const namespace of children) {
-        const tables =
-          (await get(`/v1/warehouse/namespaces/${encodeURIComponent(namespace.join('\u001f'))}/tables`))
-            .identifiers ?? [];
-        for (const table of tables) {
-          const loaded = await catalog.loadTable(table);
-          const paths: string[] = [];
-          for await (const object of store.list(`${loaded.metadata.location.replace(/\/+$/, '')}/`))
-            paths.push(object.path);
-          await store.delete(paths);
-        }
-      }
-    }
-  } finally {
-    store.destroy();
   }
 }
 

@@ -10,7 +10,7 @@ import { type ReadRecord, readTopic } from '@openfoundry/bus-registry/testing';
 import { localDataBus } from '@openfoundry/event-bus-data/testing';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 import { startTestMosquitto, type TestMosquitto } from '@openfoundry/infra-local/testing';
-import { ObjectStore, RestCatalog } from '@openfoundry/lakehouse';
+import { deleteCatalogTableFiles } from '@openfoundry/lakehouse/testing';
 import {
   createTestDatabase,
   freePort,
@@ -240,44 +240,6 @@ describe('faults during load: connector, sink and streaming SIGKILLed mid-stream
     };
   }
 
-  /** Removes the files of every table of the throwaway catalog (its database is dropped after). */
-  async function deleteTables(url: string): Promise<void> {
-    const catalog = new RestCatalog({ uri: url, token: CATALOG_TOKEN, warehouse: 'warehouse' });
-    const store = ObjectStore.fromSettings({
-      endpoint: env.OPENFOUNDRY_S3_ENDPOINT,
-      region: env.OPENFOUNDRY_S3_REGION,
-      accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY,
-      secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY,
-    });
-    const get = async (path: string) =>
-      (await (
-        await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${CATALOG_TOKEN}` } })
-      ).json()) as {
-        namespaces?: string[][];
-        identifiers?: { namespace: string[]; name: string }[];
-      };
-    try {
-      for (const [root] of (await get('/v1/warehouse/namespaces')).namespaces ?? []) {
-        const children = (await get(`/v1/warehouse/namespaces?parent=${encodeURIComponent(root ?? '')}`))
-          .namespaces;
-        for (const namespace of children ?? []) {
-          const tables = (
-            await get(`/v1/warehouse/namespaces/${encodeURIComponent(namespace.join('\u001f'))}/tables`)
-          ).identifiers;
-          for (const table of tables ?? []) {
-            const loaded = await catalog.loadTable(table);
-            const paths: string[] = [];
-            for await (const object of store.list(`${loaded.metadata.location.replace(/\/+$/, '')}/`))
-              paths.push(object.path);
-            await store.delete(paths);
-          }
-        }
-      }
-    } finally {
-      store.destroy();
-    }
-  }
-
   beforeAll(async () => {
     for (const name of SERVICES)
       expect(existsSync(entry(name)), `${entry(name)} is missing: build the services first`).toBe(true);
@@ -354,7 +316,16 @@ describe('faults during load: connector, sink and streaming SIGKILLed mid-stream
     const catalog = services.get('iceberg-catalog-service');
     for (const s of services.values()) if (s !== catalog) await s.kill('SIGKILL');
     if (catalog?.process) {
-      await deleteTables(catalog.url).catch(() => undefined);
+      await deleteCatalogTableFiles({
+        url: catalog.url,
+        token: CATALOG_TOKEN,
+        s3: {
+          endpoint: env.OPENFOUNDRY_S3_ENDPOINT,
+          region: env.OPENFOUNDRY_S3_REGION,
+          accessKeyId: env.OPENFOUNDRY_S3_ACCESS_KEY,
+          secretAccessKey: env.OPENFOUNDRY_S3_SECRET_KEY,
+        },
+      }).catch(() => undefined);
       await catalog.kill('SIGTERM');
     }
     await broker?.stop();
