@@ -11,6 +11,7 @@ import {
   type ConsumerLog,
   type DeadLetterTarget,
   deadLetter,
+  endOffsetsOf,
   headersOf,
   ReceivedRecord,
   sleep,
@@ -115,6 +116,14 @@ export class DataConsumer<T> {
         error: error.message,
       });
     });
+  }
+
+  /**
+   * The end of every partition of the topic (the offset the next record written will get), for lag:
+   * end minus the offset a service has durably handled up to.
+   */
+  endOffsets(): Promise<Map<number, bigint>> {
+    return endOffsetsOf(this.#deps.client, this.#deps.topic.name);
   }
 
   /** The error that stopped the stream, if one did. */

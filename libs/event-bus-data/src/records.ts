@@ -1,5 +1,5 @@
 import type { BusMessage, Lineage } from '@openfoundry/bus-registry';
-import type { Message } from '@platformatic/kafka';
+import type { Consumer, Message } from '@platformatic/kafka';
 import { parseLineage } from './lineage.ts';
 import type { Publisher } from './publisher.ts';
 
@@ -120,4 +120,15 @@ export async function deadLetter(
     }
   }
   return false;
+}
+
+/** The end of every partition of a topic (the offset the next record written will get). */
+export async function endOffsetsOf(
+  client: Consumer<Buffer, Buffer, Buffer, Buffer>,
+  topic: string,
+): Promise<Map<number, bigint>> {
+  const offsets = await client.listOffsets({ topics: [topic] });
+  return new Map(
+    (offsets.get(topic) ?? []).map((offset, partition) => [partition, offset] as [number, bigint]),
+  );
 }

@@ -69,6 +69,10 @@ describe('DataBus.consumeBatches', () => {
         });
         const count = () => batches.reduce((n, b) => n + b.records.length, 0);
         await until(() => count() >= 1200, 30_000, '1,200 records');
+        // Lag for operators: the ends of the topic's three partitions hold all 1,200 records.
+        const ends = await consumer.endOffsets();
+        expect([...ends.keys()]).toEqual([0, 1, 2]);
+        expect(sum(ends)).toBe(1200n);
         await consumer.close();
         const records = batches.flatMap((b) => b.records);
         expect(
