@@ -18,6 +18,10 @@ const statusSchema = z.object({
   offsets: z
     .record(z.string(), z.string())
     .meta({ description: 'Per asset-stream partition, the next offset already in the read models.' }),
+  lag: z.record(z.string(), z.string()).optional().meta({
+    description:
+      'Per asset-stream partition, records written but not yet in the read models (end offset minus the stored offset); absent while the consumer is stopped.',
+  }),
 });
 
 const auth = {

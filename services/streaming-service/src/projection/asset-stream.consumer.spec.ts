@@ -11,10 +11,11 @@ interface FakeConsumer {
   closed: boolean;
   stats: { batches: number; records: number; deadLettered: number; retried: number };
   close(): Promise<void>;
+  endOffsets(): Promise<Map<number, bigint>>;
 }
 
 /** The consumer's collaborators as fakes that record what happened, in order. */
-function setup(storedOffsets: Map<number, bigint>) {
+function setup(storedOffsets: Map<number, bigint>, ends = new Map<number, bigint>()) {
   const events: string[] = [];
   const consumers: FakeConsumer[] = [];
   const projection = {
@@ -36,6 +37,7 @@ function setup(storedOffsets: Map<number, bigint>) {
           events.push('close');
           consumer.closed = true;
         },
+        endOffsets: async () => new Map(ends),
       };
       consumers.push(consumer);
       return consumer;
@@ -60,6 +62,24 @@ afterEach(() => {
 });
 
 describe(AssetStreamConsumer.name, () => {
+  it('reports per partition how far the read models are behind the end of the stream', async () => {
+    const { consumer } = setup(
+      new Map([
+        [0, 40n],
+        [1, 7n],
+      ]),
+      new Map([
+        [0, 50n],
+        [1, 7n],
+        [2, 3n],
+      ]),
+    );
+    await consumer.onApplicationBootstrap();
+    expect((await consumer.status()).lag).toEqual({ '0': '10', '1': '0', '2': '3' });
+    await consumer.onApplicationShutdown();
+    expect((await consumer.status()).lag).toBeUndefined();
+  });
+
   it('replays from the beginning into read models without offsets', async () => {
     const { consumer, events } = setup(new Map());
     await consumer.onApplicationBootstrap();

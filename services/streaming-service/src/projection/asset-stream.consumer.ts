@@ -24,6 +24,8 @@ export interface ConsumerStatus {
   retried: number;
   /** The next asset-stream offset per partition already in the read models. */
   offsets: Record<string, string>;
+  /** Per partition, records on the asset stream not yet in the read models (absent while stopped). */
+  lag?: Record<string, string>;
 }
 
 /**
@@ -114,6 +116,16 @@ export class AssetStreamConsumer implements OnApplicationBootstrap, OnApplicatio
             ? 'failed'
             : 'running';
     const offsets = await this.projection.offsets();
+    // Lag is best effort: a status answer does not fail because the broker is slow to say its ends.
+    const ends = await consumer?.endOffsets().catch(() => undefined);
+    const lag = ends
+      ? Object.fromEntries(
+          [...ends].map(([p, end]) => {
+            const behind = end - (offsets.get(p) ?? 0n);
+            return [String(p), String(behind > 0n ? behind : 0n)];
+          }),
+        )
+      : undefined;
     return {
       state,
       ...(consumer?.failure ? { failure: consumer.failure.message } : {}),
@@ -128,6 +140,7 @@ export class AssetStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       offsets: Object.fromEntries(
         [...offsets].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), String(o)]),
       ),
+      ...(lag ? { lag } : {}),
     };
   }
 
