@@ -175,8 +175,20 @@ describe('the lakehouse-sink-service process', () => {
         running: boolean;
         tenants: { tenant: string; bufferedRecords: number; lastCommit: unknown }[];
         lastCommits: { tenant: string }[];
+        partitions: { partition: number; committed: string | null; end: string | null; lag: string | null }[];
       };
       expect(status.running).toBe(true);
+      // Lag per partition read: the partition's end minus what Kafka was told is in Iceberg.
+      expect(status.partitions.length).toBeGreaterThan(0);
+      for (const p of status.partitions) {
+        expect(p.end).toMatch(/^\d+$/);
+        if (p.committed !== null)
+          expect(BigInt(p.lag ?? '-1')).toBe(
+            BigInt(p.end as string) > BigInt(p.committed)
+              ? BigInt(p.end as string) - BigInt(p.committed)
+              : 0n,
+          );
+      }
       expect(status.tenants.find((t) => t.tenant === b)).toMatchObject({ bufferedRecords: 0 });
       expect(status.lastCommits.map((c) => c.tenant)).toEqual(expect.arrayContaining([a, b]));
       expect((await fetch(`${sink.url}/v1/commits?limit=0`)).status).toBe(400);

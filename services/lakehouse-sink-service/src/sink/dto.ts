@@ -65,6 +65,13 @@ export const statusSchema = apiSchema(
           description:
             'The next offset Kafka was told; read − committed is what this instance holds in memory.',
         }),
+        end: z
+          .string()
+          .nullable()
+          .meta({ description: 'The end of the partition (null if the broker did not say).' }),
+        lag: z.string().nullable().meta({
+          description: 'Records on the partition not yet in Iceberg through this instance: end − committed.',
+        }),
       }),
     ),
     tenants: z.array(

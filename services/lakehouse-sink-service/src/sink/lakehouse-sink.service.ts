@@ -28,7 +28,14 @@ export interface SinkStatus {
   failure: string | null;
   consumer: { batches: number; records: number; deadLettered: number; retried: number };
   /** Per partition: the next offset read, and the next offset Kafka was told (everything below is in Iceberg). */
-  partitions: { partition: number; read: string; committed: string | null }[];
+  partitions: {
+    partition: number;
+    read: string;
+    committed: string | null;
+    /** The partition's end, and end − committed: records not yet in Iceberg through this instance. */
+    end: string | null;
+    lag: string | null;
+  }[];
   tenants: {
     tenant: string;
     table: string;
@@ -206,11 +213,13 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
     await this.catalogReachable();
   }
 
-  status(): SinkStatus {
+  async status(): Promise<SinkStatus> {
     const { buffered, tenants, read, committed } = this.#pipeline.status();
-    const now = Date.now();
     const names = new Set([...buffered.map((b) => b.tenant), ...tenants.keys()]);
     const consumer = this.#consumer;
+    // Lag is best effort: a status answer does not fail because the broker is slow to say its ends.
+    const ends = (await consumer?.endOffsets().catch(() => undefined)) ?? new Map<number, bigint>();
+    const now = Date.now();
     return {
       topic: topics.assetEvents.name,
       group: SINK_GROUP,
@@ -219,11 +228,17 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
       consumer: { ...(consumer?.stats ?? { batches: 0, records: 0, deadLettered: 0, retried: 0 }) },
       partitions: [...read]
         .sort(([a], [b]) => a - b)
-        .map(([partition, offset]) => ({
-          partition,
-          read: offset.toString(),
-          committed: committed.get(partition)?.toString() ?? null,
-        })),
+        .map(([partition, offset]) => {
+          const end = ends.get(partition);
+          const done = committed.get(partition);
+          return {
+            partition,
+            read: offset.toString(),
+            committed: done?.toString() ?? null,
+            end: end?.toString() ?? null,
+            lag: end === undefined || done === undefined ? null : (end > done ? end - done : 0n).toString(),
+          };
+        }),
       tenants: [...names].sort().map((tenant) => {
         const b = buffered.find((x) => x.tenant === tenant);
         const t = tenants.get(tenant);

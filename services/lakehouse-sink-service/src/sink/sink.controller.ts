@@ -29,6 +29,6 @@ export class SinkController {
     response: { schema: statusSchema },
   })
   async status(): Promise<SinkStatus & { lastCommits: CommitLogEntry[] }> {
-    return { ...this.sink.status(), lastCommits: await this.commits.latestPerTenant() };
+    return { ...(await this.sink.status()), lastCommits: await this.commits.latestPerTenant() };
   }
 }
