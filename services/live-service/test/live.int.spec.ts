@@ -130,7 +130,10 @@ describe('live-service against the real buses', () => {
       }
       // Progress reaches Postgres within an interval and GET /v1/forwarders shows it.
       let status:
-        | { instance: { running: boolean; records: number }; partitions: { eventsForwarded: string }[] }
+        | {
+            instance: { running: boolean; records: number };
+            partitions: { eventsForwarded: string; nextOffset: string; lag: string | null }[];
+          }
         | undefined;
       await until(() => {
         void app.inject('/v1/forwarders').then((r) => {
@@ -139,6 +142,8 @@ describe('live-service against the real buses', () => {
         return (status?.partitions.reduce((n, p) => n + Number(p.eventsForwarded), 0) ?? 0) >= sent.length;
       }, 'progress rows');
       expect(status?.instance.running).toBe(true);
+      // With a consumer running here, every partition row says how far it is behind the stream's end.
+      for (const p of status?.partitions ?? []) expect(p.lag).toMatch(/^\d+$/);
     } finally {
       sse.close();
       await nats.stop();

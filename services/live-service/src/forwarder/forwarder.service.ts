@@ -33,7 +33,17 @@ export interface ForwarderStatus {
     skipped: number;
   };
   /** Every partition any instance has forwarded, as last written (at most one interval old). */
-  partitions: (PartitionRow & { latencyMs: number | null })[];
+  partitions: (PartitionRow & {
+    latencyMs: number | null;
+    /** Records on the partition not yet forwarded: its end minus nextOffset (null while no consumer runs here). */
+    lag: string | null;
+  })[];
+}
+
+function lagOf(end: bigint | undefined, next: string): string | null {
+  if (end === undefined) return null;
+  const behind = end - BigInt(next);
+  return String(behind > 0n ? behind : 0n);
 }
 
 /**
@@ -123,6 +133,8 @@ export class ForwarderService implements OnApplicationBootstrap, OnModuleDestroy
   async status(): Promise<ForwarderStatus> {
     const rows = await this.repository.list(topics.assetEvents.name);
     const stats = this.#consumer?.stats;
+    // Lag is best effort: a status answer does not fail because the broker is slow to say its ends.
+    const ends = (await this.#consumer?.endOffsets().catch(() => undefined)) ?? new Map<number, bigint>();
     return {
       topic: topics.assetEvents.name,
       group: FORWARDER_GROUP,
@@ -142,6 +154,7 @@ export class ForwarderService implements OnApplicationBootstrap, OnModuleDestroy
           row.lastEventIngestTime === null
             ? null
             : Date.parse(row.lastForwardedAt) - Date.parse(row.lastEventIngestTime),
+        lag: lagOf(ends.get(row.partition), row.nextOffset),
       })),
     };
   }

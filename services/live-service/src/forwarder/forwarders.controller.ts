@@ -30,6 +30,10 @@ const forwarderStatusSchema = apiSchema(
           description:
             'lastForwardedAt − ingestTime of the last forwarded event: time lag behind the connectors',
         }),
+        lag: z.string().nullable().meta({
+          description:
+            'Records on the partition not yet forwarded: its end − nextOffset (progress is saved every interval, so it may read a little high); null while no forwarder runs in this instance',
+        }),
         instance: z.string(),
         updatedAt: z.iso.datetime(),
       }),
