@@ -357,6 +357,15 @@ async function main() {
       '\nThis 2-core machine runs Kafka, Postgres, NATS, MinIO, every service and the load generator at once.',
     );
   } finally {
+    // The bench's HTTP device goes again, so runs do not pile devices up in the platform's database.
+    await fetch(`${url('connector-management-service')}/v1/tenants/${TENANT}/devices/${DEVICE}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })
+      .then((response) => {
+        if (!response.ok) log(`could not remove the bench device: ${response.status}`);
+      })
+      .catch((error: Error) => log(`could not remove the bench device: ${error.message}`));
     await nats?.close().catch(() => undefined);
     flight?.close();
     await platform.stop();
