@@ -2,9 +2,8 @@
 // `openfoundry` CLI, then the simulator itself speaking MQTT, OPC UA and HTTP push to the connectors.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { readPlatformEnv } from '@openfoundry/infra-local';
+import { freePort, readPlatformEnv } from '@openfoundry/infra-local';
 import type { RunningUnit } from './platform.ts';
 import { node, repoRoot, step } from './proc.ts';
 
@@ -16,17 +15,6 @@ const deviceCli = join(repoRoot, 'tools', 'cli', 'src', 'cli.ts');
 export interface DemoFactory {
   child: ChildProcess;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /**

@@ -11,7 +11,7 @@ export {
 export { InfraError } from './errors.ts';
 export { type MavenArtifact, mavenCopyDependencies, pythonVenv } from './install.ts';
 export { type ServiceManifest, serviceManifests } from './manifests.ts';
-export { type RunOptions, type RunResult, run, runLoose } from './process.ts';
+export { freePort, type RunOptions, type RunResult, run, runLoose } from './process.ts';
 export { down, status, type UpResult, up } from './runner.ts';
 export { NATS_AUTH_FILE } from './servers/nats.ts';
 export type { Status } from './servers/server.ts';

@@ -6,6 +6,7 @@ import {
   type ConsumerLog,
   type DeadLetterTarget,
   deadLetter,
+  deadLetterTarget,
   endOffsetsOf,
   headersOf,
   type RawRecord,
@@ -103,13 +104,7 @@ export class BatchConsumer<T> {
 
   constructor(deps: BatchConsumerDeps<T>, options: ConsumeBatchesOptions<T>) {
     this.#deps = deps;
-    this.#deadLetters = {
-      topic: deps.topic.name,
-      group: options.group,
-      deadLetters: deps.deadLetters,
-      log: deps.log,
-      closing: () => this.#closing,
-    };
+    this.#deadLetters = deadLetterTarget(deps, options.group, () => this.#closing);
     this.#bytesSchema = isBytesSchema(deps.topic.schema);
     this.#options = {
       commit: 'after-handler',
@@ -162,9 +157,7 @@ export class BatchConsumer<T> {
     if (this.#pending.length === 0) this.#pendingSince = Date.now();
     this.#pending.push(message);
     this.#pendingBytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
-    const full =
-      this.#pending.length >= this.#options.maxRecords || this.#pendingBytes >= this.#options.maxBytes;
-    if (full) {
+    if (this.#full()) {
       // The next batch is complete: stop fetching until the handler has taken it.
       this.#stream?.pause();
       this.#kick();
@@ -190,13 +183,15 @@ export class BatchConsumer<T> {
     });
   }
 
+  #full(): boolean {
+    return this.#pending.length >= this.#options.maxRecords || this.#pendingBytes >= this.#options.maxBytes;
+  }
+
   /** Whether the pending records make a batch now: full, or the oldest has waited maxWaitMs. */
   #due(): boolean {
     if (this.#pending.length === 0) return false;
     if (this.#options.maxWaitMs === 0) return true;
-    const full =
-      this.#pending.length >= this.#options.maxRecords || this.#pendingBytes >= this.#options.maxBytes;
-    return full || Date.now() - this.#pendingSince >= this.#options.maxWaitMs;
+    return this.#full() || Date.now() - this.#pendingSince >= this.#options.maxWaitMs;
   }
 
   async #loop(): Promise<void> {

@@ -11,6 +11,7 @@ import {
   type ConsumerLog,
   type DeadLetterTarget,
   deadLetter,
+  deadLetterTarget,
   endOffsetsOf,
   headersOf,
   ReceivedRecord,
@@ -77,13 +78,7 @@ export class DataConsumer<T> {
 
   constructor(deps: DataConsumerDeps<T>, options: ConsumeOptions<T>) {
     this.#deps = deps;
-    this.#deadLetters = {
-      topic: deps.topic.name,
-      group: options.group,
-      deadLetters: deps.deadLetters,
-      log: deps.log,
-      closing: () => this.#closing,
-    };
+    this.#deadLetters = deadLetterTarget(deps, options.group, () => this.#closing);
     this.#decode = { validate: options.validate ?? true, bytesSchema: isBytesSchema(deps.topic.schema) };
     this.#options = {
       from: 'earliest',

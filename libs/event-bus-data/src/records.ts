@@ -12,8 +12,9 @@ export const headersOf = (message: RawRecord): Record<string, string> => {
 };
 
 /**
- * A received record as handlers see it. Headers and lineage are decoded on first access: most
- * handlers never read them, and decoding a record's seven header strings costs as much as its JSON.
+ * A received record as handlers see it. Headers, lineage, position and timestamp are derived on
+ * access: most handlers never read them, and decoding a record's seven header strings costs as
+ * much as its JSON.
  */
 export class ReceivedRecord<T> implements BusMessage<T> {
   readonly bus = 'data' as const;
@@ -21,8 +22,6 @@ export class ReceivedRecord<T> implements BusMessage<T> {
   readonly key: string | undefined;
   readonly value: T;
   readonly attempt: number;
-  readonly position: string;
-  readonly timestamp: Date;
   readonly partition: number;
   readonly offset: bigint;
   /** Key and value bytes. */
@@ -39,9 +38,15 @@ export class ReceivedRecord<T> implements BusMessage<T> {
     this.attempt = attempt;
     this.partition = message.partition;
     this.offset = message.offset;
-    this.position = `${message.partition}:${message.offset}`;
-    this.timestamp = new Date(Number(message.timestamp));
     this.size = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  }
+
+  get position(): string {
+    return `${this.partition}:${this.offset}`;
+  }
+
+  get timestamp(): Date {
+    return new Date(Number(this.#message.timestamp));
   }
 
   get headers(): Readonly<Record<string, string>> {
@@ -75,6 +80,15 @@ export interface DeadLetterTarget {
   log: ConsumerLog;
   /** Stops the retry loop (the consumer is closing; the record stays uncommitted). */
   closing: () => boolean;
+}
+
+/** A consumer's dead-letter target, built once per consumer. */
+export function deadLetterTarget(
+  deps: { topic: { name: string }; deadLetters: Publisher<Uint8Array> | undefined; log: ConsumerLog },
+  group: string,
+  closing: () => boolean,
+): DeadLetterTarget {
+  return { topic: deps.topic.name, group, deadLetters: deps.deadLetters, log: deps.log, closing };
 }
 
 /**

@@ -11,6 +11,7 @@ import { type ReadRecord, readTopic } from '@openfoundry/bus-registry/testing';
 import { ControlBus } from '@openfoundry/event-bus-control';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 import { createTestApp, type TestApp } from '@openfoundry/service-kit/testing';
+import { DeviceManager } from '../src/devices/device-manager.ts';
 import { connectorService, withConnectorDefaults } from '../src/service.ts';
 
 /** Records these tests look for were written after this (a minute of slack for clock skew). */
@@ -187,4 +188,13 @@ export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 20_
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+/** Resolves with the device's runtime once the replica reports it online. */
+export function deviceOnline(connector: Connector, tenant: string, id: string) {
+  return eventually(() => {
+    const runtime = connector.app.app.get(DeviceManager).get(tenant, id);
+    if (runtime?.status !== 'online') throw new Error('offline');
+    return runtime;
+  });
 }

@@ -2,10 +2,9 @@ import { readPlatformEnv } from '@openfoundry/infra-local';
 import { FaultProxy } from '@openfoundry/infra-local/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceManager } from '../src/devices/device-manager.ts';
 import {
   assetEvents,
-  type Connector,
+  deviceOnline,
   deviceSpec,
   eventually,
   FakeCoordinator,
@@ -36,12 +35,7 @@ describe('MQTT messages are acknowledged to the broker only after Kafka acknowle
     await proxy?.stop();
   });
 
-  const online = (connector: Connector, tenant: string, id: string) =>
-    eventually(() => {
-      const runtime = connector.app.app.get(DeviceManager).get(tenant, id);
-      if (runtime?.status !== 'online') throw new Error('offline');
-      return runtime;
-    });
+  const online = deviceOnline;
 
   it('leaves a message the replica could not write with the broker, which gives it to the next replica', async () => {
     const tenant = unique('t');

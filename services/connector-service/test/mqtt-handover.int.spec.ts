@@ -1,10 +1,10 @@
 import { startTestMosquitto, type TestMosquitto } from '@openfoundry/infra-local/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceManager } from '../src/devices/device-manager.ts';
 import {
   assetEvents,
   type Connector,
+  deviceOnline,
   deviceSpec,
   eventually,
   FakeCoordinator,
@@ -42,12 +42,7 @@ describe('an MQTT device moving between replicas', () => {
     await broker?.stop();
   });
 
-  const online = (connector: Connector, tenant: string, id: string) =>
-    eventually(() => {
-      const runtime = connector.app.app.get(DeviceManager).get(tenant, id);
-      if (runtime?.status !== 'online') throw new Error('offline');
-      return runtime;
-    });
+  const online = deviceOnline;
 
   /** Publishes sequences [from, to) with QoS 1; resolves once the broker acknowledged every one. */
   const publish = (topic: string, from: number, to: number) =>

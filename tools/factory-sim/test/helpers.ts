@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTruth, type TruthEntry } from '../src/truth.ts';
+
+export { freePort } from '@openfoundry/infra-local';
 
 /** A tenant id no one else on this machine uses (topics and brokers are shared). */
 export function uniqueTenant(label: string): string {
@@ -12,19 +13,6 @@ export function uniqueTenant(label: string): string {
 
 export function tempFile(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'factory-sim-')), name);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export async function truthEntries(file: string): Promise<TruthEntry[]> {

@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
-import { tcpExchange } from '../process.ts';
+import { freePort, tcpExchange } from '../process.ts';
 import { isConnackAccepted, MOSQUITTO_BINARY, mosquittoConfig, mqttConnectPacket } from './mosquitto.ts';
 
 /** A private Mosquitto for a test: the platform's generated configuration, its own port and data. */
@@ -13,17 +12,6 @@ export interface TestMosquitto {
   port: number;
   /** Stops the broker (SIGTERM) and removes its directory. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /**

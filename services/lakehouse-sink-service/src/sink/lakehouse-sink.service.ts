@@ -123,7 +123,7 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.data) return;
-    await this.catalogReachable();
+    await this.waitForCatalog();
     this.#consumer = await this.data.consumeBatches<AssetEvent>(topics.assetEvents, {
       group: SINK_GROUP,
       commit: 'manual',
@@ -261,34 +261,42 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
    * Boot waits for the catalog while it cannot be reached or answers 5xx (it may be starting at the
    * same time), up to SINK_CATALOG_WAIT_MS; a refused token or another answer fails at once.
    */
-  private async catalogReachable(): Promise<void> {
-    const url = `${this.config.SINK_CATALOG_URL.replace(/\/+$/, '')}/v1/config?warehouse=${encodeURIComponent(this.config.SINK_WAREHOUSE)}`;
+  private async waitForCatalog(): Promise<void> {
     const deadline = Date.now() + this.config.SINK_CATALOG_WAIT_MS;
     for (let attempt = 1; ; attempt++) {
       let problem: string;
       try {
-        const response = await fetch(url, {
-          headers: { authorization: `Bearer ${this.config.SINK_CATALOG_TOKEN}` },
-        });
-        await response.arrayBuffer();
-        if (response.ok) return;
-        if (response.status === 401)
-          throw new CatalogRefused('Iceberg catalog refused SINK_CATALOG_TOKEN (401)');
-        if (response.status < 500)
-          throw new CatalogRefused(`Iceberg catalog answered ${response.status} to /v1/config`);
-        problem = `answered ${response.status}`;
+        return await this.catalogReachable();
       } catch (error) {
         if (error instanceof CatalogRefused) throw error;
         problem = (error as Error).message;
       }
-      if (Date.now() >= deadline || this.#stopping)
-        throw new Error(`Iceberg catalog unreachable at ${this.config.SINK_CATALOG_URL}: ${problem}`);
+      if (Date.now() >= deadline || this.#stopping) throw new Error(problem);
       this.#logger.warn(
         { catalog: this.config.SINK_CATALOG_URL, attempt, problem },
         'waiting for the Iceberg catalog',
       );
       await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
     }
+  }
+
+  /** One probe of the catalog's /v1/config with the sink's token (readiness asks this). */
+  private async catalogReachable(): Promise<void> {
+    const url = `${this.config.SINK_CATALOG_URL.replace(/\/+$/, '')}/v1/config?warehouse=${encodeURIComponent(this.config.SINK_WAREHOUSE)}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { authorization: `Bearer ${this.config.SINK_CATALOG_TOKEN}` } });
+    } catch (error) {
+      throw new Error(
+        `Iceberg catalog unreachable at ${this.config.SINK_CATALOG_URL}: ${(error as Error).message}`,
+      );
+    }
+    await response.arrayBuffer();
+    if (response.ok) return;
+    if (response.status === 401) throw new CatalogRefused('Iceberg catalog refused SINK_CATALOG_TOKEN (401)');
+    const message = `Iceberg catalog answered ${response.status} to /v1/config`;
+    if (response.status < 500) throw new CatalogRefused(message);
+    throw new Error(`Iceberg catalog unreachable at ${this.config.SINK_CATALOG_URL}: ${message}`);
   }
 }
 

@@ -73,7 +73,11 @@ export const aggregateKey = (
  */
 export const windowKey = (
   row: Pick<AggregateRow, 'tenant' | 'assetId' | 'attribute' | 'window' | 'windowStart'>,
-) => `${row.tenant}/${row.assetId}/${row.attribute}/${row.window}/${row.windowStart}`;
+) => windowKeyOf(row.tenant, row.assetId, row.attribute, row.window, row.windowStart);
+
+/** windowKey from its parts, for the per-record loops (no object to build first). */
+const windowKeyOf = (tenant: string, assetId: string, attribute: string, window: WindowSize, start: number) =>
+  `${tenant}/${assetId}/${attribute}/${window}/${start}`;
 
 export const windowStartOf = (time: number, window: WindowSize) =>
   Math.floor(time / WINDOWS[window]) * WINDOWS[window];
@@ -118,7 +122,7 @@ export function touchedWindows(records: readonly StreamRecord[]): Map<string, Wi
     const time = epochMillis(event.sourceTime);
     for (const window of WINDOW_SIZES) {
       const windowStart = windowStartOf(time, window);
-      const key = `${event.tenant}/${event.assetId}/${event.attribute}/${window}/${windowStart}`;
+      const key = windowKeyOf(event.tenant, event.assetId, event.attribute, window, windowStart);
       if (windows.has(key)) continue;
       windows.set(key, {
         tenant: event.tenant,
@@ -164,7 +168,7 @@ export function project(
     const number = numeric(event.value);
     for (const window of WINDOW_SIZES) {
       const windowStart = windowStartOf(sourceTime, window);
-      const key = `${event.tenant}/${event.assetId}/${event.attribute}/${window}/${windowStart}`;
+      const key = windowKeyOf(event.tenant, event.assetId, event.attribute, window, windowStart);
       let row = aggregates.get(key);
       if (!row) {
         const existing = current.get(key);
