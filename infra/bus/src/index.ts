@@ -20,6 +20,7 @@ export {
   type PayloadSchema,
   payloadSchema,
   type Registry,
+  type RepeatRule,
   SCHEMA_BASE_URL,
   type StreamConsumer,
   type StreamDef,

@@ -59,6 +59,18 @@ export interface TopicConsumer {
 }
 
 /** A Kafka topic on the data bus. */
+/**
+ * When a record is a repeat of an earlier one (ADR 0016): its `idField` (a UUID) equals that of a
+ * record among the previous `window` offsets of the same partition. A pure function of the log, so
+ * every consumer that skips repeats derives the same thing, before and after a replay.
+ */
+export interface RepeatRule {
+  /** A top-level payload field holding a UUID. */
+  readonly idField: string;
+  /** How many preceding offsets of the partition a record is compared with. */
+  readonly window: number;
+}
+
 export interface TopicDef<T = unknown, N extends string = string> {
   readonly bus: 'data';
   readonly name: N;
@@ -78,6 +90,8 @@ export interface TopicDef<T = unknown, N extends string = string> {
   readonly consumers: readonly TopicConsumer[];
   /** For a dead-letter topic: the consumer group it takes poison records from. */
   readonly deadLetterOf?: string;
+  /** Records a producer may write twice (an at-least-once source) and how consumers recognise them. */
+  readonly repeats?: RepeatRule;
 }
 
 export type TopicInput<T, N extends string> = Pick<

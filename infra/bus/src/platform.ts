@@ -38,6 +38,8 @@ export const topics = {
     schema: assetEventSchema,
     partitions: 6,
     retentionMs: -1,
+    // A device resends what a crashed connector wrote but never acknowledged, with the same event id.
+    repeats: { idField: 'eventId', window: 50_000 },
     consumers: [
       { service: 'streaming-service', group: 'streaming-service.asset-state' },
       { service: 'live-service', group: 'live-service.forwarder' },

@@ -28,6 +28,32 @@ describe(validateRegistry.name, () => {
     expect(validateRegistry(platformRegistry, services)).toEqual([]);
   });
 
+  it('checks a repeat rule: a window in range and an id field the schema has', () => {
+    const withRule = (repeats: { idField: string; window: number }) =>
+      registry({
+        topics: [
+          topic({
+            name: 'a.things.v1',
+            owner: 'a-service',
+            kind: 'telemetry',
+            description: 'x',
+            schema,
+            repeats,
+          }),
+        ],
+      });
+    expect(codes(withRule({ idField: 'id', window: 1000 }))).toEqual([]);
+    expect(codes(withRule({ idField: 'id', window: 0 }))).toEqual([
+      'bad-limit topics[a.things.v1].repeats.window',
+    ]);
+    expect(codes(withRule({ idField: 'id', window: 2.5 }))).toEqual([
+      'bad-limit topics[a.things.v1].repeats.window',
+    ]);
+    expect(codes(withRule({ idField: 'eventId', window: 10 }))).toEqual([
+      'bad-schema topics[a.things.v1].repeats.idField',
+    ]);
+  });
+
   it('accepts a well-formed registry of both buses', () => {
     const r = registry({
       topics: [

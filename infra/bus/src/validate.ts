@@ -120,6 +120,24 @@ function checkTopic(t: TopicDef, owner: Owner, add: Add) {
       `retentionMs must be -1 (forever) or positive, got ${t.retentionMs}`,
     );
   }
+  if (t.repeats) {
+    const { idField, window } = t.repeats;
+    if (!Number.isInteger(window) || window < 1 || window > 1_000_000) {
+      add(
+        'bad-limit',
+        `${path}.repeats.window`,
+        `repeats.window must be an integer in 1..1000000, got ${window}`,
+      );
+    }
+    const shape = (t.schema?.zod as { shape?: Record<string, unknown> } | undefined)?.shape;
+    if (!shape || !(idField in shape)) {
+      add(
+        'bad-schema',
+        `${path}.repeats.idField`,
+        `repeats.idField "${idField}" is not a top-level field of ${t.schema?.id}`,
+      );
+    }
+  }
   if (t.minInsyncReplicas > t.replicationFactor) {
     add(
       'bad-limit',

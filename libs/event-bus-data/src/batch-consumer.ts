@@ -1,6 +1,7 @@
-import type { BusMessage, TopicDef } from '@openfoundry/bus-registry';
+import type { BusMessage, RepeatRule, TopicDef } from '@openfoundry/bus-registry';
 import type { Consumer, MessagesStream } from '@platformatic/kafka';
 import { decodePayload, isBytesSchema } from './codec.ts';
+import type { PartitionReader } from './partition-reader.ts';
 import type { Publisher } from './publisher.ts';
 import {
   type ConsumerLog,
@@ -13,6 +14,7 @@ import {
   ReceivedRecord,
   sleep,
 } from './records.ts';
+import { RepeatWindow, repeatIdOf } from './repeat-window.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -60,6 +62,12 @@ export interface ConsumeBatchesOptions<T> {
   maxBytes?: number;
   /** Handler attempts per batch before the consumer stops (uncommitted). Default 10. */
   maxAttempts?: number;
+  /**
+   * `skip`: records the topic's repeat rule (registry `repeats`, ADR 0016) marks as repeats never
+   * reach the handler; their offsets still move. Needs a topic that declares the rule. Default
+   * `deliver`.
+   */
+  repeats?: 'skip' | 'deliver';
 }
 
 export interface BatchConsumerStats {
@@ -67,6 +75,8 @@ export interface BatchConsumerStats {
   records: number;
   deadLettered: number;
   retried: number;
+  /** Records skipped as repeats of an earlier one (`repeats: 'skip'`). */
+  repeats: number;
 }
 
 export interface BatchConsumerDeps<T> {
@@ -74,6 +84,8 @@ export interface BatchConsumerDeps<T> {
   client: Consumer<Buffer, Buffer, Buffer, Buffer>;
   deadLetters: Publisher<Uint8Array> | undefined;
   log: ConsumerLog;
+  /** A reader of the topic's partitions outside the group (for rebuilding repeat windows). */
+  reader?: () => PartitionReader;
 }
 
 const RETRY_BASE_MS = 200;
@@ -86,7 +98,7 @@ const RETRY_MAX_MS = 5_000;
  * service commits them), so a crash anywhere before that redelivers the whole batch.
  */
 export class BatchConsumer<T> {
-  readonly stats: BatchConsumerStats = { batches: 0, records: 0, deadLettered: 0, retried: 0 };
+  readonly stats: BatchConsumerStats = { batches: 0, records: 0, deadLettered: 0, retried: 0, repeats: 0 };
   readonly #deadLetters: DeadLetterTarget;
   readonly #deps: BatchConsumerDeps<T>;
   readonly #options: Required<ConsumeBatchesOptions<T>>;
@@ -101,6 +113,10 @@ export class BatchConsumer<T> {
   #running: Promise<void> | undefined;
   #closing = false;
   #failure: Error | undefined;
+  readonly #repeatRule: RepeatRule | undefined;
+  /** Per partition, what its last offsets carried (only with `repeats: 'skip'`). */
+  readonly #windows = new Map<number, RepeatWindow>();
+  #reader: PartitionReader | undefined;
 
   constructor(deps: BatchConsumerDeps<T>, options: ConsumeBatchesOptions<T>) {
     this.#deps = deps;
@@ -115,8 +131,17 @@ export class BatchConsumer<T> {
       maxWaitMs: 50,
       maxBytes: 16 * 1024 * 1024,
       maxAttempts: 10,
+      repeats: 'deliver',
       ...options,
     };
+    if (this.#options.repeats === 'skip') {
+      if (!deps.topic.repeats || !deps.reader) {
+        throw new Error(
+          `${deps.topic.name} declares no repeat rule (registry \`repeats\`); it cannot skip repeats`,
+        );
+      }
+      this.#repeatRule = deps.topic.repeats;
+    }
   }
 
   async start(): Promise<void> {
@@ -238,6 +263,17 @@ export class BatchConsumer<T> {
         validate: this.#options.validate,
         bytesSchema: this.#bytesSchema,
       });
+      if (this.#repeatRule) {
+        // Every offset enters the window, dead letters too (without an id), so it stays contiguous.
+        const id = decoded.ok ? repeatIdOf(this.#repeatRule, decoded.value) : undefined;
+        const repeat =
+          this.#windows.get(message.partition)?.check(message.offset, id) ??
+          (await this.#rebuildWindow(message.partition, message.offset)).check(message.offset, id);
+        if (repeat) {
+          this.stats.repeats += 1;
+          continue;
+        }
+      }
       if (!decoded.ok) {
         poison.push(this.#deadLetter(message, headersOf(message), decoded.reason, decoded.detail));
         continue;
@@ -253,7 +289,8 @@ export class BatchConsumer<T> {
         nextOffsets,
       };
       try {
-        if (records.length > 0) await this.#options.handler(batch);
+        // A manual committer gets empty batches too: only it knows how far its offsets may move.
+        if (records.length > 0 || this.#options.commit === 'manual') await this.#options.handler(batch);
         break;
       } catch (error) {
         if (attempt >= this.#options.maxAttempts) {
@@ -274,10 +311,39 @@ export class BatchConsumer<T> {
     }
     this.stats.batches += 1;
     this.stats.records += records.length;
-    if (this.#options.commit === 'after-handler' || records.length === 0) {
-      // A batch of dead letters only has nothing for the service to make durable.
-      await this.commit(nextOffsets);
-    }
+    if (this.#options.commit === 'after-handler') await this.commit(nextOffsets);
+  }
+
+  /**
+   * A window for `partition` that ends just before `offset`: the records of up to a rule's window
+   * before it, read again from the partition. Needed when a partition is first seen, and when
+   * records arrive that do not continue the window held (the partition came back after another
+   * member moved it on, or a fetch restarted further back than the window reaches).
+   */
+  async #rebuildWindow(partition: number, offset: bigint): Promise<RepeatWindow> {
+    const rule = this.#repeatRule as RepeatRule;
+    this.#reader ??= (this.#deps.reader as () => PartitionReader)();
+    const started = performance.now();
+    const earliest = await this.#reader.earliest(partition);
+    const back = offset - BigInt(rule.window);
+    const from = back > earliest ? back : earliest;
+    const window = new RepeatWindow(rule.window, from);
+    const decode = { validate: this.#options.validate, bytesSchema: this.#bytesSchema };
+    await this.#reader.read(partition, from, offset, (at, value) => {
+      while (window.next < at) window.append(undefined);
+      const decoded = decodePayload(this.#deps.topic.schema, value ?? EMPTY, decode);
+      window.append(decoded.ok ? repeatIdOf(rule, decoded.value) : undefined);
+    });
+    while (window.next < offset) window.append(undefined);
+    this.#windows.set(partition, window);
+    this.#deps.log('info', 'repeat window rebuilt', {
+      topic: this.#deps.topic.name,
+      partition,
+      from: String(from),
+      to: String(offset),
+      ms: Math.round(performance.now() - started),
+    });
+    return window;
   }
 
   async #deadLetter(
@@ -328,6 +394,7 @@ export class BatchConsumer<T> {
     this.#closing = true;
     await running?.catch(() => {});
     await this.#stream?.close().catch(() => {});
+    await this.#reader?.close();
     await this.#deps.client.close().catch(() => {});
   }
 }

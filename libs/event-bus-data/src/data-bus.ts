@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { BatchConsumer, type BatchConsumerDeps, type ConsumeBatchesOptions } from './batch-consumer.ts';
 import { type ConsumeOptions, DataConsumer } from './consumer.ts';
 import { toBusError } from './errors.ts';
+import { PartitionReader } from './partition-reader.ts';
 import { Publisher, type PublisherContext, SendQueue } from './publisher.ts';
 
 export const dataBusOptionsSchema = z.object({
@@ -224,8 +225,29 @@ export class DataBus {
     }
     const dlqName = deadLetterTopicName(this.service, group);
     const dlq = this.#registry.topics.find((t) => t.name === dlqName && t.deadLetterOf === group);
-    const client = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-      clientId: `${this.service}.${group}`,
+    const consumer = create({
+      topic: def,
+      client: this.#consumerClient(group, `${this.service}.${group}`),
+      deadLetters: dlq ? this.#deadLetterPublisher(dlq as TopicDef<Uint8Array>, group) : undefined,
+      log: (level, message, fields = {}) =>
+        this.#logger?.[level]({ service: this.service, group, ...fields }, message),
+      // Never joins the group: it only fetches (its own connections and fetch session).
+      reader: () =>
+        new PartitionReader(this.#consumerClient(group, `${this.service}.${group}.reader`), def.name),
+    });
+    try {
+      await consumer.start();
+    } catch (error) {
+      await consumer.close();
+      throw toBusError(error, `${this.service} consuming ${def.name} as ${group}`);
+    }
+    this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  #consumerClient(group: string, clientId: string): Consumer<Buffer, Buffer, Buffer, Buffer> {
+    return new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      clientId,
       groupId: group,
       bootstrapBrokers: this.#options.brokers,
       sasl: {
@@ -243,21 +265,6 @@ export class DataBus {
       retries: 10,
       retryDelay: RETRY_DELAY_MS,
     });
-    const consumer = create({
-      topic: def,
-      client,
-      deadLetters: dlq ? this.#deadLetterPublisher(dlq as TopicDef<Uint8Array>, group) : undefined,
-      log: (level, message, fields = {}) =>
-        this.#logger?.[level]({ service: this.service, group, ...fields }, message),
-    });
-    try {
-      await consumer.start();
-    } catch (error) {
-      await consumer.close();
-      throw toBusError(error, `${this.service} consuming ${def.name} as ${group}`);
-    }
-    this.#consumers.add(consumer);
-    return consumer;
   }
 
   #deadLetterPublisher(topic: TopicDef<Uint8Array>, group: string): Publisher<Uint8Array> {

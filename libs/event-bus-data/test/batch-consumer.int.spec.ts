@@ -206,4 +206,108 @@ describe('DataBus.consumeBatches', () => {
       await f.teardown();
     }
   });
+
+  describe("with the topic's repeat rule (repeats: skip)", () => {
+    const WINDOW = 5;
+    const id = (n: number) => `01890000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+    /** One reading per entry, in order, on the one partition; `null` carries no id. */
+    async function publishIds(f: DataFixture, ids: readonly (number | null)[], first: number) {
+      const pub = (await f.bus(f.names.producer)).publisher(f.readings, { job: 'test.repeats' });
+      await pub.publishMany(
+        ids.map((n, i) => ({
+          key: 'asset-0',
+          value: { ...reading('asset-0', first + i), ...(n === null ? {} : { id: id(n) }) },
+        })),
+      );
+    }
+
+    it('skips a record whose id is among the window before it, and a new member rebuilds that window from the partition', async () => {
+      const f = await dataFixture({ partitions: 1, repeats: { idField: 'id', window: WINDOW } });
+      try {
+        // offset: 0:A 1:B 2:C 3:A(repeat) 4:D 5:E 6:F 7:G 8:H 9:A(outside the window) 10:H(repeat) 11,12: no id
+        await publishIds(f, [1, 2, 3, 1, 4, 5, 6, 7, 8, 1, 8, null, null], 0);
+        // 13: a record that fails validation (dead-lettered, in the window without an id), 14:I 15:I(repeat)
+        await publishRaw(f, 'asset-0', JSON.stringify({ asset: 'asset-0', seq: -1, value: 1, id: id(9) }));
+        await publishIds(f, [9, 9], 14);
+        const bus = await f.bus(f.names.consumer);
+        const seen: number[] = [];
+        const first = await bus.consumeBatches(f.readings, {
+          group: f.group,
+          repeats: 'skip',
+          handler: async (batch) => {
+            seen.push(...batch.records.map((r) => Number(r.offset)));
+          },
+        });
+        await until(() => (seen.at(-1) ?? -1) >= 14 && first.stats.deadLettered === 1, 30_000, 'offset 14');
+        await until(
+          async () => (await committed(f)).get(0) === 16n,
+          30_000,
+          'a commit past the repeat at 15',
+        );
+        await first.close();
+        expect(seen).toEqual([0, 1, 2, 4, 5, 6, 7, 8, 9, 11, 12, 14]);
+        expect(first.stats).toMatchObject({ repeats: 3, deadLettered: 1, records: 12 });
+
+        // 16:I repeats 14 and 15 (only a window rebuilt from offsets 11..15 knows), 17:J 18:J(repeat) 19:A
+        await publishIds(f, [9, 10, 10, 1], 16);
+        const resumed: number[] = [];
+        const second = await bus.consumeBatches(f.readings, {
+          group: f.group,
+          repeats: 'skip',
+          handler: async (batch) => {
+            resumed.push(...batch.records.map((r) => Number(r.offset)));
+          },
+        });
+        await until(() => (resumed.at(-1) ?? -1) >= 19, 30_000, 'offset 19');
+        await second.close();
+        expect(resumed).toEqual([17, 19]);
+        expect(second.stats.repeats).toBe(2);
+
+        // Without the rule every record is delivered: the repeats are on the log, nothing dropped them.
+        const all: number[] = [];
+        const third = await bus.consumeBatches(f.readings, {
+          group: f.group,
+          start: 'earliest',
+          handler: async (batch) => {
+            all.push(...batch.records.map((r) => Number(r.offset)));
+          },
+        });
+        await until(() => all.length >= 19, 30_000, 'the whole partition');
+        await third.close();
+        expect(all).toEqual([...Array(20).keys()].filter((o) => o !== 13));
+      } finally {
+        await f.teardown();
+      }
+    });
+
+    it('hands a manual committer an empty batch for repeats and dead letters, and commits nothing itself', async () => {
+      const f = await dataFixture({ partitions: 1, repeats: { idField: 'id', window: WINDOW } });
+      try {
+        await publishIds(f, [1, 2], 0);
+        const bus = await f.bus(f.names.consumer);
+        const batches: DataBatch<Reading>[] = [];
+        const consumer = await bus.consumeBatches(f.readings, {
+          group: f.group,
+          commit: 'manual',
+          repeats: 'skip',
+          maxWaitMs: 0,
+          handler: async (batch) => {
+            batches.push(batch);
+          },
+        });
+        await until(() => batches.some((b) => b.nextOffsets.get(0) === 2n), 30_000, 'the first two');
+        // Only a repeat and a dead letter follow.
+        await publishIds(f, [1], 2);
+        await publishRaw(f, 'asset-0', '{not json');
+        await until(() => batches.some((b) => b.nextOffsets.get(0) === 4n), 30_000, 'the empty batch');
+        await consumer.close();
+        const last = batches.find((b) => b.nextOffsets.get(0) === 4n);
+        expect(last?.records).toEqual([]);
+        expect(consumer.stats).toMatchObject({ repeats: 1, deadLettered: 1 });
+        expect((await committed(f)).size).toBe(0);
+      } finally {
+        await f.teardown();
+      }
+    });
+  });
 });

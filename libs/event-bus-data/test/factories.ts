@@ -2,6 +2,7 @@ import {
   defineRegistry,
   payloadSchema,
   type Registry,
+  type RepeatRule,
   type TopicDef,
   topic,
 } from '@openfoundry/bus-registry';
@@ -17,6 +18,8 @@ export const readingSchema = payloadSchema(
     seq: z.number().int().nonnegative(),
     value: z.number(),
     pad: z.string().optional(),
+    /** For topics with a repeat rule. */
+    id: z.uuid().optional(),
   }),
 );
 export type Reading = z.output<typeof readingSchema.zod>;
@@ -38,6 +41,7 @@ export interface FixtureNames {
 export interface FixtureShape {
   partitions?: number;
   maxMessageBytes?: number;
+  repeats?: RepeatRule;
 }
 
 /**
@@ -55,6 +59,7 @@ export function dataRegistry(names: FixtureNames, options: FixtureShape = {}) {
     partitions: options.partitions ?? 3,
     maxMessageBytes: options.maxMessageBytes ?? 1_048_576,
     consumers: [{ service: names.consumer, group }],
+    ...(options.repeats ? { repeats: options.repeats } : {}),
   });
   const otherTopic = topic({
     name: `${names.other.replace(/-service$/, '')}.readings`,
@@ -106,9 +111,13 @@ export function reading(asset: string, seq: number, pad = 0): Reading {
 }
 
 /** Waits (bounded) until a condition holds, polling. */
-export async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -25,8 +25,14 @@ async function ensureBucket(config: PlatformConfig, bucket: string): Promise<boo
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
     return false;
   } catch {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    return true;
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      return true;
+    } catch (error) {
+      // A HEAD that failed while the server was still starting: the bucket is there after all.
+      if ((error as { name?: string }).name === 'BucketAlreadyOwnedByYou') return false;
+      throw error;
+    }
   } finally {
     client.destroy();
   }

@@ -56,6 +56,10 @@ export const statusSchema = apiSchema(
       records: z.number().int(),
       deadLettered: z.number().int(),
       retried: z.number().int(),
+      repeats: z.number().int().meta({
+        description:
+          'Records skipped as repeats of an earlier one (a device resend after a connector crash, ADR 0016).',
+      }),
     }),
     partitions: z.array(
       z.object({

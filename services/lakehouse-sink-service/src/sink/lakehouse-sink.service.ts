@@ -127,6 +127,8 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
     this.#consumer = await this.data.consumeBatches<AssetEvent>(topics.assetEvents, {
       group: SINK_GROUP,
       commit: 'manual',
+      // A device's resend after a connector crash is not a second reading (ADR 0016).
+      repeats: 'skip',
       // A failed Iceberg commit keeps its records buffered and the batch comes again (backing off
       // to 5 s): the sink waits for the catalog rather than stopping.
       maxAttempts: Number.MAX_SAFE_INTEGER,
@@ -225,7 +227,9 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
       group: SINK_GROUP,
       running: consumer !== undefined && !consumer.failure,
       failure: consumer?.failure?.message ?? null,
-      consumer: { ...(consumer?.stats ?? { batches: 0, records: 0, deadLettered: 0, retried: 0 }) },
+      consumer: {
+        ...(consumer?.stats ?? { batches: 0, records: 0, deadLettered: 0, retried: 0, repeats: 0 }),
+      },
       partitions: [...read]
         .sort(([a], [b]) => a - b)
         .map(([partition, offset]) => {

@@ -30,6 +30,8 @@ export interface ForwarderStatus {
     records: number;
     retried: number;
     deadLettered: number;
+    /** Records not published because they repeat an earlier one (ADR 0016). */
+    repeats: number;
     skipped: number;
   };
   /** Every partition any instance has forwarded, as last written (at most one interval old). */
@@ -84,6 +86,8 @@ export class ForwarderService implements OnApplicationBootstrap, OnModuleDestroy
     this.#consumer = await this.data.consumeBatches<AssetEvent>(topics.assetEvents, {
       group: FORWARDER_GROUP,
       commit: 'after-handler',
+      // A device's resend after a connector crash is not published twice (ADR 0016).
+      repeats: 'skip',
       from: this.config.LIVE_FORWARDER_FROM,
       maxRecords: this.config.LIVE_FORWARDER_MAX_RECORDS,
       maxWaitMs: this.config.LIVE_FORWARDER_MAX_WAIT_MS,
@@ -146,6 +150,7 @@ export class ForwarderService implements OnApplicationBootstrap, OnModuleDestroy
         records: stats?.records ?? 0,
         retried: stats?.retried ?? 0,
         deadLettered: stats?.deadLettered ?? 0,
+        repeats: stats?.repeats ?? 0,
         skipped: this.#skipped,
       },
       partitions: rows.map((row) => ({

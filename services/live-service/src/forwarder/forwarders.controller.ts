@@ -16,6 +16,10 @@ const forwarderStatusSchema = apiSchema(
       records: z.number().int(),
       retried: z.number().int(),
       deadLettered: z.number().int(),
+      repeats: z.number().int().meta({
+        description:
+          'Records skipped as repeats of an earlier one (a device resend after a connector crash, ADR 0016).',
+      }),
       skipped: z.number().int(),
     }),
     partitions: z.array(

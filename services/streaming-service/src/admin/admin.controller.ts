@@ -15,6 +15,10 @@ const statusSchema = z.object({
   skipped: z.number().int().meta({ description: 'Redelivered records already in the read models.' }),
   deadLettered: z.number().int(),
   retried: z.number().int(),
+  repeats: z.number().int().meta({
+    description:
+      'Records skipped as repeats of an earlier one (a device resend after a connector crash, ADR 0016).',
+  }),
   offsets: z
     .record(z.string(), z.string())
     .meta({ description: 'Per asset-stream partition, the next offset already in the read models.' }),

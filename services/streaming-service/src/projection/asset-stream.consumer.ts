@@ -22,6 +22,8 @@ export interface ConsumerStatus {
   skipped: number;
   deadLettered: number;
   retried: number;
+  /** Records skipped as repeats of an earlier one (ADR 0016). */
+  repeats: number;
   /** The next asset-stream offset per partition already in the read models. */
   offsets: Record<string, string>;
   /** Per partition, records on the asset stream not yet in the read models (absent while stopped). */
@@ -137,6 +139,7 @@ export class AssetStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       skipped: this.#skipped,
       deadLettered: consumer?.stats.deadLettered ?? 0,
       retried: consumer?.stats.retried ?? 0,
+      repeats: consumer?.stats.repeats ?? 0,
       offsets: Object.fromEntries(
         [...offsets].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), String(o)]),
       ),
@@ -177,6 +180,8 @@ export class AssetStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       group: ASSET_STATE_GROUP,
       handler: (batch) => this.#handle(batch),
       commit: 'after-handler',
+      // A device's resend after a connector crash is not a second reading (ADR 0016).
+      repeats: 'skip',
       start,
       from: 'earliest',
       maxRecords: this.config.STREAMING_BATCH_MAX_RECORDS,
