@@ -1,14 +1,72 @@
 import { BusError, BusErrorCode, type PayloadSchema } from '@openfoundry/bus-registry';
 
+/** What a payload schema found wrong with a value: where (field path) and what. */
+export interface PayloadIssue {
+  path: readonly PropertyKey[];
+  message: string;
+}
+
+declare const validatedBrand: unique symbol;
+
+/**
+ * A JSON payload that `validatePayload` checked against its topic's registry schema. Only
+ * `validatePayload` makes one: it also encodes the value then, and a publisher's validated path
+ * sends exactly those bytes, so changing the object afterwards cannot put an invalid record on the
+ * topic.
+ */
+export type Validated<T> = T & { readonly [validatedBrand]: true };
+
+export type PayloadCheck<T> = { ok: true; value: Validated<T> } | { ok: false; issues: PayloadIssue[] };
+
+/**
+ * Where a validated payload keeps its bytes and the schema they were validated with: a property
+ * no one else can name, neither enumerable nor writable, so spreading or copying the object gives a
+ * value that is not validated. (A WeakMap would cost as much again as the encoding, in the GC.)
+ */
+const VALIDATED = Symbol('validated payload');
+
+interface ValidatedBytes {
+  schema: PayloadSchema<unknown>;
+  bytes: Buffer;
+}
+
+/**
+ * Checks a JSON object payload against its registry schema and encodes it, once: what a caller
+ * that must answer for each value (dead-letter the invalid ones) does before publishing them with
+ * `Publisher.publishValidated`.
+ */
+export function validatePayload<T>(schema: PayloadSchema<T>, value: unknown): PayloadCheck<T> {
+  const parsed = schema.zod.safeParse(value);
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues };
+  const data = parsed.data;
+  if (typeof data !== 'object' || data === null || data instanceof Uint8Array)
+    throw new BusError(
+      BusErrorCode.InvalidPayload,
+      `schema ${schema.id} v${schema.version}: only JSON object payloads can be validated ahead of publishing`,
+    );
+  const validated: ValidatedBytes = { schema, bytes: Buffer.from(JSON.stringify(data), 'utf8') };
+  Object.defineProperty(data, VALIDATED, { value: validated });
+  return { ok: true, value: data as Validated<T> };
+}
+
+/** The bytes `validatePayload` encoded for `value` with `schema`; undefined for any other value. */
+export function validatedBytes(schema: PayloadSchema<unknown>, value: unknown): Buffer | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const validated = (value as { [VALIDATED]?: ValidatedBytes })[VALIDATED];
+  return validated?.schema === schema ? validated.bytes : undefined;
+}
+
+export function describeIssues(issues: readonly PayloadIssue[]): string {
+  return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
 /** Payloads travel as UTF-8 JSON; raw bytes (dead letters) travel as they are. */
 export function encodePayload<T>(schema: PayloadSchema<T>, value: T, where: string): Buffer {
   const parsed = schema.zod.safeParse(value);
   if (!parsed.success) {
     throw new BusError(
       BusErrorCode.InvalidPayload,
-      `${where}: payload does not match schema ${schema.id} v${schema.version}: ${parsed.error.issues
-        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-        .join('; ')}`,
+      `${where}: payload does not match schema ${schema.id} v${schema.version}: ${describeIssues(parsed.error.issues)}`,
       { schema: schema.url, issues: parsed.error.issues },
     );
   }
@@ -41,7 +99,7 @@ export function decodePayload<T>(
     return {
       ok: false,
       reason: 'schema-violation',
-      detail: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+      detail: describeIssues(parsed.error.issues),
     };
   }
   return { ok: true, value: parsed.data };

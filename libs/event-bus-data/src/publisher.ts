@@ -1,6 +1,12 @@
 import { BusError, BusErrorCode, type TopicDef } from '@openfoundry/bus-registry';
 import type { Producer } from '@platformatic/kafka';
-import { encodePayload } from './codec.ts';
+import {
+  encodePayload,
+  type PayloadCheck,
+  type Validated,
+  validatedBytes,
+  validatePayload,
+} from './codec.ts';
 import { toBusError } from './errors.ts';
 import { LINEAGE_HEADERS, lineageHeaders, rfc3339 } from './lineage.ts';
 
@@ -11,8 +17,8 @@ export interface PublishRecord<T> {
   key: string;
   value: T;
   headers?: Record<string, string>;
-  /** Event time; defaults to now. */
-  timestamp?: Date;
+  /** Event time (a date or epoch milliseconds); defaults to now. */
+  timestamp?: Date | number;
 }
 
 export interface PublishResult {
@@ -34,6 +40,7 @@ export interface PublisherContext {
   isClosed: () => boolean;
 }
 
+/** A record ready for the client (encoded key, value and headers), and who waits for it. */
 interface Pending {
   topic: string;
   partition: number;
@@ -44,8 +51,39 @@ interface Pending {
   headers: Map<Buffer, Buffer>;
   timestamp: bigint;
   size: number;
-  resolve: (result: PublishResult) => void;
-  reject: (error: Error) => void;
+  /** Set when queued: told this record's outcome, as record `index` of the call that queued it. */
+  outcome: Outcomes | undefined;
+  index: number;
+}
+
+/** The outcome of one publish call: resolves once every record is acknowledged, rejects on the first failure. */
+class Outcomes {
+  readonly promise: Promise<PublishResult[]>;
+  readonly #results: PublishResult[];
+  #remaining: number;
+  #resolve!: (results: PublishResult[]) => void;
+  #reject!: (error: Error) => void;
+
+  constructor(count: number) {
+    this.#results = new Array<PublishResult>(count);
+    this.#remaining = count;
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  done(index: number, result: PublishResult): void {
+    this.#results[index] = result;
+    this.#remaining -= 1;
+    if (this.#remaining === 0) this.#resolve(this.#results);
+  }
+
+  fail(error: Error): void {
+    // The first failure settles the call; later ones change nothing.
+    this.#remaining = -1;
+    this.#reject(error);
+  }
 }
 
 /**
@@ -69,15 +107,25 @@ export class SendQueue {
     this.#context = context;
   }
 
-  /** Queues a record synchronously, so records keep the order of the calls that queued them. */
-  enqueue(record: Omit<Pending, 'resolve' | 'reject'>): Promise<PublishResult> {
+  /**
+   * Queues records synchronously, so records keep the order of the calls that queued them; resolves
+   * with their results in order once all are acknowledged, rejects on the first failure.
+   */
+  enqueue(records: readonly Pending[], partitions: readonly number[]): Promise<PublishResult[]> {
     if (this.#context.isClosed())
       return Promise.reject(new BusError(BusErrorCode.Closed, 'the data bus is closed'));
-    return new Promise<PublishResult>((resolve, reject) => {
-      this.#queue.push({ ...record, resolve, reject });
+    if (records.length === 0) return Promise.resolve([]);
+    const outcome = new Outcomes(records.length);
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index] as Pending;
+      record.partition = partitions[index] ?? 0;
+      record.outcome = outcome;
+      record.index = index;
+      this.#queue.push(record);
       this.#queuedBytes += record.size;
-      this.#schedule();
-    });
+    }
+    this.#schedule();
+    return outcome.promise;
   }
 
   /**
@@ -132,20 +180,12 @@ export class SendQueue {
     if (this.#queuedBytes <= this.#context.maxQueuedBytes)
       for (const waiter of this.#roomWaiters.splice(0)) waiter();
     try {
-      const result = await this.#context.producer.send({
-        messages: batch.map((p) => ({
-          topic: p.topic,
-          partition: p.partition,
-          key: p.key,
-          value: p.value,
-          headers: p.headers,
-          timestamp: p.timestamp,
-        })),
-      });
+      // The queued records carry what the client reads (topic, partition, key, value, headers, timestamp).
+      const result = await this.#context.producer.send({ messages: batch });
       settle(batch, result.offsets ?? []);
     } catch (error) {
       const busError = toBusError(error, `publish of ${batch.length} record(s) to ${batch[0]?.topic}`);
-      for (const p of batch) p.reject(busError);
+      for (const p of batch) p.outcome?.fail(busError);
     } finally {
       this.#inFlight = false;
       void this.#sendNext();
@@ -158,24 +198,28 @@ export class SendQueue {
  * the order sent, from the base offset the broker reports for that partition.
  */
 function settle(batch: Pending[], offsets: { topic: string; partition: number; offset: bigint }[]) {
-  const base = new Map(offsets.map((o) => [`${o.topic}:${o.partition}`, o.offset]));
-  const seen = new Map<string, bigint>();
+  // The next offset of each topic's partitions, from their base offsets.
+  const next = new Map<string, Map<number, bigint>>();
+  for (const o of offsets) {
+    const partitions = next.get(o.topic) ?? new Map<number, bigint>();
+    next.set(o.topic, partitions);
+    partitions.set(o.partition, o.offset);
+  }
   for (const p of batch) {
-    const { partition } = p;
-    const key = `${p.topic}:${partition}`;
-    const start = base.get(key);
-    if (start === undefined) {
-      p.reject(
+    const { topic, partition } = p;
+    const partitions = next.get(topic);
+    const offset = partitions?.get(partition);
+    if (offset === undefined) {
+      p.outcome?.fail(
         new BusError(
           BusErrorCode.Unavailable,
-          `${p.topic}: the broker acknowledged no offset for partition ${partition}`,
+          `${topic}: the broker acknowledged no offset for partition ${partition}`,
         ),
       );
       continue;
     }
-    const index = seen.get(key) ?? 0n;
-    seen.set(key, index + 1n);
-    p.resolve({ topic: p.topic, partition, offset: start + index });
+    partitions?.set(partition, offset + 1n);
+    p.outcome?.done(p.index, { topic, partition, offset });
   }
 }
 
@@ -188,6 +232,7 @@ export class Publisher<T> {
   readonly #partitionOf: (topic: string, key: Buffer) => number | Promise<number>;
   readonly #fixedHeaders: [Buffer, Buffer][];
   readonly #fixedHeadersSize: number;
+  #lineage: LineageAt | undefined;
 
   constructor(
     topic: TopicDef<T>,
@@ -216,16 +261,7 @@ export class Publisher<T> {
 
   /** Resolves when the broker has the record on every in-sync replica (acks=all). */
   publish(record: PublishRecord<T>): Promise<PublishResult> {
-    let prepared: ReturnType<Publisher<T>['prepare']>;
-    try {
-      prepared = this.prepare(record);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const partition = this.#partitionOf(prepared.topic, prepared.key);
-    // Known partition counts (every publish after the first) queue synchronously, in call order.
-    if (typeof partition === 'number') return this.#queue.enqueue({ ...prepared, partition });
-    return partition.then((p) => this.#queue.enqueue({ ...prepared, partition: p }));
+    return this.publishMany([record]).then((results) => results[0] as PublishResult);
   }
 
   /** Resolves when the bus's send queue has room again (see SendQueue.room). */
@@ -238,12 +274,55 @@ export class Publisher<T> {
    * record is validated before any is sent.
    */
   async publishMany(records: readonly PublishRecord<T>[]): Promise<PublishResult[]> {
-    const prepared = records.map((r) => this.prepare(r));
-    const partitions = await Promise.all(prepared.map((p) => this.#partitionOf(p.topic, p.key)));
-    return Promise.all(prepared.map((p, i) => this.#queue.enqueue({ ...p, partition: partitions[i] ?? 0 })));
+    const framed = records.map((record) => {
+      this.#checkRecord(record);
+      return this.#frame(record, encodePayload(this.topic.schema, record.value, this.topic.name));
+    });
+    return this.#enqueue(framed);
   }
 
-  private prepare(record: PublishRecord<T>) {
+  /**
+   * Checks a value against this topic's registry schema and encodes it, once. For callers that
+   * answer for each value (dead-letter what is invalid) and then publish the valid ones with
+   * `publishValidated`.
+   */
+  validate(value: unknown): PayloadCheck<T> {
+    return validatePayload(this.topic.schema, value);
+  }
+
+  /** Whether `value` came out of `validate` (of a publisher of this topic's schema). */
+  readonly isValidated = (value: T): value is Validated<T> =>
+    validatedBytes(this.topic.schema, value) !== undefined;
+
+  /**
+   * `publishMany` for values `validate` accepted: sends the bytes encoded when they were
+   * validated, without validating them again. Rejects, before sending any, if a value did not come
+   * out of `validate` with this topic's schema.
+   */
+  async publishValidated(records: readonly PublishRecord<Validated<T>>[]): Promise<PublishResult[]> {
+    const framed = records.map((record) => {
+      this.#checkRecord(record);
+      const value = validatedBytes(this.topic.schema, record.value);
+      if (!value)
+        throw new BusError(
+          BusErrorCode.InvalidPayload,
+          `${this.topic.name}: publishValidated takes only values from validate() with schema ${this.topic.schema.id} v${this.topic.schema.version}`,
+        );
+      return this.#frame(record, value);
+    });
+    return this.#enqueue(framed);
+  }
+
+  async #enqueue(framed: Pending[]): Promise<PublishResult[]> {
+    const partitions = framed.map((f) => this.#partitionOf(f.topic, f.key));
+    // Known partition counts (every publish after the first) queue synchronously, in call order.
+    const known = partitions.every((p) => typeof p === 'number')
+      ? (partitions as number[])
+      : await Promise.all(partitions);
+    return this.#queue.enqueue(framed, known);
+  }
+
+  #checkRecord(record: PublishRecord<unknown>): void {
     if (this.#context.isClosed()) throw new BusError(BusErrorCode.Closed, 'the data bus is closed');
     if (typeof record.key !== 'string' || record.key.length === 0) {
       throw new BusError(
@@ -251,22 +330,26 @@ export class Publisher<T> {
         `${this.topic.name}: every record needs a non-empty string key`,
       );
     }
-    const value = encodePayload(this.topic.schema, record.value, this.topic.name);
+  }
+
+  #frame(record: PublishRecord<unknown>, value: Buffer): Pending {
     const key = Buffer.from(record.key, 'utf8');
-    const eventTime = record.timestamp ?? new Date();
-    const headerMap = new Map<Buffer, Buffer>();
-    let size = key.length + value.length + 70;
-    for (const [name, text] of Object.entries(record.headers ?? {})) {
-      const k = Buffer.from(name);
-      const v = Buffer.from(text);
-      headerMap.set(k, v);
-      size += k.length + v.length + 4;
+    const time = record.timestamp ?? Date.now();
+    const eventTime = typeof time === 'number' ? time : time.getTime();
+    const lineage = this.#lineageAt(eventTime);
+    let headers = lineage.headers;
+    let size = key.length + value.length + 70 + lineage.size;
+    if (record.headers) {
+      // The record's own headers first, then the lineage; the shared lineage map stays as it is.
+      headers = new Map<Buffer, Buffer>();
+      for (const [name, text] of Object.entries(record.headers)) {
+        const k = Buffer.from(name);
+        const v = Buffer.from(text);
+        headers.set(k, v);
+        size += k.length + v.length + 4;
+      }
+      for (const [k, v] of lineage.headers) headers.set(k, v);
     }
-    // The lineage headers are the same for every record of this publisher but the event time.
-    for (const [k, v] of this.#fixedHeaders) headerMap.set(k, v);
-    const time = Buffer.from(rfc3339(eventTime));
-    headerMap.set(EVENT_TIME, time);
-    size += this.#fixedHeadersSize + EVENT_TIME.length + time.length + 4;
     if (size > this.topic.maxMessageBytes) {
       throw new BusError(
         BusErrorCode.TooLarge,
@@ -278,10 +361,40 @@ export class Publisher<T> {
       topic: this.topic.name,
       key,
       value,
-      headers: headerMap,
-      timestamp: BigInt(eventTime.getTime()),
+      headers,
+      timestamp: lineage.timestamp,
       size,
       limit: this.topic.maxMessageBytes,
+      partition: 0,
+      outcome: undefined,
+      index: 0,
     };
   }
+
+  /**
+   * The lineage headers of a record with this event time. They are the same for every record of
+   * this publisher but the event time, so records of one millisecond share one map (the client
+   * only reads it).
+   */
+  #lineageAt(eventTime: number): LineageAt {
+    if (this.#lineage?.eventTime === eventTime) return this.#lineage;
+    const time = Buffer.from(rfc3339(new Date(eventTime)));
+    const headers = new Map<Buffer, Buffer>(this.#fixedHeaders);
+    headers.set(EVENT_TIME, time);
+    this.#lineage = {
+      eventTime,
+      headers,
+      size: this.#fixedHeadersSize + EVENT_TIME.length + time.length + 4,
+      timestamp: BigInt(eventTime),
+    };
+    return this.#lineage;
+  }
+}
+
+interface LineageAt {
+  eventTime: number;
+  headers: Map<Buffer, Buffer>;
+  /** Bytes the headers add to a record. */
+  size: number;
+  timestamp: bigint;
 }
