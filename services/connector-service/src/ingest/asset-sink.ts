@@ -3,7 +3,14 @@ import { type AssetEvent, assetKey, topics } from '@openfoundry/bus-registry';
 import type { DataBus, Publisher } from '@openfoundry/event-bus-data';
 import { InjectConfig, InjectDataBus } from '@openfoundry/service-kit';
 import type { ConnectorConfig } from '../config.ts';
-import { DLQ_REASONS, type DlqReason } from './normalise.ts';
+import { DLQ_REASONS, type DlqReason, type EventCheck } from './normalise.ts';
+
+/** An asset-stream record: keyed `<tenant>/<asset>`, at the event's source time. */
+const record = <E extends AssetEvent>(event: E) => ({
+  key: assetKey(event.tenant, event.assetId),
+  value: event,
+  timestamp: Date.parse(event.sourceTime),
+});
 
 export interface DeadLetter {
   payload: Uint8Array;
@@ -51,17 +58,23 @@ export class AssetSink {
     return this.publishers().events.room();
   }
 
+  /**
+   * Checks an event against the asset stream's registry schema and encodes it, once: `publish`
+   * sends what this accepted without validating it again (normalise uses it for every event).
+   */
+  validate(event: AssetEvent): EventCheck {
+    return this.publishers().events.validate(event);
+  }
+
+  /** Publishes events; those `validate` accepted are not validated again, any other event is. */
   async publish(events: readonly AssetEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const publisher = this.publishers().events;
     await this.track(
       events.length,
-      this.publishers().events.publishMany(
-        events.map((event) => ({
-          key: assetKey(event.tenant, event.assetId),
-          value: event,
-          timestamp: new Date(event.sourceTime),
-        })),
-      ),
+      events.every(publisher.isValidated)
+        ? publisher.publishValidated(events.map(record))
+        : publisher.publishMany(events.map(record)),
     );
   }
 

@@ -1,3 +1,4 @@
+import type { AssetEvent } from '@openfoundry/bus-registry';
 import { describe, expect, it } from 'vitest';
 import { type NormaliseContext, normalise, parseTime, typeJson, typePlain } from './normalise.ts';
 
@@ -132,5 +133,46 @@ describe('event ids', () => {
     expect(idOf(unsequenced)).not.toBe(idOf(unsequenced));
     const { ts: _ts, ...untimed } = reading;
     expect(idOf(untimed)).not.toBe(idOf(untimed));
+  });
+});
+
+describe('normalise with a validator', () => {
+  const reading = { asset: 'press-1', attribute: 'temp', value: 21.5 };
+
+  it('returns what the validator accepted', () => {
+    const checked: AssetEvent[] = [];
+    const result = normalise(reading, {
+      ...ctx,
+      validate: (event) => {
+        const copy = { ...event, unit: 'checked' };
+        checked.push(event);
+        return { ok: true, value: copy };
+      },
+    });
+    expect(checked).toHaveLength(1);
+    expect(result).toMatchObject({ ok: true, value: { assetId: 'press-1', unit: 'checked' } });
+  });
+
+  it('turns the first issue it reports into a schema rejection', () => {
+    const result = normalise(reading, {
+      ...ctx,
+      validate: () => ({
+        ok: false,
+        issues: [
+          { path: ['source', 'replica'], message: 'too long' },
+          { path: ['tenant'], message: 'bad' },
+        ],
+      }),
+    });
+    expect(result).toEqual({ ok: false, reason: 'schema', detail: 'source.replica: too long' });
+  });
+
+  it('is not needed: without one the registry schema is checked', () => {
+    const result = normalise(reading, { ...ctx, replica: 'r'.repeat(129) });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'schema',
+      detail: expect.stringMatching(/^source\.replica: /),
+    });
   });
 });

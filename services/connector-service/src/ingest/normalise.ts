@@ -57,6 +57,30 @@ export interface NormaliseContext {
   now: Date;
   maxFutureSkewMs: number;
   maxAgeMs: number;
+  /**
+   * Checks a built event against the asset stream's registry schema. The asset sink's check
+   * (`AssetSink.validate`) also encodes the event, so publishing does not validate it again;
+   * without one, the schema is checked here and the publisher checks it once more.
+   */
+  validate?: (event: AssetEvent) => EventCheck;
+}
+
+/** What checking an event against the asset stream's schema found. */
+export type EventCheck =
+  | { ok: true; value: AssetEvent }
+  | { ok: false; issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+
+const checkSchema = (event: AssetEvent): EventCheck => {
+  const checked = assetEventSchema.zod.safeParse(event);
+  return checked.success ? { ok: true, value: checked.data } : { ok: false, issues: checked.error.issues };
+};
+
+/** The ISO text of the last `now` asked for: every event of one batch shares it. */
+let lastNow = { ms: Number.NaN, iso: '' };
+function isoOfNow(now: Date): string {
+  const ms = now.getTime();
+  if (lastNow.ms !== ms) lastNow = { ms, iso: now.toISOString() };
+  return lastNow.iso;
 }
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
@@ -146,40 +170,38 @@ export function normalise(observation: Observation, ctx: NormaliseContext): Resu
     return reject('schema', `quality must be one of ${QUALITIES.join(', ')}`);
   const kind = observation.kind ?? 'sample';
   const hasSequence = observation.seq !== undefined && observation.seq !== null;
+  const ingestTime = isoOfNow(ctx.now);
+  const sourceIso = sourceTime === ctx.now ? ingestTime : sourceTime.toISOString();
   // A reading the device names itself (sequence and source time) keeps its id when delivered again.
   const eventId =
     hasSequence && sourceTime !== ctx.now
       ? uuidv7From(
           sourceTime.getTime(),
-          [
-            ctx.tenant,
-            ctx.device,
-            asset,
-            observation.attribute,
-            kind,
-            String(observation.seq),
-            sourceTime.toISOString(),
-          ].join('\n'),
+          `${ctx.tenant}\n${ctx.device}\n${asset}\n${observation.attribute}\n${kind}\n${String(observation.seq)}\n${sourceIso}`,
         )
       : uuidv7(ctx.now.getTime());
-  const event = {
+  // Built in the schema's field order, which is the order of the JSON on the stream.
+  const event: Record<string, unknown> = {
     eventId,
     tenant: ctx.tenant,
     assetId: asset,
     kind,
     attribute: observation.attribute,
     value: typed.value,
-    ...(observation.unit === undefined || observation.unit === null ? {} : { unit: observation.unit }),
-    quality,
-    sourceTime: sourceTime.toISOString(),
-    ingestTime: ctx.now.toISOString(),
-    ...(hasSequence ? { sequence: observation.seq } : {}),
-    source: { protocol: ctx.protocol, replica: ctx.replica, device: ctx.device },
   };
-  const checked = assetEventSchema.zod.safeParse(event);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    return reject('schema', `${issue?.path.join('.') || 'event'}: ${issue?.message ?? 'invalid'}`);
+  if (observation.unit !== undefined && observation.unit !== null) event.unit = observation.unit;
+  event.quality = quality;
+  event.sourceTime = sourceIso;
+  event.ingestTime = ingestTime;
+  if (hasSequence) event.sequence = observation.seq;
+  event.source = { protocol: ctx.protocol, replica: ctx.replica, device: ctx.device };
+  const checked = (ctx.validate ?? checkSchema)(event as AssetEvent);
+  if (!checked.ok) {
+    const issue = checked.issues[0];
+    return reject(
+      'schema',
+      `${issue?.path.map(String).join('.') || 'event'}: ${issue?.message ?? 'invalid'}`,
+    );
   }
-  return ok(checked.data);
+  return ok(checked.value);
 }

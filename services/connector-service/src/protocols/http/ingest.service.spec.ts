@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { AssetEvent, DeviceSpec } from '@openfoundry/bus-registry';
+import { type AssetEvent, assetEventSchema, type DeviceSpec } from '@openfoundry/bus-registry';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorConfig } from '../../config.ts';
 import { DeviceManager } from '../../devices/device-manager.ts';
@@ -21,9 +21,16 @@ const config = {
 function fakeSink(room = 100) {
   const published: AssetEvent[] = [];
   const letters: DeadLetter[] = [];
+  const validated: AssetEvent[] = [];
   const sink = {
     hasRoom: (count: number) => count <= room,
     room: async () => {},
+    validate: (event: AssetEvent) => {
+      const checked = assetEventSchema.zod.safeParse(event);
+      if (!checked.success) return { ok: false, issues: checked.error.issues };
+      validated.push(checked.data);
+      return { ok: true, value: checked.data };
+    },
     publish: async (events: AssetEvent[]) => {
       published.push(...events);
     },
@@ -31,11 +38,11 @@ function fakeSink(room = 100) {
       letters.push(letter);
     },
   } as unknown as AssetSink;
-  return { sink, published, letters };
+  return { sink, published, letters, validated };
 }
 
 async function setup(room?: number, assigned = true) {
-  const { sink, published, letters } = fakeSink(room);
+  const { sink, published, letters, validated } = fakeSink(room);
   const devices = new DeviceManager(sink, config);
   const spec: DeviceSpec = {
     tenant: 'acme',
@@ -46,7 +53,7 @@ async function setup(room?: number, assigned = true) {
     allowedAssets: ['a1'],
   };
   if (assigned) await devices.apply({ replica: 'r1', version: 1, devices: [spec] });
-  return { service: new IngestService(devices, sink, config), published, letters };
+  return { service: new IngestService(devices, sink, config), published, letters, validated };
 }
 
 beforeAll(() => Logger.overrideLogger(false));
@@ -62,7 +69,7 @@ describe(IngestService.name, () => {
   });
 
   it('publishes good items and dead-letters the others with their index', async () => {
-    const { service, published, letters } = await setup();
+    const { service, published, letters, validated } = await setup();
     const result = await service.ingest(
       'acme',
       'gw',
@@ -84,6 +91,9 @@ describe(IngestService.name, () => {
       ],
     });
     expect(published.map((e) => e.assetId)).toEqual(['a1']);
+    // Checked once, by the sink's validator, and published as that validator returned it.
+    expect(validated).toHaveLength(1);
+    expect(published[0]).toBe(validated[0]);
     expect(letters.map((l) => [l.source, Buffer.from(l.payload).toString()])).toEqual([
       ['http:acme/gw:item-1', '{"asset":"a2","attribute":"t","value":1}'],
       ['http:acme/gw:item-2', '{"asset":"a1","attribute":"t","value":1,"extra":true}'],

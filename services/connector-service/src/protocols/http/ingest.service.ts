@@ -29,6 +29,8 @@ interface RawItem {
 
 const DEVICE_KINDS = new Set<string>(EVENT_KINDS.filter((k) => k !== 'command' && k !== 'command-result'));
 const ITEM_FIELDS = new Set(['asset', 'attribute', 'value', 'ts', 'seq', 'quality', 'unit', 'kind']);
+/** A line of nothing but white space (what `String.prototype.trim` removes). */
+const BLANK = /^\s*$/;
 
 /** HTTP push: authenticates, splits a body into items and hands them to the device's runtime. */
 @Injectable()
@@ -88,8 +90,11 @@ export class IngestService {
         'an item is an object { asset?, attribute, value, ts?, seq?, quality?, unit?, kind? }',
       );
     const item = value as Record<string, unknown>;
-    const unknown = Object.keys(item).filter((k) => !ITEM_FIELDS.has(k));
-    if (unknown.length > 0) return reject('schema', `unknown field(s): ${unknown.join(', ')}`);
+    for (const field in item)
+      if (!ITEM_FIELDS.has(field)) {
+        const unknown = Object.keys(item).filter((k) => !ITEM_FIELDS.has(k));
+        return reject('schema', `unknown field(s): ${unknown.join(', ')}`);
+      }
     if (typeof item.attribute !== 'string') return reject('schema', 'attribute must be a string');
     if (!('value' in item)) return reject('schema', 'value is required');
     if (item.asset !== undefined && typeof item.asset !== 'string')
@@ -124,15 +129,16 @@ function splitJson(body: unknown): RawItem[] {
 
 function splitNdjson(body: unknown): RawItem[] {
   if (typeof body !== 'string') throw new MalformedBodyError('an application/x-ndjson body is text');
-  return body
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const raw = Buffer.from(line);
-      try {
-        return { raw, value: JSON.parse(line) };
-      } catch {
-        return { raw, value: undefined, rejection: reject('unparsable', 'the line is not JSON') };
-      }
-    });
+  const items: RawItem[] = [];
+  for (const line of body.split('\n')) {
+    if (BLANK.test(line)) continue;
+    // The line's bytes are needed only for a dead letter.
+    const raw = () => Buffer.from(line);
+    try {
+      items.push({ raw, value: JSON.parse(line) });
+    } catch {
+      items.push({ raw, value: undefined, rejection: reject('unparsable', 'the line is not JSON') });
+    }
+  }
+  return items;
 }
