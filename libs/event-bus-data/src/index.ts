@@ -13,6 +13,7 @@ export type {
   DataBatch,
   DataRecord,
 } from './batch-consumer.ts';
+export type { PayloadCheck, PayloadIssue, Validated } from './codec.ts';
 export type { ConsumeOptions, ConsumerStats, DataConsumer } from './consumer.ts';
 export { DataBus, type DataBusLogger, type DataBusOptions, dataBusOptionsSchema } from './data-bus.ts';
 export { LINEAGE_HEADERS, lineageHeaders, parseLineage } from './lineage.ts';

@@ -66,8 +66,10 @@ export abstract class DeviceRuntime {
     return `${this.spec.protocol}:${this.key}:${location}`;
   }
 
+  /** Events are checked with the sink's validator, so publishing them does not check them again. */
   protected context(): NormaliseContext {
     return {
+      validate: (event) => this.deps.sink.validate(event),
       tenant: this.spec.tenant,
       device: this.spec.id,
       protocol: this.spec.protocol,

@@ -1,3 +1,5 @@
+import type { AssetEvent } from '@openfoundry/bus-registry';
+import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { assetEvent, sinkRecords } from '../../test/factories.ts';
 import { ASSET_EVENT_COLUMNS, assetEventBatch, assetTableRequest, isoToMicros } from './asset-table.ts';
@@ -41,5 +43,73 @@ describe('asset table', () => {
     expect(batch.getChild('sequence')?.get(1)).toBeNull();
     expect(batch.getChild('kafka_offset')?.get(1)).toBe(18n);
     expect(batch.getChild('kafka_partition')?.get(0)).toBe(4);
+  });
+
+  it('writes every type, null and non-ASCII text so that Arrow reads back each row as the event said', () => {
+    const values: AssetEvent['value'][] = [
+      { type: 'double', value: -0.25 },
+      { type: 'long', value: 9_007_199_254_740_991 },
+      { type: 'boolean', value: true },
+      { type: 'boolean', value: false },
+      { type: 'string', value: 'Überdruck — 圧力 ✓' },
+      { type: 'string', value: '' },
+      { type: 'json', value: { a: [1, 'x'] } },
+      { type: 'json', value: null },
+      { type: 'null', value: null },
+    ];
+    const events = Array.from({ length: 37 }, (_, i) =>
+      assetEvent(i % 3 ? 'acme' : 'bêta', `asset-${i % 5}`, i, {
+        value: values[i % values.length] as AssetEvent['value'],
+        ...(i % 4 === 0 ? { unit: undefined, sequence: undefined } : {}),
+        ...(i % 6 === 0 ? { commandId: '01890000-0000-7000-8000-000000000001' } : {}),
+        ...(i % 7 === 0 ? { sourceTime: '2026-11-23T12:00:00.123456+02:00' } : {}),
+      }),
+    );
+    const records = sinkRecords(3, 1_000, events);
+    // Through Arrow IPC, as the writer hands it on: the buffers must be well formed.
+    const table = tableFromIPC(tableToIPC(new Table(assetEventBatch(records))));
+    expect(table.numRows).toBe(events.length);
+    const column = (name: string) => table.getChild(name)?.toArray() as unknown as ArrayLike<unknown>;
+    const rows = events.map((e, i) => ({
+      event_id: column('event_id')[i],
+      tenant: column('tenant')[i],
+      asset_id: column('asset_id')[i],
+      value: [
+        table.getChild('value_double')?.get(i),
+        table.getChild('value_long')?.get(i),
+        table.getChild('value_bool')?.get(i),
+        table.getChild('value_string')?.get(i),
+        table.getChild('value_json')?.get(i),
+      ],
+      unit: table.getChild('unit')?.get(i),
+      sequence: table.getChild('sequence')?.get(i),
+      command_id: table.getChild('command_id')?.get(i),
+      source_time: table.getChild('source_time')?.get(i),
+      offset: table.getChild('kafka_offset')?.get(i),
+      expected: e,
+    }));
+    for (const [i, row] of rows.entries()) {
+      const e = row.expected;
+      const v = e.value;
+      expect({ ...row, expected: undefined }).toEqual({
+        event_id: e.eventId,
+        tenant: e.tenant,
+        asset_id: e.assetId,
+        value: [
+          v.type === 'double' ? v.value : null,
+          v.type === 'long' ? BigInt(v.value) : null,
+          v.type === 'boolean' ? v.value : null,
+          v.type === 'string' ? v.value : null,
+          v.type === 'json' ? JSON.stringify(v.value) : null,
+        ],
+        unit: e.unit ?? null,
+        sequence: e.sequence === undefined ? null : BigInt(e.sequence),
+        command_id: e.commandId ?? null,
+        source_time:
+          Number(isoToMicros(e.sourceTime) / 1000n) + Number(isoToMicros(e.sourceTime) % 1000n) / 1000,
+        offset: BigInt(1_000 + i),
+        expected: undefined,
+      });
+    }
   });
 });
