@@ -4,6 +4,8 @@ import {
   assignmentReplySchema,
   assignmentSchema,
   commandOutcomeSchema,
+  commandRecordReplySchema,
+  commandRecordSchema,
   commandSchema,
   heartbeatSchema,
 } from './schemas/connector.ts';
@@ -127,6 +129,19 @@ export const subjects = {
     description: 'Execute a device command on a device this replica runs.',
     schema: commandSchema,
     reply: commandOutcomeSchema,
+    senders: ['connector-management-service'],
+  }),
+  /**
+   * A command the coordinator answered itself, recorded on the asset stream by any live replica
+   * (request/reply; the reply comes once Kafka acknowledged both events).
+   */
+  connectorCommandRecord: subject({
+    name: 'connector.{replica}.command-record',
+    owner: 'connector-service',
+    kind: 'command',
+    description: 'Record a command the coordinator answered itself, and its outcome, on the asset stream.',
+    schema: commandRecordSchema,
+    reply: commandRecordReplySchema,
     senders: ['connector-management-service'],
   }),
   /** Where anyone requests a device command (request/reply); the coordinator routes it. */

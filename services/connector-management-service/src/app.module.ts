@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CallerGuard } from './auth/caller.ts';
+import { CommandRecordRelay } from './commands/command-record-relay.service.ts';
 import { CommandsController } from './commands/commands.controller.ts';
 import { CommandsRepository } from './commands/commands.repository.ts';
 import { CommandsService } from './commands/commands.service.ts';
@@ -25,6 +26,7 @@ import { ReplicasController } from './replicas/replicas.controller.ts';
     LeaderLock,
     CoordinatorService,
     CommandsRepository,
+    CommandRecordRelay,
     CommandsService,
   ],
 })

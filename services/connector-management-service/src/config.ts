@@ -30,6 +30,10 @@ export const connectorManagementConfigSchema = z.object({
   CONNECTOR_ASSIGN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** A device's stored status is rewritten at most this often unless it changes. */
   CONNECTOR_STATUS_WRITE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  /** How often commands this service answered itself are handed to a live replica to record on the asset stream. */
+  CONNECTOR_RECORD_RELAY_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** How many such commands one relay run hands over at most (oldest first). */
+  CONNECTOR_RECORD_BATCH: z.coerce.number().int().min(1).max(10_000).default(100),
   /**
    * Only replicas whose id matches this regular expression are coordinated (default: all). Lets
    * several coordinators share one NATS server, one per site or per test run.

@@ -49,6 +49,10 @@ export interface CommandsTable {
   result: ColumnType<unknown, string | null, string | null>;
   requested_at: Timestamp;
   completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The coordinator answered it: a replica must still record it on the asset stream. */
+  recorded_by_coordinator: ColumnType<boolean, boolean | undefined, boolean>;
+  /** When a replica confirmed that both asset events of a coordinator-answered command are on the stream. */
+  recorded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface ConnectorManagementDatabase {

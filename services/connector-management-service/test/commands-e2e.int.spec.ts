@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type AssetEvent, type CommandOutcome, subjects, topics } from '@openfoundry/bus-registry';
 import { readTopic } from '@openfoundry/bus-registry/testing';
@@ -13,25 +12,21 @@ import {
   SETPOINT_DEFAULT,
 } from '@openfoundry/factory-sim';
 import { readPlatformEnv } from '@openfoundry/infra-local';
-import {
-  createTestDatabase,
-  freePort,
-  type ServiceProcess,
-  startServiceProcess,
-  type TestDatabase,
-  waitForReady,
-} from '@openfoundry/service-kit/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@openfoundry/service-kit/testing';
 import mqtt, { type MqttClient } from 'mqtt';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busEnv, controlBusAs } from './bus-env.ts';
 import { bearer, uniqueTenant } from './factories.ts';
 import { runPrefix, waitFor } from './fake-replicas.ts';
+import {
+  connectorEntry,
+  managementEntry,
+  outrankOtherCoordinators,
+  ServiceProcesses,
+} from './service-processes.ts';
 
 // The whole command chain with real processes: the built management service and two built
 // connector replicas on free ports, a real OPC UA server (the factory simulator's) and Mosquitto.
-const managementEntry = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
-const connectorEntry = fileURLToPath(new URL('../../connector-service/dist/src/main.js', import.meta.url));
 // The simulator's CLI serves OPC UA from a process of its own, which the test can stall (SIGSTOP).
 const simCli = fileURLToPath(new URL('../../../tools/factory-sim/src/cli.ts', import.meta.url));
 
@@ -58,7 +53,7 @@ describe('device commands through real connector replicas', () => {
   const topicRoot = `of-cmd-e2e/${prefix}`;
   const written: number[] = [];
   const received: { topic: string; payload: string }[] = [];
-  const processes: ServiceProcess[] = [];
+  const processes = new ServiceProcesses();
   const outcomes = new Map<string, CommandOutcome>();
   let database: TestDatabase;
   let opcua: OpcUaDriver;
@@ -99,17 +94,10 @@ describe('device commands through real connector replicas', () => {
       outcomes.set(json.commandId, json);
     return { status: response.status, body: json };
   };
-  const start = async (entry: string, env: Record<string, string>) => {
-    const port = await freePort();
-    const run = startServiceProcess(entry, { PORT: String(port), HOST: '127.0.0.1', ...env });
-    processes.push(run);
-    await waitForReady(`http://127.0.0.1:${port}`, run, 60_000);
-    return `http://127.0.0.1:${port}`;
-  };
+  const start = (entry: string, env: Record<string, string>) => processes.start(entry, env);
 
   beforeAll(async () => {
-    for (const entry of [managementEntry, connectorEntry])
-      expect(existsSync(entry), `${entry} is missing: build both services first`).toBe(true);
+    ServiceProcesses.assertBuilt();
     database = await createTestDatabase('of_connmgmt_cmde2e');
 
     opcua = new OpcUaDriver(
@@ -139,12 +127,7 @@ describe('device commands through real connector replicas', () => {
       CONNECTOR_RECONCILE_MS: '200',
       CONNECTOR_STATUS_WRITE_MS: '200',
     });
-    // A coordinator without a replica filter (a platform running on this machine) leases every
-    // replica it hears, these too; versions above any it reached make them follow this coordinator.
-    const db = new pg.Client({ connectionString: database.url });
-    await db.connect();
-    await db.query(`select setval('assignment_versions', $1)`, [Date.now()]);
-    await db.end();
+    await outrankOtherCoordinators(database.url);
     const connectorEnv = await busEnv('connector-service');
     await Promise.all(
       ['r1', 'r2'].map((name) =>
@@ -230,17 +213,14 @@ describe('device commands through real connector replicas', () => {
       },
       45_000,
     ).catch((error: Error) => {
-      throw new Error(
-        `${error.message}: ${JSON.stringify(seen)}\n${processes.map((p) => p.output().slice(-3_000)).join('\n---\n')}`,
-      );
+      throw new Error(`${error.message}: ${JSON.stringify(seen)}\n${processes.output()}`);
     });
   }, 120_000);
 
   afterAll(async () => {
     stalling?.kill('SIGCONT');
     stalling?.kill('SIGTERM');
-    for (const run of processes) run.child.kill('SIGTERM');
-    await Promise.all(processes.map((run) => run.exited));
+    await processes.stop();
     await subscriber?.endAsync();
     await opcua?.close();
     await database?.drop();

@@ -49,6 +49,7 @@ describe('device commands', () => {
         CONNECTOR_REPLICA_FILTER: `^${prefix}-`,
         CONNECTOR_LEASE_MS: '1500',
         CONNECTOR_RECONCILE_MS: '200',
+        CONNECTOR_RECORD_RELAY_MS: '200',
       },
     });
     fakes = await FakeReplicas.connect();
@@ -297,5 +298,36 @@ describe('device commands', () => {
     await sendHere({ commandId });
     expect(await sendHere({ commandId })).toMatchObject({ commandId, status: 'acknowledged' });
     expect(executions).toBe(1);
+  });
+
+  it('hands a command it answered itself to a live replica to record, and again after a refusal', async () => {
+    const tenant = uniqueTenant();
+    let attempts = 0;
+    r1.onRecord = async ({ command: c }) => {
+      if (c.tenant === tenant && attempts++ === 0) throw new Error('the asset stream is not reachable');
+    };
+    const response = await command(tenant, { assetId: 'nobody', action: 'write', target: 'x', arguments: 1 });
+    expect(response.statusCode).toBe(404);
+    const outcome = response.json();
+    const stored = async () =>
+      (
+        await app.inject({
+          method: 'GET',
+          url: `/v1/tenants/${tenant}/commands/${outcome.commandId}`,
+          headers: admin,
+        })
+      ).json();
+    const { assetStream } = await waitFor('the command recorded', async () => {
+      const record = await stored();
+      return record.assetStream.recordedAt ? record : undefined;
+    });
+    expect(assetStream.recordedBy).toBe('coordinator');
+    expect(attempts).toBe(2);
+    expect(r1.recorded.filter((r) => r.command.tenant === tenant)).toEqual([
+      {
+        command: expect.objectContaining({ commandId: outcome.commandId, tenant, assetId: 'nobody' }),
+        outcome,
+      },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   type CommandOutcome,
+  type CommandToRecord,
   type DEVICE_STATUSES,
   type DeviceCommand,
   type DeviceSpec,
@@ -48,6 +49,10 @@ export class FakeReplica {
     result: { written: command.arguments },
     completedAt: new Date().toISOString(),
   });
+  /** Runs before a command the coordinator answered is taken as recorded; throw to refuse it. */
+  onRecord: (record: CommandToRecord) => Promise<void> = async () => undefined;
+  /** Every command the coordinator answered that this replica took as recorded, in order. */
+  readonly recorded: CommandToRecord[] = [];
   /** Resolves once its assign and command handlers are subscribed. */
   ready: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
@@ -153,7 +158,17 @@ export class FakeReplicas {
       },
       mine,
     );
-    replica.ready = Promise.all([assign.ready, command.ready]).then(() => undefined);
+    const record = this.bus.handle(
+      subjects.connectorCommandRecord,
+      async (request) => {
+        if (!this.replicas.has(id)) throw new Error(`no replica for ${request.source}`);
+        await replica.onRecord(request.value);
+        replica.recorded.push(request.value);
+        return { commandId: request.value.command.commandId, recorded: true as const, replica: id };
+      },
+      mine,
+    );
+    replica.ready = Promise.all([assign.ready, command.ready, record.ready]).then(() => undefined);
     return replica;
   }
 

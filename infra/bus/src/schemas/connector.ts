@@ -185,3 +185,34 @@ export const commandOutcomeSchema = payloadSchema(
     .meta({ title: 'Command outcome', description: 'A device command was acknowledged or failed, and why.' }),
 );
 export type CommandOutcome = z.infer<typeof commandOutcomeSchema.zod>;
+
+/**
+ * A command the coordinator answered itself (no device maps the asset, no live replica runs the
+ * device, routing failed), handed to any live replica to record on the asset stream: only
+ * connector-service writes that topic.
+ */
+export const commandRecordSchema = payloadSchema(
+  'connector.command-record',
+  1,
+  z.object({ command: commandSchema.zod, outcome: commandOutcomeSchema.zod }).meta({
+    title: 'Command to record',
+    description: 'A command and the outcome the coordinator gave it, for the asset stream.',
+  }),
+);
+export type CommandToRecord = z.infer<typeof commandRecordSchema.zod>;
+
+export const commandRecordReplySchema = payloadSchema(
+  'connector.command-record-reply',
+  1,
+  z
+    .object({
+      commandId: z.uuid(),
+      recorded: z.literal(true),
+      /** The replica whose Kafka producer had both events acknowledged. */
+      replica: z.string().min(1).max(128),
+    })
+    .meta({
+      title: 'Command recorded',
+      description: 'Both asset events of a command (command, command-result) are on the asset stream.',
+    }),
+);

@@ -40,6 +40,21 @@ export const commandRecordSchema = apiSchema(
     outcome: commandOutcomeSchema.zod.nullable(),
     requestedAt: z.string(),
     completedAt: z.string().nullable(),
+    assetStream: z
+      .object({
+        recordedBy: z.enum(['replica', 'coordinator']).meta({
+          description:
+            'replica: the replica that ran the command recorded it and its outcome before answering; coordinator: this service answered it and hands it to a live replica to record',
+        }),
+        recordedAt: z.string().nullable().meta({
+          description:
+            'When a replica confirmed that a command this service answered is on the asset stream; null while it waits for a live replica, and for commands a replica recorded itself',
+        }),
+      })
+      .nullable()
+      .meta({
+        description: 'Who records the command and its outcome on the asset stream; null while pending',
+      }),
   }),
 );
 export type CommandRecord = z.output<typeof commandRecordSchema>;

@@ -38,7 +38,17 @@ function toRecord(row: Selectable<CommandsTable>): CommandRecord {
     outcome,
     requestedAt: new Date(row.requested_at).toISOString(),
     completedAt: completedAt?.toISOString() ?? null,
+    assetStream: outcome && {
+      recordedBy: row.recorded_by_coordinator ? 'coordinator' : 'replica',
+      recordedAt: row.recorded_at ? new Date(row.recorded_at).toISOString() : null,
+    },
   };
+}
+
+/** A command the coordinator answered and no replica has recorded yet. */
+export interface UnrecordedCommand {
+  command: DeviceCommand;
+  outcome: CommandOutcome;
 }
 
 /** Every command requested and its outcome. */
@@ -66,10 +76,12 @@ export class CommandsRepository {
     return inserted !== undefined;
   }
 
-  async complete(outcome: CommandOutcome): Promise<void> {
+  /** Stores the outcome; `recordedByCoordinator` when no replica ran the command (and recorded it). */
+  async complete(outcome: CommandOutcome, recordedByCoordinator: boolean): Promise<void> {
     await this.db
       .updateTable('commands')
       .set({
+        recorded_by_coordinator: recordedByCoordinator,
         status: outcome.status,
         device: outcome.device ?? null,
         replica: outcome.replica ?? null,
@@ -79,6 +91,33 @@ export class CommandsRepository {
         completed_at: outcome.completedAt,
       })
       .where('command_id', '=', outcome.commandId)
+      .execute();
+  }
+
+  /** Commands the coordinator answered that wait for a replica to record them, oldest first. */
+  async unrecorded(limit: number): Promise<UnrecordedCommand[]> {
+    const rows = await this.db
+      .selectFrom('commands')
+      .selectAll()
+      .where('recorded_by_coordinator', '=', true)
+      .where('recorded_at', 'is', null)
+      .where('completed_at', 'is not', null)
+      .orderBy('completed_at')
+      .orderBy('command_id')
+      .limit(limit)
+      .execute();
+    return rows.flatMap((row) => {
+      const { command, outcome } = toRecord(row);
+      return outcome ? [{ command, outcome }] : [];
+    });
+  }
+
+  async markRecorded(commandId: string, at = new Date()): Promise<void> {
+    await this.db
+      .updateTable('commands')
+      .set({ recorded_at: at })
+      .where('command_id', '=', commandId)
+      .where('recorded_at', 'is', null)
       .execute();
   }
 

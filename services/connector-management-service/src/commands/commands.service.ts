@@ -18,6 +18,7 @@ import { DevicesRepository } from '../devices/devices.repository.ts';
 import { CommandNotFoundError } from '../errors.ts';
 import { ReplicaTracker } from '../replicas/replica-tracker.ts';
 import { type CommandBody, type CommandRecord, DEFAULT_COMMAND_DEADLINE_MS } from './command.dto.ts';
+import { CommandRecordRelay } from './command-record-relay.service.ts';
 import { CommandsRepository } from './commands.repository.ts';
 
 export type FailureCode = (typeof COMMAND_FAILURES)[number];
@@ -48,9 +49,18 @@ const failed = (
   completedAt: new Date().toISOString(),
 });
 
+/** An outcome and who records it on the asset stream: the replica that ran it, or (answeredHere) a relay. */
+interface Routed {
+  outcome: CommandOutcome;
+  answeredHere: boolean;
+}
+const here = (outcome: CommandOutcome): Routed => ({ outcome, answeredHere: true });
+const byReplica = (outcome: CommandOutcome): Routed => ({ outcome, answeredHere: false });
+
 /**
  * Routes device commands (ADR 0003): to the replica running the device that maps the asset, with the
- * command's deadline as the timeout. Every command and its outcome is recorded.
+ * command's deadline as the timeout. Every command and its outcome is recorded here; on the asset
+ * stream by the replica that ran it, or, when this service answered it, through the record relay.
  */
 @Injectable()
 export class CommandsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -62,6 +72,7 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
     private readonly commands: CommandsRepository,
     private readonly devices: DevicesRepository,
     private readonly tracker: ReplicaTracker,
+    private readonly relay: CommandRecordRelay,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -96,18 +107,20 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
       if (previous?.outcome) return previous.outcome;
       return failed(command, 'invalid', `command ${command.commandId} is already in progress`);
     }
-    let outcome: CommandOutcome;
+    let routed: Routed;
     try {
-      outcome = await this.#route(command);
+      routed = await this.#route(command);
     } catch (error) {
       this.logger.error({
         msg: 'command routing failed',
         commandId: command.commandId,
         err: (error as Error).message,
       });
-      outcome = failed(command, 'error', 'the command could not be routed; see the service log');
+      routed = here(failed(command, 'error', 'the command could not be routed; see the service log'));
     }
-    await this.commands.complete(outcome);
+    const { outcome, answeredHere } = routed;
+    await this.commands.complete(outcome, answeredHere);
+    if (answeredHere) this.relay.poke();
     this.logger.log({
       msg: 'command completed',
       commandId: command.commandId,
@@ -116,17 +129,20 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
       status: outcome.status,
       failure: outcome.failure?.code,
       replica: outcome.replica,
+      recordedBy: answeredHere ? 'coordinator' : 'replica',
     });
     return outcome;
   }
 
-  async #route(command: DeviceCommand): Promise<CommandOutcome> {
+  async #route(command: DeviceCommand): Promise<Routed> {
     const device = await this.devices.findByAsset(command.tenant, command.assetId);
     if (!device)
-      return failed(
-        command,
-        'unknown-asset',
-        `no device of tenant ${command.tenant} maps asset ${command.assetId}`,
+      return here(
+        failed(
+          command,
+          'unknown-asset',
+          `no device of tenant ${command.tenant} maps asset ${command.assetId}`,
+        ),
       );
     const name = `${device.tenant}/${device.id}`;
     const now = Date.now();
@@ -142,9 +158,9 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
     // records the command and its outcome on the asset stream, as it does for an expired deadline.
     const owner = running.find((r) => r.status.status === 'online') ?? running[0];
     if (!owner)
-      return failed(command, 'offline', `no live replica runs device ${name}`, { device: device.id });
+      return here(failed(command, 'offline', `no live replica runs device ${name}`, { device: device.id }));
     const where = { device: device.id, replica: owner.replica };
-    if (!this.bus) return failed(command, 'offline', 'the control bus is not connected', where);
+    if (!this.bus) return here(failed(command, 'offline', 'the control bus is not connected', where));
     const remaining = Date.parse(command.deadline) - Date.now();
     try {
       const outcome = await this.bus.request(subjects.connectorCommand, {
@@ -154,19 +170,26 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
         // record the outcome and answer.
         timeoutMs: Math.max(remaining, 0) + REPLY_GRACE_MS,
       });
-      return { ...where, ...outcome, commandId: command.commandId };
+      return byReplica({ ...where, ...outcome, commandId: command.commandId });
     } catch (error) {
       const code = error instanceof BusError ? error.code : undefined;
+      // The replica still runs the command after a timeout and records its own outcome.
       if (code === BusErrorCode.Timeout)
-        return failed(
-          command,
-          'deadline-expired',
-          `replica ${owner.replica} did not answer before the deadline`,
-          where,
+        return byReplica(
+          failed(
+            command,
+            'deadline-expired',
+            `replica ${owner.replica} did not answer before the deadline`,
+            where,
+          ),
         );
       if (code === BusErrorCode.NoResponders)
-        return failed(command, 'offline', `replica ${owner.replica} is not listening for commands`, where);
-      return failed(command, 'error', `replica ${owner.replica} failed: ${(error as Error).message}`, where);
+        return here(
+          failed(command, 'offline', `replica ${owner.replica} is not listening for commands`, where),
+        );
+      return here(
+        failed(command, 'error', `replica ${owner.replica} failed: ${(error as Error).message}`, where),
+      );
     }
   }
 

@@ -1,7 +1,9 @@
 import type { Migrations } from '@openfoundry/service-kit';
 import * as createConnectorManagement from './0001-create-connector-management.ts';
+import * as commandRecords from './0002-command-records.ts';
 
 /** Applied in name order by the kit's migrator on start. */
 export const migrations: Migrations = {
   '0001-create-connector-management': createConnectorManagement,
+  '0002-command-records': commandRecords,
 };

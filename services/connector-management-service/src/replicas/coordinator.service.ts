@@ -4,6 +4,7 @@ import type { ControlBus, ControlSubscription } from '@openfoundry/event-bus-con
 import { InjectConfig, InjectControlBus } from '@openfoundry/service-kit';
 import type { ConnectorManagementConfig } from '../config.ts';
 import { type DeviceStatusRow, DevicesRepository } from '../devices/devices.repository.ts';
+import { OneRunAtATime } from '../one-run-at-a-time.ts';
 import { type DeviceView, planAssignment, runsEverywhere } from './assignment.ts';
 import { AssignmentsRepository, entryKey } from './assignments.repository.ts';
 import { LeaderLock } from './leader-lock.ts';
@@ -44,8 +45,10 @@ export class CoordinatorService implements OnApplicationBootstrap, OnApplication
   /** Where each single-replica device runs (device key → replica); loaded from the database on lead. */
   #placement: Map<string, string> | undefined;
   #sent = new Map<string, SendState>();
-  #reconciling: Promise<void> | undefined;
-  #again = false;
+  readonly #reconciles = new OneRunAtATime(() => this.#reconcile(), {
+    mayRun: () => !this.#stopped && this.lock.leading && this.tracker.warm(),
+    onError: (error) => this.logger.error({ msg: 'reconcile failed; trying again', err: error.message }),
+  });
   #sends = new Set<Promise<void>>();
   #pendingStatus = new Map<string, DeviceStatusRow>();
   #writtenStatus = new Map<string, { status: string; detail: string | null; at: number }>();
@@ -85,7 +88,7 @@ export class CoordinatorService implements OnApplicationBootstrap, OnApplication
     this.#stopped = true;
     clearInterval(this.#timer);
     await this.#subscription?.close();
-    await this.#reconciling;
+    await this.#reconciles.settled();
     await Promise.allSettled([...this.#sends]);
     await this.#flushStatus().catch(() => undefined);
     await this.lock.stop();
@@ -93,28 +96,13 @@ export class CoordinatorService implements OnApplicationBootstrap, OnApplication
 
   /** Asks for a reconcile now (device applied or removed, replica joined); coalesces while one runs. */
   poke(): void {
-    if (this.#stopped || !this.lock.leading || !this.tracker.warm()) return;
-    if (this.#reconciling) {
-      this.#again = true;
-      return;
-    }
-    this.#reconciling = this.#reconcile()
-      .catch((error: unknown) =>
-        this.logger.error({ msg: 'reconcile failed; trying again', err: (error as Error).message }),
-      )
-      .finally(() => {
-        this.#reconciling = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.poke();
-        }
-      });
+    this.#reconciles.request();
   }
 
   /** Resolves once no reconcile or assignment send is running (for tests and shutdown). */
   async settled(): Promise<void> {
-    while (this.#reconciling || this.#sends.size > 0) {
-      await this.#reconciling;
+    while (this.#reconciles.busy || this.#sends.size > 0) {
+      await this.#reconciles.settled();
       await Promise.allSettled([...this.#sends]);
     }
   }

@@ -16,8 +16,9 @@ import { CommandService } from './command.service.ts';
 type Heartbeat = z.infer<typeof heartbeatSchema.zod>;
 
 /**
- * This replica on the control bus: answers `connector.{replica}.assign` and
- * `connector.{replica}.command`, and announces itself on `connector.{replica}.heartbeat`.
+ * This replica on the control bus: answers `connector.{replica}.assign`,
+ * `connector.{replica}.command` and `connector.{replica}.command-record`, and announces itself on
+ * `connector.{replica}.heartbeat`.
  */
 @Injectable()
 export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -69,6 +70,19 @@ export class ControlPlaneService implements OnApplicationBootstrap, BeforeApplic
         async (message) => {
           this.assertMine(message.source);
           return this.commands.execute(message.value);
+        },
+        mine,
+      ),
+      this.control.handle(
+        subjects.connectorCommandRecord,
+        async (message) => {
+          this.assertMine(message.source);
+          await this.commands.recordAnswered(message.value);
+          return {
+            commandId: message.value.command.commandId,
+            recorded: true as const,
+            replica: this.replica,
+          };
         },
         mine,
       ),
