@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CredentialStore, credentialEnv } from '@openfoundry/bus-registry/provision';
-import { type PlatformEnv, readPlatformEnv, serviceManifests } from '@openfoundry/infra-local';
+import { type CpuClass, type PlatformEnv, readPlatformEnv, serviceManifests } from '@openfoundry/infra-local';
 import { node, repoRoot } from './proc.ts';
 
 /** One process the supervisor runs: a service (or app) with a manifest and a built entry point. */
@@ -15,6 +16,7 @@ export interface Unit {
   entry: string;
   /** Local-development settings from the manifest's `env`; the environment overrides them. */
   env: Record<string, string>;
+  cpu: CpuClass;
 }
 
 export interface RunningUnit extends Unit {
@@ -52,6 +54,7 @@ export function discoverUnits(): Unit[] {
       database: m.database,
       entry: join(m.dir, pkg.main),
       env: env as Record<string, string>,
+      cpu: m.cpu,
     };
   });
 }
@@ -167,6 +170,19 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** How far below the live path a `background` service runs (ADR 0018): nice 10. */
+export const BACKGROUND_NICE = 10;
+
+function lowerPriority(unit: Unit, pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, BACKGROUND_NICE);
+  } catch (error) {
+    // Not fatal: it runs at normal priority and may only slow the live path under load.
+    console.warn(`${unit.name}: could not lower its CPU priority: ${(error as Error).message}`);
+  }
+}
+
 /**
  * Starts every built service under one supervisor with prefixed logs and waits until each answers
  * /readyz with 200. Rejects (after stopping what it started) when any unit fails to become ready.
@@ -188,6 +204,7 @@ export async function startPlatform(options: { extraEnv?: Record<string, string>
         env: unitEnv(unit, platformEnv, options.extraEnv ?? {}),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      if (unit.cpu === 'background') lowerPriority(unit, child.pid);
       const ru: RunningUnit = { ...unit, child, url: `http://127.0.0.1:${unit.port}` };
       running.push(ru);
       pipeLogs(unit, child, COLORS[i % COLORS.length] ?? 36, logDir);

@@ -31,6 +31,18 @@ describe('serviceManifests', () => {
     expect(manifests[1]?.plane).toBe('control');
     expect(databasesToProvision(manifests)).toEqual(['tenancy']);
   });
+  it('reads the CPU class: interactive unless a service says background, anything else refused', () => {
+    const dir = servicesDir({
+      'a-service': { name: 'a-service' },
+      'b-service': { name: 'b-service', cpu: 'background' },
+    });
+    expect(serviceManifests(dir).map((m) => [m.name, m.cpu])).toEqual([
+      ['a-service', 'interactive'],
+      ['b-service', 'background'],
+    ]);
+    const bad = servicesDir({ 'c-service': { name: 'c-service', cpu: 'idle' } });
+    expect(() => serviceManifests(bad)).toThrow(/"cpu" must be one of interactive, background, got "idle"/);
+  });
   it('returns nothing for a missing directory', () => {
     expect(serviceManifests('/nonexistent/services')).toEqual([]);
   });

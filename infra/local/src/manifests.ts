@@ -7,12 +7,19 @@ export interface ServiceManifest {
   name: string;
   /** Its own Postgres database (and role of the same name); absent when the service keeps no state. */
   database?: string;
+  /**
+   * `background`: the service derives bulk views that may fall behind under load (ADR 0018); the
+   * local runner starts it at a lower CPU priority than the live path. Default `interactive`.
+   */
+  cpu: CpuClass;
   /** The directory holding service.json. */
   dir: string;
   [field: string]: unknown;
 }
 
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+export const CPU_CLASSES = ['interactive', 'background'] as const;
+export type CpuClass = (typeof CPU_CLASSES)[number];
 
 export function parseManifest(text: string, file: string, dir: string): ServiceManifest {
   let raw: unknown;
@@ -36,10 +43,17 @@ export function parseManifest(text: string, file: string, dir: string): ServiceM
       );
     }
   }
+  const cpu = manifest.cpu ?? 'interactive';
+  if (!CPU_CLASSES.includes(cpu as CpuClass)) {
+    throw new InfraError(
+      `${file}: "cpu" must be one of ${CPU_CLASSES.join(', ')}, got ${JSON.stringify(cpu)}`,
+    );
+  }
   return {
     ...manifest,
     name: manifest.name,
     database: typeof database === 'string' ? database : undefined,
+    cpu: cpu as CpuClass,
     dir,
   };
 }
