@@ -1,4 +1,5 @@
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
 import { CONNECTOR_PROTOCOLS } from '@openfoundry/bus-registry';
 import { type ServiceConfig, tenantTokensSchema } from '@openfoundry/service-kit';
 import { z } from 'zod';
@@ -57,6 +58,14 @@ export const connectorConfigSchema = z.object({
     .default(30 * 24 * 3_600_000),
   /** How long a device command may run when its deadline is further away. */
   CONNECTOR_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * The OPC UA client's certificate store: its own certificate, made on first use with this
+   * service's application URI, and the servers' certificates it saw.
+   */
+  CONNECTOR_OPCUA_PKI_DIR: z
+    .string()
+    .min(1)
+    .default(join(homedir(), '.config', 'openfoundry', 'connector-service', 'opcua-pki')),
 });
 
 export type ConnectorConfig = ServiceConfig<typeof connectorConfigSchema>;

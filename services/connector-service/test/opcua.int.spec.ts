@@ -1,3 +1,7 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from '@openfoundry/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceManager } from '../src/devices/device-manager.ts';
@@ -19,6 +23,7 @@ describe('OPC UA devices', () => {
   let port: number;
   const tenant = unique('t');
   const deviceId = unique('plc');
+  const pki = mkdtempSync(join(tmpdir(), 'of-opcua-pki-'));
 
   const values = (attribute: string, count: number) =>
     assetEvents((e) => e.tenant === tenant && e.attribute === attribute, count);
@@ -31,7 +36,7 @@ describe('OPC UA devices', () => {
   beforeAll(async () => {
     port = await freePort();
     server = await startOpcuaServer(port);
-    connector = await startConnector();
+    connector = await startConnector({ CONNECTOR_OPCUA_PKI_DIR: pki });
     coordinator = await FakeCoordinator.connect();
     const reply = await coordinator.assign(connector.replica, [
       deviceSpec({
@@ -84,6 +89,15 @@ describe('OPC UA devices', () => {
     await coordinator?.close();
     await connector?.close();
     await server?.stop();
+    rmSync(pki, { recursive: true, force: true });
+  });
+
+  it('makes its client certificate in its own store, for its own application URI', () => {
+    // node-opcua's shared default store may hold a certificate of another application (warning W06).
+    const certificate = new X509Certificate(
+      readFileSync(join(pki, 'own', 'certs', 'client_certificate.pem')),
+    );
+    expect(certificate.subjectAltName).toContain(`URI:urn:${hostname()}:openfoundry-connector-service`);
   });
 
   it('publishes data changes of monitored variables, found by node id and by browse path', async () => {

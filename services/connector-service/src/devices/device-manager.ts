@@ -38,6 +38,7 @@ export class DeviceManager implements OnApplicationShutdown {
       replica: config.CONNECTOR_REPLICA_ID,
       maxFutureSkewMs: config.CONNECTOR_MAX_FUTURE_SKEW_MS,
       maxAgeMs: config.CONNECTOR_MAX_AGE_MS,
+      opcuaPkiDir: config.CONNECTOR_OPCUA_PKI_DIR,
       log: (level, message, fields = {}) =>
         this.logger[level === 'info' ? 'log' : level]({ msg: message, ...fields }),
     };

@@ -24,6 +24,8 @@ export interface RuntimeDeps {
   replica: string;
   maxFutureSkewMs: number;
   maxAgeMs: number;
+  /** Where OPC UA clients keep their certificates (CONNECTOR_OPCUA_PKI_DIR). */
+  opcuaPkiDir?: string;
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 

@@ -14,6 +14,7 @@ import {
   MessageSecurityMode,
   makeBrowsePath,
   type NodeId,
+  OPCUACertificateManager,
   OPCUAClient,
   resolveNodeId,
   SecurityPolicy,
@@ -57,6 +58,17 @@ export class OpcuaDevice extends DeviceRuntime {
   async start(): Promise<void> {
     const client = OPCUAClient.create({
       applicationName: 'openfoundry-connector-service',
+      // A store of this service's own: node-opcua's shared default one may hold a certificate made
+      // for another application URI (warning W06). The manager is per client, since a client
+      // disposes of its manager when it disconnects; clients share the folder and its certificate.
+      ...(this.deps.opcuaPkiDir
+        ? {
+            clientCertificateManager: new OPCUACertificateManager({
+              rootFolder: this.deps.opcuaPkiDir,
+              automaticallyAcceptUnknownCertificate: true,
+            }),
+          }
+        : {}),
       endpointMustExist: false,
       securityMode: MessageSecurityMode.None,
       securityPolicy: SecurityPolicy.None,
