@@ -26,6 +26,7 @@ import {
 } from 'node-opcua';
 import { type CommandResult, DeviceRuntime } from '../../devices/device-runtime.ts';
 import type { Observation } from '../../ingest/normalise.ts';
+import { atMost, STOP_STEP_MS } from './at-most.ts';
 import { qualityOf, variantValue } from './values.ts';
 
 /** The fields of every event a point of kind `event`/`condition` reports, as one json value. */
@@ -222,13 +223,18 @@ export class OpcuaDevice extends DeviceRuntime {
       );
   }
 
+  /**
+   * Closes subscription, session and connection, each given at most STOP_STEP_MS: a server that
+   * stopped answering must not hold up a handover or the replica's shutdown (the session then
+   * expires on the server by itself).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     const { client, session, subscription } = this;
     this.client = this.session = this.subscription = undefined;
-    await subscription?.terminate().catch(() => {});
-    await session?.close().catch(() => {});
-    await client?.disconnect().catch(() => {});
+    await atMost(subscription?.terminate(), STOP_STEP_MS);
+    await atMost(session?.close(), STOP_STEP_MS);
+    await atMost(client?.disconnect(), STOP_STEP_MS);
     await this.chain;
     this.setStatus('offline', 'stopped');
   }
