@@ -85,4 +85,6 @@ export async function createTestApp<S extends ServiceConfigSchema | undefined>(
   const fastify = service.app.getHttpAdapter().getInstance();
   return { ...service, inject: (request) => fastify.inject(request) };
 }
-export { freePort, type ServiceProcess, startServiceProcess, waitForReady } from './process.ts';
+/** One free-port finder for the whole repo: the infrastructure's. */
+export { freePort } from '@openfoundry/infra-local';
+export { type ServiceProcess, startServiceProcess, waitForReady } from './process.ts';
