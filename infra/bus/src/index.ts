@@ -1,5 +1,13 @@
 export { jsonSchemaOf, registrySchemaFiles } from './jsonschema.ts';
-export { LINEAGE_HEADERS, lineageHeaders, parseLineage, rfc3339 } from './lineage.ts';
+export {
+  LINEAGE_HEADER,
+  LINEAGE_HEADERS,
+  lineageHeader,
+  lineageHeaderParts,
+  lineageHeaders,
+  parseLineage,
+  rfc3339,
+} from './lineage.ts';
 export {
   BusError,
   BusErrorCode,

@@ -4,7 +4,7 @@
 // comes back (with backoff) until its attempts run out, then it is dead-lettered (Kafka) or
 // terminated (JetStream). Throwing a PoisonMessageError skips the retries.
 
-/** OpenLineage facts carried as record headers (ADR 0003). */
+/** OpenLineage facts carried as record headers (ADR 0003, 0019). */
 export interface Lineage {
   namespace: string;
   jobName: string;
@@ -24,7 +24,7 @@ export interface BusMessage<T = unknown> {
   readonly key: string | undefined;
   readonly value: T;
   readonly headers: Readonly<Record<string, string>>;
-  /** Parsed `ol-*` headers; undefined when the producer sent none. */
+  /** Parsed lineage header(s) (`ol` or `ol-*`); undefined when the producer sent none. */
   readonly lineage: Lineage | undefined;
   /** 1 on first delivery. */
   readonly attempt: number;

@@ -1,4 +1,5 @@
 import { BusErrorCode, payloadSchema, subject } from '@openfoundry/bus-registry';
+import { markValidated } from '@openfoundry/bus-registry/validated';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decodeValue, encodeValue, lineageHeaders, parseLineage } from './codec.ts';
@@ -22,6 +23,28 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 describe(encodeValue.name, () => {
   it('serialises what the schema outputs', () => {
     expect(text(encodeValue(changed, { id: 'a' }))).toBe('{"id":"a","count":0}');
+  });
+
+  it('sends a value checked against this schema in the bytes it was checked in (ADR 0020)', () => {
+    const bytes = new TextEncoder().encode('{"id":"a"}');
+    const value = { id: 'a', count: 0 };
+    markValidated(schema, value, bytes);
+    expect(encodeValue(changed, value)).toBe(bytes);
+    // Checked against another schema: validated and encoded as any value.
+    const other = payloadSchema('tenancy.u', 1, z.object({ id: z.string() }));
+    const elsewhere = { id: 'b', count: 1 };
+    markValidated(other, elsewhere, new TextEncoder().encode('{"id":"b"}'));
+    expect(text(encodeValue(changed, elsewhere))).toBe('{"id":"b","count":1}');
+    // A copy is not checked.
+    expect(text(encodeValue(changed, { ...value }))).toBe('{"id":"a","count":0}');
+  });
+
+  it("still holds checked bytes to the subject's size limit", () => {
+    const value = { id: 'x'.repeat(100) };
+    markValidated(schema, value, new TextEncoder().encode(JSON.stringify(value)));
+    expect(() => encodeValue(changed, value)).toThrow(
+      expect.objectContaining({ code: BusErrorCode.TooLarge }),
+    );
   });
 
   it('refuses a value the schema rejects, with every issue', () => {

@@ -1,5 +1,6 @@
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { BusError, BusErrorCode, type PayloadSchema, type SubjectDef } from '@openfoundry/bus-registry';
+import { validatedBytes } from '@openfoundry/bus-registry/validated';
 
 // Control-bus payloads are JSON, checked against the subject's zod schema on both ends: the sender
 // refuses to send what the schema rejects, and a receiver never hands a handler an unchecked value.
@@ -28,6 +29,10 @@ export function encodeValue(
   value: unknown,
   schema: PayloadSchema = subject.schema,
 ): Uint8Array {
+  // A value a consumer of either bus checked against this schema goes out in the bytes it came in
+  // (ADR 0020): live-service forwards asset events from Kafka without encoding them again.
+  const checked = validatedBytes(schema, value);
+  if (checked !== undefined) return withinLimit(subject, checked);
   const parsed = schema.zod.safeParse(value);
   if (!parsed.success) {
     const issues = issuesOf(parsed.error);
@@ -37,7 +42,10 @@ export function encodeValue(
       { subject: subject.name, schema: schema.url, issues },
     );
   }
-  const bytes = encoder.encode(JSON.stringify(parsed.data) ?? 'null');
+  return withinLimit(subject, encoder.encode(JSON.stringify(parsed.data) ?? 'null'));
+}
+
+function withinLimit(subject: SubjectDef, bytes: Uint8Array): Uint8Array {
   if (bytes.byteLength > subject.maxPayloadBytes) {
     throw new BusError(
       BusErrorCode.TooLarge,

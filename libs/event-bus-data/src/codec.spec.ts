@@ -1,7 +1,7 @@
 import { payloadSchema } from '@openfoundry/bus-registry';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { validatedBytes, validatePayload } from './codec.ts';
+import { decodePayload, validatedBytes, validatePayload } from './codec.ts';
 
 const pointSchema = payloadSchema('test.point', 1, z.object({ x: z.number(), label: z.string().max(8) }));
 const otherSchema = payloadSchema('test.other-point', 1, z.object({ x: z.number(), label: z.string() }));
@@ -46,5 +46,37 @@ describe('validatePayload', () => {
   it('refuses payloads that are not JSON objects', () => {
     const bytes = payloadSchema('test.bytes', 1, z.instanceof(Uint8Array));
     expect(() => validatePayload(bytes, new Uint8Array([1]))).toThrow(/only JSON object payloads/);
+  });
+});
+
+describe('decodePayload', () => {
+  const json = { validate: true, bytesSchema: false };
+
+  it('keeps the bytes a validated value came in, for that schema only (ADR 0020)', () => {
+    const bytes = Buffer.from('{"label":"a","x":1}');
+    const decoded = decodePayload(pointSchema, bytes, json);
+    expect(decoded).toEqual({ ok: true, value: { x: 1, label: 'a' } });
+    if (!decoded.ok) throw new Error('expected a valid point');
+    // The same bytes, not an encoding of the value: a publisher passing it on sends them as they are.
+    expect(validatedBytes(pointSchema, decoded.value)).toBe(bytes);
+    expect(validatedBytes(otherSchema, decoded.value)).toBeUndefined();
+    expect(validatedBytes(pointSchema, { ...decoded.value })).toBeUndefined();
+  });
+
+  it('marks nothing it did not validate, nor a value the schema refused', () => {
+    const unchecked = decodePayload(pointSchema, Buffer.from('{"x":1,"label":"a"}'), {
+      ...json,
+      validate: false,
+    });
+    if (!unchecked.ok) throw new Error('expected JSON');
+    expect(validatedBytes(pointSchema, unchecked.value)).toBeUndefined();
+    expect(decodePayload(pointSchema, Buffer.from('{"x":"1","label":"a"}'), json)).toMatchObject({
+      ok: false,
+      reason: 'schema-violation',
+    });
+    expect(decodePayload(pointSchema, Buffer.from('{"x":'), json)).toMatchObject({
+      ok: false,
+      reason: 'unparsable',
+    });
   });
 });

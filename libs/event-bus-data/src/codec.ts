@@ -1,4 +1,5 @@
 import { BusError, BusErrorCode, type PayloadSchema } from '@openfoundry/bus-registry';
+import { markValidated, validatedBytes as validatedBytesOf } from '@openfoundry/bus-registry/validated';
 
 /** What a payload schema found wrong with a value: where (field path) and what. */
 export interface PayloadIssue {
@@ -19,18 +20,6 @@ export type Validated<T> = T & { readonly [validatedBrand]: true };
 export type PayloadCheck<T> = { ok: true; value: Validated<T> } | { ok: false; issues: PayloadIssue[] };
 
 /**
- * Where a validated payload keeps its bytes and the schema they were validated with: a property
- * no one else can name, neither enumerable nor writable, so spreading or copying the object gives a
- * value that is not validated. (A WeakMap would cost as much again as the encoding, in the GC.)
- */
-const VALIDATED = Symbol('validated payload');
-
-interface ValidatedBytes {
-  schema: PayloadSchema<unknown>;
-  bytes: Buffer;
-}
-
-/**
  * Checks a JSON object payload against its registry schema and encodes it, once: what a caller
  * that must answer for each value (dead-letter the invalid ones) does before publishing them with
  * `Publisher.publishValidated`.
@@ -44,16 +33,18 @@ export function validatePayload<T>(schema: PayloadSchema<T>, value: unknown): Pa
       BusErrorCode.InvalidPayload,
       `schema ${schema.id} v${schema.version}: only JSON object payloads can be validated ahead of publishing`,
     );
-  const validated: ValidatedBytes = { schema, bytes: Buffer.from(JSON.stringify(data), 'utf8') };
-  Object.defineProperty(data, VALIDATED, { value: validated });
+  markValidated(schema, data, Buffer.from(JSON.stringify(data), 'utf8'));
   return { ok: true, value: data as Validated<T> };
 }
 
-/** The bytes `validatePayload` encoded for `value` with `schema`; undefined for any other value. */
+/**
+ * The bytes a marked value was checked in (by `validatePayload`, or by a consumer that validated
+ * what it decoded); undefined for any other value or schema.
+ */
 export function validatedBytes(schema: PayloadSchema<unknown>, value: unknown): Buffer | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const validated = (value as { [VALIDATED]?: ValidatedBytes })[VALIDATED];
-  return validated?.schema === schema ? validated.bytes : undefined;
+  const bytes = validatedBytesOf(schema, value);
+  if (bytes === undefined || Buffer.isBuffer(bytes)) return bytes;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export function describeIssues(issues: readonly PayloadIssue[]): string {
@@ -102,5 +93,8 @@ export function decodePayload<T>(
       detail: describeIssues(parsed.error.issues),
     };
   }
+  // The bytes stay with the value, so a service passing it on (live-service to NATS) sends them as
+  // they are instead of validating and encoding it again (ADR 0020).
+  markValidated(schema, parsed.data, bytes);
   return { ok: true, value: parsed.data };
 }

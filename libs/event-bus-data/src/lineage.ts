@@ -1,2 +1,2 @@
 // The lineage header helpers live with the registry, shared by both buses.
-export { LINEAGE_HEADERS, lineageHeaders, parseLineage, rfc3339 } from '@openfoundry/bus-registry';
+export { LINEAGE_HEADER, lineageHeaderParts, parseLineage, rfc3339 } from '@openfoundry/bus-registry';

@@ -8,9 +8,10 @@ import {
   validatePayload,
 } from './codec.ts';
 import { toBusError } from './errors.ts';
-import { LINEAGE_HEADERS, lineageHeaders, rfc3339 } from './lineage.ts';
+import { LINEAGE_HEADER, lineageHeaderParts, rfc3339 } from './lineage.ts';
 
-const EVENT_TIME = Buffer.from(LINEAGE_HEADERS.eventTime);
+/** The one platform header of a record (ADR 0019). */
+const LINEAGE_KEY = Buffer.from(LINEAGE_HEADER);
 
 export interface PublishRecord<T> {
   /** The record key: it picks the partition, so records with one key stay in order. */
@@ -230,8 +231,9 @@ export class Publisher<T> {
   readonly #queue: SendQueue;
   readonly #context: PublisherContext;
   readonly #partitionOf: (topic: string, key: Buffer) => number | Promise<number>;
-  readonly #fixedHeaders: [Buffer, Buffer][];
-  readonly #fixedHeadersSize: number;
+  /** The `ol` header's text around its event time (ADR 0019). */
+  readonly #lineagePrefix: string;
+  readonly #lineageSuffix: string;
   #lineage: LineageAt | undefined;
 
   constructor(
@@ -246,17 +248,15 @@ export class Publisher<T> {
     this.#queue = queue;
     this.#context = context;
     this.#partitionOf = partitionOf;
-    const { [LINEAGE_HEADERS.eventTime]: _eventTime, ...fixed } = lineageHeaders({
+    const { prefix, suffix } = lineageHeaderParts({
       namespace: context.namespace,
       jobName: job,
       runId: context.runId,
-      eventTime: '',
       producer: context.producerUrl,
       schemaUrl: topic.schema.url,
     });
-    fixed['content-type'] = topic.kind === 'dead-letter' ? 'application/octet-stream' : 'application/json';
-    this.#fixedHeaders = Object.entries(fixed).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
-    this.#fixedHeadersSize = this.#fixedHeaders.reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+    this.#lineagePrefix = prefix;
+    this.#lineageSuffix = suffix;
   }
 
   /** Resolves when the broker has the record on every in-sync replica (acks=all). */
@@ -372,19 +372,20 @@ export class Publisher<T> {
   }
 
   /**
-   * The lineage headers of a record with this event time. They are the same for every record of
-   * this publisher but the event time, so records of one millisecond share one map (the client
-   * only reads it).
+   * The lineage header of a record with this event time. It is the same for every record of this
+   * publisher but the event time, so records of one millisecond share one map (the client only
+   * reads it).
    */
   #lineageAt(eventTime: number): LineageAt {
     if (this.#lineage?.eventTime === eventTime) return this.#lineage;
-    const time = Buffer.from(rfc3339(new Date(eventTime)));
-    const headers = new Map<Buffer, Buffer>(this.#fixedHeaders);
-    headers.set(EVENT_TIME, time);
+    const value = Buffer.from(
+      `${this.#lineagePrefix}"${rfc3339(new Date(eventTime))}"${this.#lineageSuffix}`,
+      'utf8',
+    );
     this.#lineage = {
       eventTime,
-      headers,
-      size: this.#fixedHeadersSize + EVENT_TIME.length + time.length + 4,
+      headers: new Map<Buffer, Buffer>([[LINEAGE_KEY, value]]),
+      size: LINEAGE_KEY.length + value.length + 4,
       timestamp: BigInt(eventTime),
     };
     return this.#lineage;

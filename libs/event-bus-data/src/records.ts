@@ -1,6 +1,6 @@
 import type { BusMessage, Lineage } from '@openfoundry/bus-registry';
 import type { Consumer, Message } from '@platformatic/kafka';
-import { parseLineage } from './lineage.ts';
+import { LINEAGE_HEADER, parseLineage } from './lineage.ts';
 import type { Publisher } from './publisher.ts';
 
 export type RawRecord = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -113,7 +113,9 @@ export async function deadLetter(
         key: message.key?.toString('utf8') || position,
         value: new Uint8Array(message.value ?? Buffer.alloc(0)),
         headers: {
-          ...Object.fromEntries(Object.entries(headers).filter(([k]) => !k.startsWith('ol-'))),
+          ...Object.fromEntries(
+            Object.entries(headers).filter(([k]) => k !== LINEAGE_HEADER && !k.startsWith('ol-')),
+          ),
           'dlq-reason': reason,
           'dlq-detail': detail.slice(0, 2000),
           'dlq-source': `${target.topic}/${position}`,

@@ -57,7 +57,7 @@ describe(DataBus.name, () => {
         producer: `https://openfoundry.dev/services/${fx.names.producer}`,
         schemaUrl: fx.readings.schema.url,
       });
-      expect(first?.headers['ol-event-time']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(first?.lineage?.eventTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(consumer.stats.handled).toBe(3);
 
       // Committed: a new member of the group starts after them.

@@ -1,6 +1,6 @@
 import { readTopic } from '@openfoundry/bus-registry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusError, BusErrorCode } from '../src/index.ts';
+import { BusError, BusErrorCode, parseLineage } from '../src/index.ts';
 import { type DataFixture, dataFixture, type Reading, reading } from './factories.ts';
 
 let fx: DataFixture;
@@ -49,18 +49,21 @@ describe('Publisher', () => {
 
       const records = await readBack(3, asset);
       expect(records.map((r) => r.value)).toEqual([reading(asset, 0), reading(asset, 1), reading(asset, 2)]);
-      expect(records.map((r) => r.headers['ol-event-time'])).toEqual([
+      // One platform header per record (ADR 0019): the lineage, with each record's own event time.
+      expect(records.map((r) => Object.keys(r.headers))).toEqual([['ol'], ['ol'], ['ol']]);
+      expect(records.map((r) => parseLineage(r.headers)?.eventTime)).toEqual([
         '2026-06-01T12:00:00.000Z',
         '2026-06-01T12:00:00.000Z',
         '2026-06-01T12:00:00.001Z',
       ]);
       for (const record of records)
-        expect(record.headers).toMatchObject({
-          'ol-namespace': 'openfoundry.test',
-          'ol-job-name': `${fx.names.producer}.normalise`,
-          'ol-run-id': bus.runId,
-          'ol-schema-url': fx.readings.schema.url,
-          'content-type': 'application/json',
+        expect(parseLineage(record.headers)).toEqual({
+          namespace: 'openfoundry.test',
+          jobName: `${fx.names.producer}.normalise`,
+          runId: bus.runId,
+          eventTime: expect.stringMatching(/^2026-06-01T12:00:00\.00[01]Z$/),
+          producer: `https://openfoundry.dev/services/${fx.names.producer}`,
+          schemaUrl: fx.readings.schema.url,
         });
     });
 
@@ -120,7 +123,7 @@ describe('Publisher', () => {
   });
 
   describe('publishMany', () => {
-    it('keeps a record’s own headers next to the lineage headers', async () => {
+    it('keeps a record’s own headers next to the lineage header', async () => {
       const bus = await fx.bus(fx.names.producer);
       const pub = bus.publisher(fx.readings, { job: `${fx.names.producer}.normalise` });
       const asset = 'headers-1';
@@ -131,7 +134,7 @@ describe('Publisher', () => {
       const records = await readBack(2, asset);
       expect(records.map((r) => r.headers['x-origin'])).toEqual(['a', undefined]);
       for (const record of records)
-        expect(record.headers['ol-job-name']).toBe(`${fx.names.producer}.normalise`);
+        expect(parseLineage(record.headers)?.jobName).toBe(`${fx.names.producer}.normalise`);
     });
   });
 });

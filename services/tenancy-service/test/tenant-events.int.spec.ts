@@ -1,4 +1,4 @@
-import { subjects, topics } from '@openfoundry/bus-registry';
+import { parseLineage, subjects, topics } from '@openfoundry/bus-registry';
 import { readTopic, watchSubject } from '@openfoundry/bus-registry/testing';
 import { createTestApp, createTestDatabase, type TestDatabase } from '@openfoundry/service-kit/testing';
 import { sql } from 'kysely';
@@ -54,10 +54,10 @@ describe('tenant changes on the buses', () => {
       expect.objectContaining({ name: 'Renamed child', deleted: true }),
     ]);
     const first = records.find((r) => r.key === child.body.id);
-    expect(first?.headers).toMatchObject({
-      'ol-job-name': 'tenancy-service.tenant-changes',
-      'ol-schema-url': topics.tenantState.schema.url,
-      'ol-producer': 'https://openfoundry.dev/services/tenancy-service',
+    expect(parseLineage(first?.headers ?? {})).toMatchObject({
+      jobName: 'tenancy-service.tenant-changes',
+      schemaUrl: topics.tenantState.schema.url,
+      producer: 'https://openfoundry.dev/services/tenancy-service',
     });
 
     const deadline = Date.now() + 15_000;

@@ -85,6 +85,14 @@ export const RULES: readonly Rule[] = [
     adrs: ['0006', '0008', '0010'],
   }),
   rule({
+    id: 'no-validated-mark',
+    severity: 'error',
+    summary:
+      'Only the bus libraries mark a value as checked against its schema; no service or app imports the mark.',
+    fix: "get a checked value from a publisher's validate() or from a consumer; never mark one yourself",
+    adrs: ['0010', '0020'],
+  }),
+  rule({
     id: 'no-foreign-database',
     severity: 'error',
     summary: "No service opens another service's database; no two services share one.",

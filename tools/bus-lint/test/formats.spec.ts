@@ -31,7 +31,7 @@ describe('report formats', () => {
       "services/shipping-service/src/shipments.ts:11:20  error  not-owner  shipping-service publishes billing.invoices.v1, which billing-service owns  (fix: publish from the owning service, or add this service to the command's senders in the registry)",
     );
     expect(lines).toHaveLength(result.findings.length + 1);
-    expect(lines.at(-1)).toBe('bus-lint: 45 errors, 2 warnings (9 files, 6 services)');
+    expect(lines.at(-1)).toBe('bus-lint: 46 errors, 2 warnings (9 files, 6 services)');
   });
 
   it('json: an array of findings', () => {

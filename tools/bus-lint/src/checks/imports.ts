@@ -15,6 +15,8 @@ const CLIENT_PACKAGES = [
   'nats',
 ];
 const CLIENT_SCOPES = ['@nats-io/'];
+/** The validated mark (ADR 0020): the bus libraries set it, nothing else may. */
+const VALIDATED_MARK = '@openfoundry/bus-registry/validated';
 
 export function brokerClientOf(specifier: string): string | undefined {
   const scope = CLIENT_SCOPES.find((s) => specifier.startsWith(s));
@@ -77,6 +79,17 @@ export function checkImports(ctx: FileContext): void {
           ctx.relPath,
           at,
           `imports the broker client ${client}: use ${busLibraryFor(client)} instead`,
+        ),
+      );
+      continue;
+    }
+    if (specifier === VALIDATED_MARK) {
+      ctx.report(
+        finding(
+          'no-validated-mark',
+          ctx.relPath,
+          at,
+          `imports ${VALIDATED_MARK}: a value marked as checked is sent without validation, so only the bus libraries mark one`,
         ),
       );
       continue;
