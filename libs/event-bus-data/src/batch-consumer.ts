@@ -23,6 +23,8 @@ export interface DataRecord<T> extends BusMessage<T> {
   readonly offset: bigint;
   /** Key and value bytes. */
   readonly size: number;
+  /** The value as it arrived: the UTF-8 JSON the writer sent (a slice of the fetched bytes, not a copy). */
+  readonly bytes: Buffer;
 }
 
 export interface DataBatch<T> {

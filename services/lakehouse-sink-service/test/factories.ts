@@ -39,5 +39,6 @@ export function sinkRecords(
     offset: BigInt(firstOffset + i),
     size: JSON.stringify(event).length + event.tenant.length + event.assetId.length + 1,
     event,
+    bytes: Buffer.from(JSON.stringify(event), 'utf8'),
   }));
 }

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CatalogError,
   CatalogErrorCode,
@@ -8,7 +11,7 @@ import {
   type RestCatalog,
   type TableIdentifier,
 } from '@openfoundry/lakehouse';
-import { assetEventBatch, assetTable, assetTableRequest } from './asset-table.ts';
+import { assetEventLines, assetEventQuery, assetTable, assetTableRequest } from './asset-table.ts';
 import { maxOffsets, offsetProperties, type PartitionOffsets, summaryOffsets } from './offsets.ts';
 import type { ParentGuard } from './parent-guard.ts';
 import type { SinkRecord } from './sink-buffer.ts';
@@ -87,10 +90,12 @@ export class AssetTableWriter {
       const offsets = maxOffsets(stored, nextOffsets(fresh));
       try {
         const appended = await this.guard.run(parent ? BigInt(parent['snapshot-id']) : null, () =>
-          this.writer.append(
-            identifier,
-            { batches: [assetEventBatch(fresh)] },
-            { summary: offsetProperties(this.options.topic, offsets), maxAttempts: 1 },
+          staged(fresh, (file) =>
+            this.writer.append(
+              identifier,
+              { sql: assetEventQuery(file) },
+              { summary: offsetProperties(this.options.topic, offsets), maxAttempts: 1 },
+            ),
           ),
         );
         return {
@@ -129,6 +134,21 @@ export class AssetTableWriter {
       if (!(error instanceof CatalogError && error.code === CatalogErrorCode.AlreadyExists)) throw error;
     }
     return this.catalog.loadTable(identifier);
+  }
+}
+
+/**
+ * The records staged as a local NDJSON file for DuckDB to read while `task` runs (ADR 0021); the
+ * file is removed afterwards, whatever the outcome.
+ */
+async function staged<T>(records: readonly SinkRecord[], task: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'openfoundry-sink-'));
+  try {
+    const file = join(dir, 'events.ndjson');
+    await writeFile(file, assetEventLines(records));
+    return await task(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

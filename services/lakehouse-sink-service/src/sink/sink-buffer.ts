@@ -8,6 +8,8 @@ export interface SinkRecord {
   /** Kafka key + value bytes. */
   size: number;
   event: AssetEvent;
+  /** The value as it arrived: the event's JSON, written to the table as it is (see assetEventLines). */
+  bytes: Uint8Array;
 }
 
 interface TenantBuffer {

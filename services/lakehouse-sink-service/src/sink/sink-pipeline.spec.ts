@@ -26,6 +26,7 @@ function batch(records: SinkRecord[], next?: Map<number, bigint>): DataBatch<Ass
           partition: r.partition,
           offset: r.offset,
           size: r.size,
+          bytes: Buffer.from(r.bytes),
         }) as unknown as DataRecord<AssetEvent>,
     ),
     nextOffsets,

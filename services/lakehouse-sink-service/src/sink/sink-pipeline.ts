@@ -56,7 +56,13 @@ export class SinkPipeline {
   handle(batch: DataBatch<AssetEvent>): Promise<void> {
     return this.serially(async () => {
       const records = batch.records.map(
-        (r): SinkRecord => ({ partition: r.partition, offset: r.offset, size: r.size, event: r.value }),
+        (r): SinkRecord => ({
+          partition: r.partition,
+          offset: r.offset,
+          size: r.size,
+          event: r.value,
+          bytes: r.bytes,
+        }),
       );
       const added = this.buffer.add(records, batch.nextOffsets, this.now());
       for (const tenant of this.buffer.full(this.options.commitBytes)) await this.commitTenant(tenant);
