@@ -248,11 +248,16 @@ async function main() {
 
     log(`device → NATS subscriber latency at ${RATE} events/s for ${SECONDS} s`);
     const latencies: number[] = [];
+    const worstBySecond: number[] = [];
     nats.subscribe(`live.${TENANT}.>`, {
       callback: (_error, message) => {
         if (!assetOf(message.subject).startsWith(`${run}-lat-`)) return;
         const event = message.json<AssetEvent>();
-        latencies.push(Date.now() - Date.parse(event.sourceTime));
+        const sent = Date.parse(event.sourceTime);
+        latencies.push(Date.now() - sent);
+        // The worst latency per second of the run, to tell one stall from a slow path.
+        const second = Math.floor((sent - latencyStart) / 1000);
+        worstBySecond[second] = Math.max(worstBySecond[second] ?? 0, Date.now() - sent);
       },
     });
     await nats.flush();
@@ -307,6 +312,9 @@ async function main() {
       async () => (latencies.length >= seq ? true : undefined),
       60_000,
     ).catch(() => log(`live subscriber saw ${latencies.length} of ${seq}`));
+    log(
+      `worst NATS latency per second of the run (ms): ${Array.from(worstBySecond, (v) => v ?? 0).join(' ')}`,
+    );
     latencies.sort((a, b) => a - b);
 
     log('device → queryable in Iceberg (polling through the Flight SQL edge since the first marker)');
