@@ -53,6 +53,10 @@ export interface CommandsTable {
   recorded_by_coordinator: ColumnType<boolean, boolean | undefined, boolean>;
   /** When a replica confirmed that both asset events of a coordinator-answered command are on the stream. */
   recorded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** How often a live replica refused to record this coordinator-answered command. */
+  record_refusals: ColumnType<number, number | undefined, number>;
+  /** Why the relay gave up recording it (the last refusal); null while it is still offered. */
+  record_error: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ConnectorManagementDatabase {

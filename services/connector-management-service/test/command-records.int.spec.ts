@@ -177,6 +177,7 @@ describe('commands the coordinator answers itself, on the asset stream', () => {
       expect((await record(outcome.commandId)).assetStream).toEqual({
         recordedBy: 'coordinator',
         recordedAt: null,
+        error: null,
       });
 
     await startReplica();
@@ -217,6 +218,7 @@ describe('commands the coordinator answers itself, on the asset stream', () => {
     expect((await record(outcome.commandId)).assetStream).toEqual({
       recordedBy: 'replica',
       recordedAt: null,
+      error: null,
     });
     const own = await eventsOf([outcome.commandId]);
     expect(own.map((e) => e.kind).sort()).toEqual(['command', 'command-result']);
@@ -241,6 +243,39 @@ describe('commands the coordinator answers itself, on the asset stream', () => {
     const events = await eventsOf([outcome.commandId], 4);
     expect(events).toHaveLength(4);
     expect(new Set(events.map((e) => e.eventId)).size).toBe(2);
+  }, 60_000);
+
+  it('gives up, keeping the reason, on a command no replica can take, and still records the next', async () => {
+    // Arguments this large fit a command request but not the record request to a replica, which
+    // carries the command and its outcome: the relay's own check refuses it each time.
+    const response = await api(`/v1/tenants/${tenant}/commands`, {
+      method: 'POST',
+      body: JSON.stringify({
+        assetId: ghostAsset,
+        action: 'write',
+        target: 'setpoint',
+        arguments: 'x'.repeat(70_000),
+      }),
+    });
+    expect(response.status).toBe(404);
+    const big = (await response.json()) as CommandOutcome;
+    const gaveUp = await waitFor(
+      `the relay to give up on ${big.commandId}`,
+      async () => {
+        const { assetStream } = await record(big.commandId);
+        return assetStream?.error ? assetStream : undefined;
+      },
+      30_000,
+    );
+    expect(gaveUp).toEqual({
+      recordedBy: 'coordinator',
+      recordedAt: null,
+      error: expect.stringContaining(BusErrorCode.TooLarge),
+    });
+    // It no longer holds a place in the queue: a later command is recorded as usual.
+    const { outcome } = await command(ghostAsset);
+    await recorded(outcome.commandId);
+    expect((await record(big.commandId)).assetStream?.recordedAt).toBeNull();
   }, 60_000);
 
   it('refuses a malformed record request, and senders other than the coordinator', async () => {

@@ -12,6 +12,12 @@ import { CommandsRepository, type UnrecordedCommand } from './commands.repositor
 /** How long one replica may take to have both events acknowledged by Kafka. */
 const RECORD_TIMEOUT_MS = 10_000;
 
+/** Refusals (by replicas, or by this service's own check before sending) after which the relay gives up on a command. */
+export const MAX_RECORD_REFUSALS = 3;
+
+/** Errors that say this one command cannot be recorded as it is, whichever replica tries. */
+const COMMAND_REFUSED = new Set<string>([BusErrorCode.InvalidPayload, BusErrorCode.TooLarge]);
+
 /** Errors that say the replica cannot record anything now, not that this one command is the problem. */
 const REPLICA_DOWN = new Set<string>([
   BusErrorCode.NoResponders,
@@ -94,7 +100,10 @@ export class CommandRecordRelay implements OnApplicationBootstrap, OnApplication
 
   /**
    * Tries the candidates in order until one records the command; drops from them every replica
-   * that cannot record anything now. A command none records waits for the next run.
+   * that cannot record anything now. A command none records waits for the next run. A command
+   * refused for what it holds is not offered to the other replicas: the refusal is noted, and at
+   * the last one the relay gives up on it (it keeps the reason, `assetStream.error`) so that it
+   * stops taking a place in every run.
    */
   async #record(entry: UnrecordedCommand, candidates: string[]): Promise<boolean> {
     const bus = this.bus;
@@ -119,6 +128,21 @@ export class CommandRecordRelay implements OnApplicationBootstrap, OnApplication
           code,
           err: (error as Error).message,
         });
+        if (code !== undefined && COMMAND_REFUSED.has(code)) {
+          const gaveUp = await this.commands.noteRecordRefusal(
+            commandId,
+            `${code}: ${(error as Error).message}`.slice(0, 2_000),
+            MAX_RECORD_REFUSALS,
+          );
+          if (gaveUp)
+            this.logger.error({
+              msg: 'command cannot be recorded on the asset stream; relay gave up on it',
+              commandId,
+              refusals: MAX_RECORD_REFUSALS,
+              code,
+            });
+          return false;
+        }
         if (code !== undefined && REPLICA_DOWN.has(code)) candidates.splice(candidates.indexOf(replica), 1);
       }
     }

@@ -50,6 +50,10 @@ export const commandRecordSchema = apiSchema(
           description:
             'When a replica confirmed that a command this service answered is on the asset stream; null while it waits for a live replica, and for commands a replica recorded itself',
         }),
+        error: z.string().nullable().meta({
+          description:
+            'Why this service gave up recording a command it answered: live replicas refused it 3 times for what it holds (an invalid or oversized payload); null otherwise',
+        }),
       })
       .nullable()
       .meta({

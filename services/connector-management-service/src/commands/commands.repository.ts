@@ -41,6 +41,7 @@ function toRecord(row: Selectable<CommandsTable>): CommandRecord {
     assetStream: outcome && {
       recordedBy: row.recorded_by_coordinator ? 'coordinator' : 'replica',
       recordedAt: row.recorded_at ? new Date(row.recorded_at).toISOString() : null,
+      error: row.record_error,
     },
   };
 }
@@ -101,6 +102,7 @@ export class CommandsRepository {
       .selectAll()
       .where('recorded_by_coordinator', '=', true)
       .where('recorded_at', 'is', null)
+      .where('record_error', 'is', null)
       .where('completed_at', 'is not', null)
       .orderBy('completed_at')
       .orderBy('command_id')
@@ -119,6 +121,30 @@ export class CommandsRepository {
       .where('command_id', '=', commandId)
       .where('recorded_at', 'is', null)
       .execute();
+  }
+
+  /**
+   * Notes that a live replica refused to record this command because of the command itself. At
+   * `maxRefusals` the relay gives up: the reason is kept and the command leaves the queue.
+   * Returns whether it gave up.
+   */
+  async noteRecordRefusal(commandId: string, reason: string, maxRefusals: number): Promise<boolean> {
+    const row = await this.db
+      .updateTable('commands')
+      .set((eb) => ({
+        record_refusals: eb('record_refusals', '+', 1),
+        record_error: eb
+          .case()
+          .when(eb('record_refusals', '+', 1), '>=', maxRefusals)
+          .then(reason)
+          .else(null)
+          .end(),
+      }))
+      .where('command_id', '=', commandId)
+      .where('recorded_at', 'is', null)
+      .returning('record_error')
+      .executeTakeFirst();
+    return row?.record_error !== null && row?.record_error !== undefined;
   }
 
   async find(commandId: string): Promise<CommandRecord | undefined> {
