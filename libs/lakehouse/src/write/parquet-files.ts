@@ -38,25 +38,43 @@ export async function writeParquetFiles(
   relation: string,
   target: ParquetTarget,
 ): Promise<WrittenFile[]> {
+  const cast = await castProjection(connection, relation, target);
+  const columns = columnList(target.schema);
+  if (!target.partition.length) {
+    const file = await writeOne(connection, `SELECT ${columns} FROM (${cast})`, {}, target);
+    return file ? [file] : [];
+  }
+  // Partition values are computed from the cast columns, so they see the Iceberg types.
+  const values = target.partition.map((c, i) => `${c.sql} AS __p${i}`).join(', ');
+  const keys = target.partition.map((_, i) => `__p${i}`).join(', ');
+  const distinct = (
+    await connection.runAndReadAll(`SELECT DISTINCT ${values} FROM (${cast})`)
+  ).getRowObjects();
+  const partitionOf = (part: Record<string, unknown>) =>
+    Object.fromEntries(target.partition.map((c, i) => [c.field.name, part[`__p${i}`] ?? null]));
+  if (distinct.length <= 1) {
+    // The common case (a stream's rows of one day): one file straight from the source, no staging
+    // table and no sort.
+    const file = await writeOne(
+      connection,
+      `SELECT ${columns} FROM (${cast})`,
+      partitionOf(distinct[0] ?? {}),
+      target,
+    );
+    return file ? [file] : [];
+  }
   const projected = `__lakehouse_${randomUUID().replaceAll('-', '')}`;
-  await connection.run(`CREATE TEMP TABLE ${projected} AS ${await projection(connection, relation, target)}`);
+  await connection.run(
+    `CREATE TEMP TABLE ${projected} AS SELECT *, dense_rank() OVER (ORDER BY ${keys}) AS __part FROM (SELECT *, ${values} FROM (${cast}))`,
+  );
   try {
-    const columns = columnList(target.schema);
-    if (!target.partition.length) {
-      const file = await writeOne(connection, `SELECT ${columns} FROM ${projected}`, {}, target);
-      return file ? [file] : [];
-    }
-    const keys = target.partition.map((_, i) => `__p${i}`).join(', ');
     const parts = (
       await connection.runAndReadAll(`SELECT DISTINCT __part, ${keys} FROM ${projected}`)
     ).getRowObjects();
     const written: WrittenFile[] = [];
     for (const part of parts) {
-      const values = Object.fromEntries(
-        target.partition.map((c, i) => [c.field.name, part[`__p${i}`] ?? null]),
-      );
       const query = `SELECT ${columns} FROM ${projected} WHERE __part = ${Number(part.__part)}`;
-      const file = await writeOne(connection, query, values, target);
+      const file = await writeOne(connection, query, partitionOf(part), target);
       if (file) written.push(file);
     }
     return written;
@@ -65,11 +83,8 @@ export async function writeParquetFiles(
   }
 }
 
-/**
- * The source's columns matched to the schema by name (case-insensitively) and cast, absent
- * optional ones null; partitioned tables add each row's partition values and a partition number.
- */
-async function projection(
+/** The source's columns matched to the schema by name (case-insensitively) and cast, absent optional ones null. */
+async function castProjection(
   connection: DuckDBConnection,
   relation: string,
   target: ParquetTarget,
@@ -85,12 +100,7 @@ async function projection(
     const value = source ? quotedIdentifier(source) : 'NULL';
     return `CAST(${value} AS ${duckdbType(field.type)}) AS ${quotedIdentifier(field.name)}`;
   });
-  const cast = `SELECT ${columns.join(', ')} FROM ${relation}`;
-  if (!target.partition.length) return cast;
-  // Partition values are computed from the cast columns, so they see the Iceberg types.
-  const values = target.partition.map((c, i) => `${c.sql} AS __p${i}`).join(', ');
-  const keys = target.partition.map((_, i) => `__p${i}`).join(', ');
-  return `SELECT *, dense_rank() OVER (ORDER BY ${keys}) AS __part FROM (SELECT *, ${values} FROM (${cast}))`;
+  return `SELECT ${columns.join(', ')} FROM ${relation}`;
 }
 
 function columnList(schema: Schema): string {
