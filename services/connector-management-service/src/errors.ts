@@ -9,6 +9,7 @@ export const ConnectorErrorCode = {
   DEVICE_MISMATCH: 'DEVICE_MISMATCH',
   REVISION_CONFLICT: 'REVISION_CONFLICT',
   DEVICE_TOO_LARGE: 'DEVICE_TOO_LARGE',
+  COMMAND_TOO_LARGE: 'COMMAND_TOO_LARGE',
   INVALID_CURSOR: 'INVALID_CURSOR',
 } as const;
 
@@ -63,6 +64,17 @@ export class DeviceTooLargeError extends DomainError {
     super(
       ConnectorErrorCode.DEVICE_TOO_LARGE,
       `the device spec is ${bytes} bytes as JSON; at most ${max} fit in a replica's assignment`,
+      413,
+      { bytes, max },
+    );
+  }
+}
+
+export class CommandTooLargeError extends DomainError {
+  constructor(bytes: number, max: number) {
+    super(
+      ConnectorErrorCode.COMMAND_TOO_LARGE,
+      `the command is ${bytes} bytes as JSON; at most ${max} fit, with its outcome, in one control-bus message (its record on the asset stream travels so)`,
       413,
       { bytes, max },
     );

@@ -10,6 +10,7 @@ import {
 import { type ReadRecord, readTopic } from '@openfoundry/bus-registry/testing';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 import { createTestDatabase, freePort, type TestDatabase } from '@openfoundry/service-kit/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandRecord } from '../src/commands/command.dto.ts';
 import { busEnv, controlBusAs } from './bus-env.ts';
@@ -245,24 +246,48 @@ describe('commands the coordinator answers itself, on the asset stream', () => {
     expect(new Set(events.map((e) => e.eventId)).size).toBe(2);
   }, 60_000);
 
-  it('gives up, keeping the reason, on a command no replica can take, and still records the next', async () => {
-    // Arguments this large fit a command request but not the record request to a replica, which
-    // carries the command and its outcome: the relay's own check refuses it each time.
+  it('refuses a command too large to be recorded with its outcome, and stores nothing (413)', async () => {
+    const commandId = '0190a0a0-0000-7000-8000-0000000000aa';
     const response = await api(`/v1/tenants/${tenant}/commands`, {
       method: 'POST',
       body: JSON.stringify({
+        commandId,
         assetId: ghostAsset,
         action: 'write',
         target: 'setpoint',
         arguments: 'x'.repeat(70_000),
       }),
     });
-    expect(response.status).toBe(404);
-    const big = (await response.json()) as CommandOutcome;
+    expect(response.status).toBe(413);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error).toMatchObject({
+      code: 'COMMAND_TOO_LARGE',
+      message: expect.stringContaining('control-bus message'),
+    });
+    expect((await api(`/v1/tenants/${tenant}/commands/${commandId}`)).status).toBe(404);
+  });
+
+  it('gives up, keeping the reason, on a stored command no replica can take, and still records the next', async () => {
+    // A row from before the size limit (or written by hand): answered here, far too large for a
+    // record request, which carries the command and its outcome. The relay's own check refuses it.
+    const commandId = '0190a0a0-0000-7000-8000-0000000000bb';
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      await db.query(
+        `insert into commands (command_id, tenant, asset_id, action, target, arguments, deadline, requester,
+           status, failure_code, failure_message, requested_at, completed_at, recorded_by_coordinator)
+         values ($1, $2, $3, 'write', 'setpoint', $4, now(), 'command-records', 'failed', 'unknown-asset',
+           'no device maps the asset', now(), now(), true)`,
+        [commandId, tenant, ghostAsset, JSON.stringify('x'.repeat(70_000))],
+      );
+    } finally {
+      await db.end();
+    }
     const gaveUp = await waitFor(
-      `the relay to give up on ${big.commandId}`,
+      `the relay to give up on ${commandId}`,
       async () => {
-        const { assetStream } = await record(big.commandId);
+        const { assetStream } = await record(commandId);
         return assetStream?.error ? assetStream : undefined;
       },
       30_000,
@@ -275,7 +300,7 @@ describe('commands the coordinator answers itself, on the asset stream', () => {
     // It no longer holds a place in the queue: a later command is recorded as usual.
     const { outcome } = await command(ghostAsset);
     await recorded(outcome.commandId);
-    expect((await record(big.commandId)).assetStream?.recordedAt).toBeNull();
+    expect((await record(commandId)).assetStream?.recordedAt).toBeNull();
   }, 60_000);
 
   it('refuses a malformed record request, and senders other than the coordinator', async () => {

@@ -288,6 +288,18 @@ describe('device commands', () => {
       failure: { code: 'unknown-asset' },
     });
     expect(await send({}, uniqueTenant())).toMatchObject({ status: 'failed', failure: { code: 'invalid' } });
+    // Fits a NATS message, but not the record of it with its outcome: refused, nothing stored.
+    const large = randomUUID();
+    expect(await send({ commandId: large, arguments: 'x'.repeat(60_000) })).toMatchObject({
+      status: 'failed',
+      failure: { code: 'invalid', message: expect.stringContaining('control-bus message') },
+    });
+    const stored = await app.inject({
+      method: 'GET',
+      url: `/v1/tenants/${tenant}/commands/${large}`,
+      headers: admin,
+    });
+    expect(stored.statusCode).toBe(404);
     // A redelivered command gets its recorded outcome, not a second execution.
     const commandId = randomUUID();
     let executions = 0;

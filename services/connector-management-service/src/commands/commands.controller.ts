@@ -32,6 +32,7 @@ export class CommandsController {
       403: "Another tenant's assets",
       404: 'No device maps the asset (outcome unknown-asset)',
       409: 'The replica refused it, e.g. a point that is not writable (outcome refused)',
+      413: 'The command is too large to be recorded with its outcome (COMMAND_TOO_LARGE)',
       502: 'The replica failed (outcome error)',
       503: 'The device is offline or no live replica runs it (outcome offline)',
       504: 'The deadline passed (outcome deadline-expired)',

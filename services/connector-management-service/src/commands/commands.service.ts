@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import {
   type COMMAND_FAILURES,
+  CONTROL_MAX_PAYLOAD_BYTES,
   type CommandOutcome,
   commandSchema,
   type DeviceCommand,
@@ -15,7 +16,7 @@ import {
 } from '@openfoundry/event-bus-control';
 import { InjectControlBus } from '@openfoundry/service-kit';
 import { DevicesRepository } from '../devices/devices.repository.ts';
-import { CommandNotFoundError } from '../errors.ts';
+import { CommandNotFoundError, CommandTooLargeError } from '../errors.ts';
 import { ReplicaTracker } from '../replicas/replica-tracker.ts';
 import { type CommandBody, type CommandRecord, DEFAULT_COMMAND_DEADLINE_MS } from './command.dto.ts';
 import { CommandRecordRelay } from './command-record-relay.service.ts';
@@ -35,6 +36,15 @@ export const FAILURE_STATUS: Record<FailureCode, number> = {
 
 /** How long past a command's deadline the replica's own deadline-expired answer is awaited. */
 const REPLY_GRACE_MS = 1_000;
+
+/**
+ * The largest command accepted, as JSON. A command this service answers itself reaches the asset
+ * stream through a replica, in one control-bus message (64 KiB, ADR 0005) with its outcome: the
+ * rest of the message is left for that.
+ */
+export const MAX_COMMAND_BYTES = CONTROL_MAX_PAYLOAD_BYTES - 8 * 1024;
+
+const commandBytes = (command: DeviceCommand) => Buffer.byteLength(JSON.stringify(command));
 
 const failed = (
   command: Pick<DeviceCommand, 'commandId'>,
@@ -85,20 +95,29 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
           'invalid',
           `the command is for tenant ${request.value.tenant}, sent on ${request.source}`,
         );
+      const bytes = commandBytes(request.value);
+      if (bytes > MAX_COMMAND_BYTES)
+        return failed(request.value, 'invalid', new CommandTooLargeError(bytes, MAX_COMMAND_BYTES).message);
       return this.execute(request.value);
     });
     await this.#handler.ready;
   }
 
-  /** The REST envelope made whole: id, requester and a deadline 10 s from now when absent. */
+  /**
+   * The REST envelope made whole: id, requester and a deadline 10 s from now when absent. A command
+   * too large to be recorded with its outcome is refused (413).
+   */
   complete(tenant: string, body: CommandBody, requester: string): DeviceCommand {
-    return commandSchema.zod.parse({
+    const command = commandSchema.zod.parse({
       ...body,
       commandId: body.commandId ?? randomUUID(),
       tenant: body.tenant ?? tenant,
       deadline: body.deadline ?? new Date(Date.now() + DEFAULT_COMMAND_DEADLINE_MS).toISOString(),
       requester: body.requester ?? requester,
     });
+    const bytes = commandBytes(command);
+    if (bytes > MAX_COMMAND_BYTES) throw new CommandTooLargeError(bytes, MAX_COMMAND_BYTES);
+    return command;
   }
 
   async execute(command: DeviceCommand): Promise<CommandOutcome> {
