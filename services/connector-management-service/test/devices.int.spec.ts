@@ -1,5 +1,7 @@
+import { deviceSpec } from '@openfoundry/bus-registry';
 import { createTestApp, createTestDatabase, type TestDatabase } from '@openfoundry/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DevicesRepository } from '../src/devices/devices.repository.ts';
 import { connectorManagementService } from '../src/service.ts';
 import { busEnv } from './bus-env.ts';
 import { bearer, httpDevice, mqttDevice, opcuaDevice, uniqueTenant } from './factories.ts';
@@ -180,6 +182,34 @@ describe('devices over HTTP', () => {
       });
       expect(response.statusCode).toBe(415);
     });
+  });
+
+  it('moves the change marker only when the saved device is visible, so a reconcile never keeps a marker without its device', async () => {
+    const repository = app.app.get(DevicesRepository);
+    const tenant = uniqueTenant();
+    const spec = deviceSpec.parse({ ...mqttDevice(), tenant, id: 'marker-line', revision: 1 });
+    const before = await repository.changeMarker();
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => {
+      commit = resolve;
+    });
+    let saved!: () => void;
+    const inTransaction = new Promise<void>((resolve) => {
+      saved = resolve;
+    });
+    const writing = repository.transaction(async (trx) => {
+      await trx.save(spec);
+      saved();
+      await committing;
+    });
+    await inTransaction;
+    // Saved but not committed: what a reconcile reads now is the old marker with the old devices.
+    expect(await repository.changeMarker()).toBe(before);
+    expect(await repository.find(tenant, 'marker-line')).toBeUndefined();
+    commit();
+    await writing;
+    expect(await repository.changeMarker()).not.toBe(before);
+    expect((await repository.find(tenant, 'marker-line'))?.spec).toMatchObject({ tenant, id: 'marker-line' });
   });
 
   describe('read and delete', () => {

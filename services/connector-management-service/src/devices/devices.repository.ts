@@ -120,16 +120,20 @@ export class DevicesRepository {
     return deleted;
   }
 
+  /**
+   * Counts a change in the caller's transaction: the count moves when the change commits, never
+   * before (migration 0004), so a reader that sees it also sees the device.
+   */
   private async markChanged(): Promise<void> {
-    await sql`select nextval('device_changes')`.execute(this.db);
+    await sql`update device_change_counter set changes = changes + 1`.execute(this.db);
   }
 
-  /** Changes whenever a device is saved or deleted, by any instance. */
+  /** Changes whenever a device is saved or deleted, by any instance, once that change is committed. */
   async changeMarker(): Promise<string> {
-    const { rows } = await sql<{
-      marker: string;
-    }>`select last_value::text || ':' || is_called::text as marker from device_changes`.execute(this.db);
-    return rows[0]?.marker ?? '';
+    const { rows } = await sql<{ changes: string }>`select changes::text from device_change_counter`.execute(
+      this.db,
+    );
+    return rows[0]?.changes ?? '';
   }
 
   /** Keyset page by (tenant, id); `tenant` undefined lists every tenant. */
