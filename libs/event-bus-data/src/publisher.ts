@@ -379,7 +379,7 @@ export class Publisher<T> {
   #lineageAt(eventTime: number): LineageAt {
     if (this.#lineage?.eventTime === eventTime) return this.#lineage;
     const value = Buffer.from(
-      `${this.#lineagePrefix}"${rfc3339(new Date(eventTime))}"${this.#lineageSuffix}`,
+      `${this.#lineagePrefix}${JSON.stringify(rfc3339(new Date(eventTime)))}${this.#lineageSuffix}`,
       'utf8',
     );
     this.#lineage = {

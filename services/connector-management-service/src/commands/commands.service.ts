@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import {
   type COMMAND_FAILURES,
-  CONTROL_MAX_PAYLOAD_BYTES,
   type CommandOutcome,
   commandSchema,
   type DeviceCommand,
@@ -39,12 +38,16 @@ const REPLY_GRACE_MS = 1_000;
 
 /**
  * The largest command accepted, as JSON. A command this service answers itself reaches the asset
- * stream through a replica, in one control-bus message (64 KiB, ADR 0005) with its outcome: the
- * rest of the message is left for that.
+ * stream through a replica, in one `connector.{replica}.command-record` message with its outcome:
+ * the rest of that message (64 KiB, ADR 0005) is left for the outcome.
  */
-export const MAX_COMMAND_BYTES = CONTROL_MAX_PAYLOAD_BYTES - 8 * 1024;
+export const MAX_COMMAND_BYTES = subjects.connectorCommandRecord.maxPayloadBytes - 8 * 1024;
 
-const commandBytes = (command: DeviceCommand) => Buffer.byteLength(JSON.stringify(command));
+/** Why a command is refused for its size, or undefined when it fits. */
+function tooLarge(command: DeviceCommand): CommandTooLargeError | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(command));
+  return bytes > MAX_COMMAND_BYTES ? new CommandTooLargeError(bytes, MAX_COMMAND_BYTES) : undefined;
+}
 
 const failed = (
   command: Pick<DeviceCommand, 'commandId'>,
@@ -95,9 +98,8 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
           'invalid',
           `the command is for tenant ${request.value.tenant}, sent on ${request.source}`,
         );
-      const bytes = commandBytes(request.value);
-      if (bytes > MAX_COMMAND_BYTES)
-        return failed(request.value, 'invalid', new CommandTooLargeError(bytes, MAX_COMMAND_BYTES).message);
+      const refusal = tooLarge(request.value);
+      if (refusal) return failed(request.value, 'invalid', refusal.message);
       return this.execute(request.value);
     });
     await this.#handler.ready;
@@ -115,8 +117,8 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
       deadline: body.deadline ?? new Date(Date.now() + DEFAULT_COMMAND_DEADLINE_MS).toISOString(),
       requester: body.requester ?? requester,
     });
-    const bytes = commandBytes(command);
-    if (bytes > MAX_COMMAND_BYTES) throw new CommandTooLargeError(bytes, MAX_COMMAND_BYTES);
+    const refusal = tooLarge(command);
+    if (refusal) throw refusal;
     return command;
   }
 
