@@ -5,7 +5,7 @@ import { AssetTableWriter } from '../src/sink/asset-table-writer.ts';
 import { offsetKey } from '../src/sink/offsets.ts';
 import { ParentGuard } from '../src/sink/parent-guard.ts';
 import { TableMaintainer } from '../src/sink/table-maintainer.ts';
-import { assetEvent, sinkRecords } from './factories.ts';
+import { assetEvent, sinkRecords, staged } from './factories.ts';
 import { duckdbReader, PLATFORM_TOKEN, type RunningCatalog, startCatalog, uniqueTenant } from './sink-env.ts';
 
 const TOPIC = topics.assetEvents.name;
@@ -70,7 +70,7 @@ describe(AssetTableWriter.name, () => {
       assetEvent(acme, 'press-3', 7, { sourceTime: '2026-11-24T00:00:00.123456+00:00' }),
     ];
     const records = [...sinkRecords(2, 10, events.slice(0, 4)), ...sinkRecords(5, 40, events.slice(4))];
-    const committed = await writer.commit(acme, records);
+    const committed = await writer.commit(acme, staged(records));
     expect(committed).toMatchObject({ records: 7, duplicates: 0, attempts: 1 });
     expect(committed.snapshotId).toBeDefined();
 
@@ -136,12 +136,12 @@ describe(AssetTableWriter.name, () => {
     const writer = sinkWriter();
     const events = Array.from({ length: 20 }, (_, i) => assetEvent(acme, `a${i % 3}`, i));
     const first = sinkRecords(0, 100, events.slice(0, 12));
-    await writer.commit(acme, first);
+    await writer.commit(acme, staged(first));
     // The same offsets again (a crash before Kafka's commit), overlapping new ones.
     const replay = sinkRecords(0, 100, events);
-    const second = await writer.commit(acme, replay);
+    const second = await writer.commit(acme, staged(replay));
     expect(second).toMatchObject({ records: 8, duplicates: 12 });
-    const again = await writer.commit(acme, replay);
+    const again = await writer.commit(acme, staged(replay));
     expect(again).toMatchObject({ records: 0, duplicates: 20, snapshotId: undefined });
     expect(
       await reader.sql(`SELECT count(*)::INT AS n, count(DISTINCT event_id)::INT AS ids FROM ${table(acme)}`),
@@ -152,8 +152,8 @@ describe(AssetTableWriter.name, () => {
   it('keeps every partition’s offsets when commits carry different partitions', async () => {
     const acme = tenant('carry');
     const writer = sinkWriter();
-    await writer.commit(acme, sinkRecords(1, 0, [assetEvent(acme, 'a', 1)]));
-    await writer.commit(acme, sinkRecords(3, 7, [assetEvent(acme, 'b', 2)]));
+    await writer.commit(acme, staged(sinkRecords(1, 0, [assetEvent(acme, 'a', 1)])));
+    await writer.commit(acme, staged(sinkRecords(3, 7, [assetEvent(acme, 'b', 2)])));
     expect(await writer.storedOffsets(acme)).toEqual(
       new Map([
         [1, 1n],
@@ -171,8 +171,8 @@ describe(AssetTableWriter.name, () => {
     const onlyA = sinkRecords(1, 0, events.slice(20, 25));
     const onlyB = sinkRecords(2, 0, events.slice(25));
     const results = await Promise.all([
-      a.commit(acme, [...shared, ...onlyA]),
-      b.commit(acme, [...shared, ...onlyB]),
+      a.commit(acme, staged([...shared, ...onlyA])),
+      b.commit(acme, staged([...shared, ...onlyB])),
     ]);
     expect(results.reduce((n, r) => n + r.records, 0)).toBe(30);
     expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(20);
@@ -193,7 +193,7 @@ describe(AssetTableWriter.name, () => {
     const other = sinkWriter();
     const events = Array.from({ length: 10 }, (_, i) => assetEvent(acme, 'g', i));
     const shared = sinkRecords(3, 50, events);
-    await other.commit(acme, sinkRecords(3, 0, [assetEvent(acme, 'g', 99)]));
+    await other.commit(acme, staged(sinkRecords(3, 0, [assetEvent(acme, 'g', 99)])));
     let tableLoads = 0;
     let interfered: Promise<unknown> | undefined;
     // The other sink commits the same records right after this one filtered them, before it commits.
@@ -201,13 +201,13 @@ describe(AssetTableWriter.name, () => {
       if ((init?.method ?? 'GET') === 'GET' && String(input).includes('/tables/asset_events')) {
         tableLoads += 1;
         if (tableLoads === 2) {
-          interfered = other.commit(acme, shared);
+          interfered = other.commit(acme, staged(shared));
           await interfered;
         }
       }
       return fetch(input, init);
     });
-    const committed = await writer.commit(acme, shared);
+    const committed = await writer.commit(acme, staged(shared));
     expect(interfered).toBeDefined();
     expect(committed).toMatchObject({ records: 0, duplicates: 10, attempts: 2 });
     expect(
@@ -220,7 +220,7 @@ describe(AssetTableWriter.name, () => {
     const writer = sinkWriter();
     const events = Array.from({ length: 25 }, (_, i) => assetEvent(acme, `m${i % 2}`, i));
     for (let i = 0; i < 5; i++)
-      await writer.commit(acme, sinkRecords(1, i * 5, events.slice(i * 5, i * 5 + 5)));
+      await writer.commit(acme, staged(sinkRecords(1, i * 5, events.slice(i * 5, i * 5 + 5))));
     const maintenance = new TableMaintenance({ catalog: lake.catalog });
     try {
       const run = await new TableMaintainer(maintenance, {
@@ -241,7 +241,7 @@ describe(AssetTableWriter.name, () => {
     });
     expect(await writer.storedOffsets(acme)).toEqual(new Map([[1, 25n]]));
     // A replay after compaction is still recognised.
-    expect(await writer.commit(acme, sinkRecords(1, 0, events))).toMatchObject({
+    expect(await writer.commit(acme, staged(sinkRecords(1, 0, events)))).toMatchObject({
       records: 0,
       duplicates: 25,
     });
@@ -253,8 +253,11 @@ describe(AssetTableWriter.name, () => {
   it('keeps tenants apart: each table holds only its tenant’s rows', async () => {
     const [acme, globex] = [tenant('iso-a'), tenant('iso-g')];
     const writer = sinkWriter();
-    await writer.commit(acme, sinkRecords(0, 0, [assetEvent(acme, 'a', 1), assetEvent(acme, 'a', 2)]));
-    await writer.commit(globex, sinkRecords(0, 2, [assetEvent(globex, 'g', 3)]));
+    await writer.commit(
+      acme,
+      staged(sinkRecords(0, 0, [assetEvent(acme, 'a', 1), assetEvent(acme, 'a', 2)])),
+    );
+    await writer.commit(globex, staged(sinkRecords(0, 2, [assetEvent(globex, 'g', 3)])));
     expect(await reader.sql(`SELECT DISTINCT tenant FROM ${table(acme)}`)).toEqual([{ tenant: acme }]);
     expect(await reader.sql(`SELECT DISTINCT tenant FROM ${table(globex)}`)).toEqual([{ tenant: globex }]);
     expect(await writer.storedOffsets(globex)).toEqual(new Map([[0, 3n]]));

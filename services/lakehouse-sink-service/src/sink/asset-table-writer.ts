@@ -11,10 +11,10 @@ import {
   type RestCatalog,
   type TableIdentifier,
 } from '@openfoundry/lakehouse';
-import { assetEventLines, assetEventQuery, assetTable, assetTableRequest } from './asset-table.ts';
+import { assetEventQuery, assetTable, assetTableRequest } from './asset-table.ts';
 import { maxOffsets, offsetProperties, type PartitionOffsets, summaryOffsets } from './offsets.ts';
 import type { ParentGuard } from './parent-guard.ts';
-import type { SinkRecord } from './sink-buffer.ts';
+import type { StagedEvents } from './staged-events.ts';
 
 export interface AssetTableWriterOptions {
   /** The asset stream's topic name: the offset keys of the summaries name it. */
@@ -71,38 +71,40 @@ export class AssetTableWriter {
     }
   }
 
-  async commit(tenant: string, records: readonly SinkRecord[]): Promise<TenantCommit> {
+  async commit(tenant: string, staged: readonly StagedEvents[]): Promise<TenantCommit> {
     const identifier = this.table(tenant);
     const maxAttempts = this.options.maxAttempts ?? 20;
     for (let attempt = 1; ; attempt++) {
       const loaded = await this.load(tenant);
       const parent = mainSnapshot(loaded.metadata);
       const stored = summaryOffsets(parent?.summary, this.options.topic);
-      const fresh = records.filter((r) => r.offset >= (stored.get(r.partition) ?? 0n));
+      const fresh = staged.map((s) => s.from(stored));
+      const count = fresh.reduce((n, f) => n + f.records, 0);
       const base = {
         tenant,
         table: identifier,
-        duplicates: records.length - fresh.length,
+        duplicates: staged.reduce((n, s) => n + s.count, 0) - count,
         attempts: attempt,
       };
-      if (fresh.length === 0)
-        return { ...base, snapshotId: undefined, records: 0, bytes: 0, offsets: stored };
-      const offsets = maxOffsets(stored, nextOffsets(fresh));
+      if (count === 0) return { ...base, snapshotId: undefined, records: 0, bytes: 0, offsets: stored };
+      const offsets = fresh.reduce((merged, f) => maxOffsets(merged, f.next), stored);
       try {
         const appended = await this.guard.run(parent ? BigInt(parent['snapshot-id']) : null, () =>
-          staged(fresh, (file) =>
-            this.writer.append(
-              identifier,
-              { sql: assetEventQuery(file) },
-              { summary: offsetProperties(this.options.topic, offsets), maxAttempts: 1 },
-            ),
+          stagedFile(
+            fresh.flatMap((f) => f.lines),
+            (file) =>
+              this.writer.append(
+                identifier,
+                { sql: assetEventQuery(file) },
+                { summary: offsetProperties(this.options.topic, offsets), maxAttempts: 1 },
+              ),
           ),
         );
         return {
           ...base,
           snapshotId: appended?.snapshotId,
           records: appended?.records ?? 0,
-          bytes: fresh.reduce((n, r) => n + r.size, 0),
+          bytes: fresh.reduce((n, f) => n + f.bytes, 0),
           offsets,
         };
       } catch (error) {
@@ -138,28 +140,18 @@ export class AssetTableWriter {
 }
 
 /**
- * The records staged as a local NDJSON file for DuckDB to read while `task` runs (ADR 0021); the
- * file is removed afterwards, whatever the outcome.
+ * Staged lines as a local NDJSON file for DuckDB to read while `task` runs (ADR 0021); the file is
+ * removed afterwards, whatever the outcome.
  */
-async function staged<T>(records: readonly SinkRecord[], task: (file: string) => Promise<T>): Promise<T> {
+async function stagedFile<T>(lines: readonly Buffer[], task: (file: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'openfoundry-sink-'));
   try {
     const file = join(dir, 'events.ndjson');
-    await writeFile(file, assetEventLines(records));
+    await writeFile(file, Buffer.concat(lines));
     return await task(file);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Per partition, the offset after the last of the records. */
-function nextOffsets(records: readonly SinkRecord[]): PartitionOffsets {
-  const next: PartitionOffsets = new Map();
-  for (const r of records) {
-    const current = next.get(r.partition);
-    if (current === undefined || r.offset + 1n > current) next.set(r.partition, r.offset + 1n);
-  }
-  return next;
 }
 
 function isMissing(error: unknown): boolean {

@@ -5,7 +5,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { AssetEvent } from '@openfoundry/bus-registry';
 import { describe, expect, it } from 'vitest';
 import { assetEvent, sinkRecords } from '../../test/factories.ts';
-import { ASSET_EVENT_COLUMNS, assetEventLines, assetEventQuery, assetTableRequest } from './asset-table.ts';
+import { ASSET_EVENT_COLUMNS, assetEventQuery, assetTableRequest } from './asset-table.ts';
+import { StagedEvents } from './staged-events.ts';
 
 describe('asset table', () => {
   it('declares the columns with field ids, partitioned by day(source_time), metadata cleaned up', () => {
@@ -25,7 +26,7 @@ describe('asset table', () => {
 
   it('stages one line per record, the value as it arrived between its partition and offset', () => {
     const records = sinkRecords(4, 17, [assetEvent('acme', 'a', 1)]);
-    const lines = assetEventLines(records).toString('utf8');
+    const lines = StagedEvents.of(records).lines.toString('utf8');
     expect(lines).toBe(`{"p":4,"o":17,"e":${Buffer.from(records[0]?.bytes ?? []).toString('utf8')}}\n`);
     expect(JSON.parse(lines)).toEqual({ p: 4, o: 17, e: records[0]?.event });
   });
@@ -62,7 +63,7 @@ describe('asset table', () => {
     const connection = await (await DuckDBInstance.create(':memory:')).connect();
     try {
       const file = join(dir, 'events.ndjson');
-      await writeFile(file, assetEventLines(records));
+      await writeFile(file, StagedEvents.of(records).lines);
       const rows = (
         await connection.runAndReadAll(
           `SELECT * REPLACE (epoch_us(source_time) AS source_time, epoch_us(ingest_time) AS ingest_time) FROM (${assetEventQuery(file)})`,

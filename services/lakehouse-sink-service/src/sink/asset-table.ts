@@ -1,5 +1,4 @@
 import type { CreateTableRequest, TableIdentifier } from '@openfoundry/lakehouse';
-import type { SinkRecord } from './sink-buffer.ts';
 
 /** Where a tenant's asset events land: `<tenant>.<namespace>.<table>`. */
 export function assetTable(tenant: string, namespace: string, name: string): TableIdentifier {
@@ -106,29 +105,9 @@ export function assetTableRequest(
 }
 
 /**
- * The records as newline-delimited JSON, one line per record: `{"p":<partition>,"o":<offset>,"e":<event>}`,
- * where the event is the record's value exactly as it arrived (the writer's JSON, checked against
- * the asset event schema on consume). DuckDB parses it natively (`assetEventQuery`), which costs a
- * fraction of building the rows in JavaScript.
+ * The staged lines of `file` (`StagedEvents`) as rows of the table, in its column order. DuckDB
+ * parses them natively, which costs a fraction of building the rows in JavaScript.
  */
-export function assetEventLines(records: readonly SinkRecord[]): Buffer {
-  const prefixes = records.map((r) => `{"p":${r.partition},"o":${r.offset},"e":`);
-  let size = 0;
-  for (let i = 0; i < records.length; i++)
-    size += (prefixes[i] as string).length + (records[i] as SinkRecord).bytes.length + 2;
-  const lines = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (let i = 0; i < records.length; i++) {
-    at += lines.write(prefixes[i] as string, at, 'latin1');
-    lines.set((records[i] as SinkRecord).bytes, at);
-    at += (records[i] as SinkRecord).bytes.length;
-    lines[at++] = 0x7d; // }
-    lines[at++] = 0x0a; // newline
-  }
-  return lines;
-}
-
-/** The staged lines of `file` (from `assetEventLines`) as rows of the table, in its column order. */
 export function assetEventQuery(file: string): string {
   const path = `'${file.replaceAll("'", "''")}'`;
   const columns = COLUMNS.map((c) => `${c.sql} AS ${c.name}`).join(', ');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assetEvent, sinkRecords } from '../../test/factories.ts';
+import { assetEvent, positions, sinkRecords } from '../../test/factories.ts';
 import { SinkBuffer } from './sink-buffer.ts';
 
 const acme = 'acme';
@@ -24,7 +24,7 @@ describe(SinkBuffer.name, () => {
           1000,
         ),
       ).toBe(3);
-      expect(buffer.records(acme).map((r) => r.offset)).toEqual([0n, 5n]);
+      expect(positions(buffer.staged(acme)).map((r) => r.offset)).toEqual([0n, 5n]);
       expect(buffer.buffered()).toEqual([
         { tenant: acme, records: 2, bytes: size(0) + size(2), since: new Date(1000) },
         { tenant: globex, records: 1, bytes: size(1), since: new Date(1000) },
@@ -36,7 +36,7 @@ describe(SinkBuffer.name, () => {
       const records = sinkRecords(0, 0, [assetEvent(acme, 'a', 1), assetEvent(acme, 'a', 2)]);
       buffer.add(records, new Map([[0, 2n]]));
       expect(buffer.add(records, new Map([[0, 2n]]))).toBe(0);
-      expect(buffer.records(acme)).toHaveLength(2);
+      expect(positions(buffer.staged(acme))).toHaveLength(2);
     });
   });
 
@@ -48,7 +48,7 @@ describe(SinkBuffer.name, () => {
         new Map([[0, 14n]]), // offset 13 was dead-lettered: still read
       );
       expect(buffer.durableOffsets()).toEqual(new Map([[0, 10n]]));
-      buffer.release(acme, 2);
+      buffer.release(acme, 1); // acme's one staged batch: offsets 10 and 12
       expect(buffer.durableOffsets()).toEqual(new Map([[0, 11n]]));
       buffer.release(globex, 1);
       expect(buffer.durableOffsets()).toEqual(new Map([[0, 14n]]));
@@ -90,12 +90,11 @@ describe(SinkBuffer.name, () => {
 
     it('restarts the clock of records left behind by a partial release', () => {
       const buffer = new SinkBuffer();
-      buffer.add(
-        sinkRecords(0, 0, [assetEvent(acme, 'a', 1), assetEvent(acme, 'a', 2)]),
-        new Map([[0, 2n]]),
-        0,
-      );
+      buffer.add(sinkRecords(0, 0, [assetEvent(acme, 'a', 1)]), new Map([[0, 1n]]), 0);
+      buffer.add(sinkRecords(0, 1, [assetEvent(acme, 'a', 2)]), new Map([[0, 2n]]), 10);
+      expect(buffer.staged(acme)).toHaveLength(2);
       buffer.release(acme, 1, 7000);
+      expect(buffer.buffered()).toMatchObject([{ tenant: acme, records: 1 }]);
       expect(buffer.due(1000, 7500)).toEqual([]);
       expect(buffer.due(1000, 8000)).toEqual([acme]);
     });

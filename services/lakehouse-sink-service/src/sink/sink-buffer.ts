@@ -1,19 +1,10 @@
-import type { AssetEvent } from '@openfoundry/bus-registry';
 import type { PartitionOffsets } from './offsets.ts';
-
-/** One asset-stream record as the sink buffers it. */
-export interface SinkRecord {
-  partition: number;
-  offset: bigint;
-  /** Kafka key + value bytes. */
-  size: number;
-  event: AssetEvent;
-  /** The value as it arrived: the event's JSON, written to the table as it is (see assetEventLines). */
-  bytes: Uint8Array;
-}
+import { type SinkRecord, StagedEvents } from './staged-events.ts';
 
 interface TenantBuffer {
-  records: SinkRecord[];
+  /** One per batch that brought the tenant records, in arrival order. */
+  staged: StagedEvents[];
+  records: number;
   bytes: number;
   /** When the oldest buffered record arrived (ms since epoch). */
   since: number;
@@ -37,23 +28,32 @@ export class SinkBuffer {
   private readonly read: PartitionOffsets = new Map();
 
   /**
-   * Takes in a batch's records and its read positions. A record below what was already read is
-   * skipped: it is either buffered or durable (a batch redelivered after a failed handler, or a
-   * partition handed back after a rebalance).
+   * Takes in a batch's records and its read positions, staging each tenant's records as they
+   * come (`StagedEvents`). A record below what was already read is skipped: it is either buffered
+   * or durable (a batch redelivered after a failed handler, or a partition handed back after a
+   * rebalance).
    */
   add(records: readonly SinkRecord[], nextOffsets: ReadonlyMap<number, bigint>, now = Date.now()): number {
-    let added = 0;
+    const byTenant = new Map<string, SinkRecord[]>();
     for (const record of records) {
       const read = this.read.get(record.partition);
       if (read !== undefined && record.offset < read) continue;
-      let buffer = this.tenants.get(record.event.tenant);
+      const list = byTenant.get(record.tenant);
+      if (list) list.push(record);
+      else byTenant.set(record.tenant, [record]);
+    }
+    let added = 0;
+    for (const [tenant, list] of byTenant) {
+      const staged = StagedEvents.of(list);
+      let buffer = this.tenants.get(tenant);
       if (!buffer) {
-        buffer = { records: [], bytes: 0, since: now };
-        this.tenants.set(record.event.tenant, buffer);
+        buffer = { staged: [], records: 0, bytes: 0, since: now };
+        this.tenants.set(tenant, buffer);
       }
-      buffer.records.push(record);
-      buffer.bytes += record.size;
-      added += 1;
+      buffer.staged.push(staged);
+      buffer.records += staged.count;
+      buffer.bytes += staged.bytes;
+      added += staged.count;
     }
     for (const [partition, next] of nextOffsets) {
       const read = this.read.get(partition);
@@ -62,18 +62,20 @@ export class SinkBuffer {
     return added;
   }
 
-  /** The records buffered for a tenant, in arrival (per-partition offset) order. */
-  records(tenant: string): readonly SinkRecord[] {
-    return this.tenants.get(tenant)?.records ?? [];
+  /** What is buffered for a tenant, in arrival (per-partition offset) order. */
+  staged(tenant: string): readonly StagedEvents[] {
+    return this.tenants.get(tenant)?.staged ?? [];
   }
 
-  /** Forgets a tenant's buffered records once they are durable. */
+  /** Forgets the first `count` of a tenant's staged batches (`staged`) once they are durable. */
   release(tenant: string, count: number, now = Date.now()): void {
     const buffer = this.tenants.get(tenant);
     if (!buffer) return;
-    const released = buffer.records.splice(0, count);
-    buffer.bytes -= released.reduce((n, r) => n + r.size, 0);
-    if (buffer.records.length === 0) this.tenants.delete(tenant);
+    for (const released of buffer.staged.splice(0, count)) {
+      buffer.records -= released.count;
+      buffer.bytes -= released.bytes;
+    }
+    if (buffer.staged.length === 0) this.tenants.delete(tenant);
     else buffer.since = now;
   }
 
@@ -91,7 +93,7 @@ export class SinkBuffer {
   buffered(): BufferedTenant[] {
     return [...this.tenants].map(([tenant, b]) => ({
       tenant,
-      records: b.records.length,
+      records: b.records,
       bytes: b.bytes,
       since: new Date(b.since),
     }));
@@ -101,9 +103,11 @@ export class SinkBuffer {
   durableOffsets(): PartitionOffsets {
     const safe = new Map(this.read);
     for (const buffer of this.tenants.values()) {
-      for (const record of buffer.records) {
-        const current = safe.get(record.partition);
-        if (current === undefined || record.offset < current) safe.set(record.partition, record.offset);
+      for (const staged of buffer.staged) {
+        for (const [partition, first] of staged.firstOffsets) {
+          const current = safe.get(partition);
+          if (current === undefined || first < current) safe.set(partition, first);
+        }
       }
     }
     return safe;

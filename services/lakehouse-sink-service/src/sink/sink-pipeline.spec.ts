@@ -1,14 +1,13 @@
 import type { AssetEvent } from '@openfoundry/bus-registry';
 import type { DataBatch, DataRecord } from '@openfoundry/event-bus-data';
 import { describe, expect, it } from 'vitest';
-import { assetEvent, sinkRecords } from '../../test/factories.ts';
+import { assetEvent, positions, sinkRecords, type TestRecord } from '../../test/factories.ts';
 import type { TenantCommit } from './asset-table-writer.ts';
 import type { PartitionOffsets } from './offsets.ts';
-import type { SinkRecord } from './sink-buffer.ts';
 import { SinkPipeline } from './sink-pipeline.ts';
 
 /** A batch as the data bus hands it over, from sink records. */
-function batch(records: SinkRecord[], next?: Map<number, bigint>): DataBatch<AssetEvent> {
+function batch(records: TestRecord[], next?: Map<number, bigint>): DataBatch<AssetEvent> {
   const nextOffsets = next ?? new Map<number, bigint>();
   if (!next) for (const r of records) nextOffsets.set(r.partition, r.offset + 1n);
   return {
@@ -36,13 +35,14 @@ function batch(records: SinkRecord[], next?: Map<number, bigint>): DataBatch<Ass
 /** A pipeline over an in-memory "lake" that keeps what each tenant committed. */
 function harness(options: { commitIntervalMs?: number; commitBytes?: number; bufferBytes?: number } = {}) {
   let clock = 0;
-  const lake = new Map<string, SinkRecord[]>();
+  const lake = new Map<string, { partition: number; offset: bigint }[]>();
   const kafka: PartitionOffsets[] = [];
   const logged: TenantCommit[] = [];
   let failNext = 0;
   const pipeline = new SinkPipeline(
     {
-      commitTenant: async (tenant, records) => {
+      commitTenant: async (tenant, staged) => {
+        const records = positions(staged);
         if (failNext > 0) {
           failNext -= 1;
           throw new Error('catalog unavailable');
@@ -54,7 +54,7 @@ function harness(options: { commitIntervalMs?: number; commitBytes?: number; buf
           snapshotId: BigInt(lake.size * 100 + records.length),
           records: records.length,
           duplicates: 0,
-          bytes: records.reduce((n, r) => n + r.size, 0),
+          bytes: staged.reduce((n, s) => n + s.bytes, 0),
           offsets: new Map(),
           attempts: 1,
         };

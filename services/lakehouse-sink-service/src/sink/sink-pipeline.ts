@@ -2,7 +2,8 @@ import type { AssetEvent } from '@openfoundry/bus-registry';
 import type { DataBatch } from '@openfoundry/event-bus-data';
 import type { TenantCommit } from './asset-table-writer.ts';
 import type { PartitionOffsets } from './offsets.ts';
-import { type BufferedTenant, SinkBuffer, type SinkRecord } from './sink-buffer.ts';
+import { type BufferedTenant, SinkBuffer } from './sink-buffer.ts';
+import type { SinkRecord, StagedEvents } from './staged-events.ts';
 
 export interface SinkPipelineOptions {
   commitIntervalMs: number;
@@ -13,8 +14,8 @@ export interface SinkPipelineOptions {
 }
 
 export interface SinkPipelineDeps {
-  /** Appends a tenant's records to its table, exactly once by offset. */
-  commitTenant(tenant: string, records: readonly SinkRecord[]): Promise<TenantCommit>;
+  /** Appends a tenant's staged records to its table, exactly once by offset. */
+  commitTenant(tenant: string, staged: readonly StagedEvents[]): Promise<TenantCommit>;
   /** Records a commit in the service's own log (after it is in Iceberg). */
   recordCommit(commit: TenantCommit, durationMs: number): Promise<void>;
   /** Tells Kafka the group's next offsets (manual commit). */
@@ -60,7 +61,7 @@ export class SinkPipeline {
           partition: r.partition,
           offset: r.offset,
           size: r.size,
-          event: r.value,
+          tenant: r.value.tenant,
           bytes: r.bytes,
         }),
       );
@@ -124,23 +125,21 @@ export class SinkPipeline {
   }
 
   private async commitTenant(tenant: string): Promise<void> {
-    const records = this.buffer.records(tenant);
-    if (records.length === 0) return;
+    const staged = this.buffer.staged(tenant);
+    if (staged.length === 0) return;
+    const records = staged.reduce((n, s) => n + s.count, 0);
     const started = this.now();
     const status = this.tenants.get(tenant) ?? {};
     this.tenants.set(tenant, status);
     let commit: TenantCommit;
     try {
-      commit = await this.deps.commitTenant(tenant, records);
+      commit = await this.deps.commitTenant(tenant, staged);
     } catch (error) {
       status.lastError = { at: new Date(this.now()), message: (error as Error).message };
-      this.deps.log.warn(
-        { tenant, records: records.length, err: error },
-        'Iceberg commit failed; records stay buffered',
-      );
+      this.deps.log.warn({ tenant, records, err: error }, 'Iceberg commit failed; records stay buffered');
       throw error;
     }
-    this.buffer.release(tenant, records.length, this.now());
+    this.buffer.release(tenant, staged.length, this.now());
     const durationMs = this.now() - started;
     status.lastCommit = {
       at: new Date(this.now()),
