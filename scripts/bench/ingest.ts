@@ -12,6 +12,7 @@
 //
 // BENCH_EVENTS (default 200000), BENCH_RATE (10000), BENCH_SECONDS (10), BENCH_PUSHERS (4).
 import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { type AssetEvent, assetKey, topics } from '@openfoundry/bus-registry';
 import { localDataBus } from '@openfoundry/event-bus-data/testing';
@@ -20,6 +21,7 @@ import { FlightSqlClient } from '@openfoundry/query-engine';
 import { startPlatform } from '../lib/platform.ts';
 import { busCli, infraCli, node, step } from '../lib/proc.ts';
 import { cpuBetween, cpuSnapshot, printCpu } from './cpu.ts';
+import type { LiveSubscriberInput, LiveSubscriberResult } from './live-subscriber.ts';
 import { printTable } from './table.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -247,20 +249,20 @@ async function main() {
     const acceptRate = EVENTS / ((accepted - started) / 1000);
 
     log(`device → NATS subscriber latency at ${RATE} events/s for ${SECONDS} s`);
-    const latencies: number[] = [];
-    const worstBySecond: number[] = [];
-    nats.subscribe(`live.${TENANT}.>`, {
-      callback: (_error, message) => {
-        if (!assetOf(message.subject).startsWith(`${run}-lat-`)) return;
-        const event = message.json<AssetEvent>();
-        const sent = Date.parse(event.sourceTime);
-        latencies.push(Date.now() - sent);
-        // The worst latency per second of the run, to tell one stall from a slow path.
-        const second = Math.floor((sent - latencyStart) / 1000);
-        worstBySecond[second] = Math.max(worstBySecond[second] ?? 0, Date.now() - sent);
-      },
+    // The subscriber runs in a worker thread: the load generator's event loop must not delay it.
+    const subscriber = new Worker(new URL('./live-subscriber.ts', import.meta.url), {
+      workerData: {
+        servers: env.OPENFOUNDRY_NATS_URL,
+        user: env.OPENFOUNDRY_NATS_ADMIN_USER,
+        pass: env.OPENFOUNDRY_NATS_ADMIN_PASSWORD,
+        subject: `live.${TENANT}.>`,
+        prefix: `${run}-lat-`,
+      } satisfies LiveSubscriberInput,
     });
-    await nats.flush();
+    await new Promise<void>((resolve, reject) => {
+      subscriber.once('message', () => resolve());
+      subscriber.once('error', reject);
+    });
     // Markers for the Iceberg latency: one event a second on its own asset. They are looked for
     // from the first one on, while the load runs, as a BI user polling the table would: a marker
     // is visible from the first poll that finds it.
@@ -307,13 +309,31 @@ async function main() {
     await Promise.all(sends);
     // Every marker is out: the poller stops once it has seen them all.
     sendsDone = true;
-    await until(
-      'the live subscriber to see every event',
-      async () => (latencies.length >= seq ? true : undefined),
-      60_000,
-    ).catch(() => log(`live subscriber saw ${latencies.length} of ${seq}`));
+    const seen = await new Promise<LiveSubscriberResult>((resolve, reject) => {
+      subscriber.once('message', resolve);
+      subscriber.once('error', reject);
+      subscriber.postMessage({ expect: seq, timeoutMs: 60_000 });
+    });
+    await subscriber.terminate();
+    if (seen.sent.length < seq) log(`live subscriber saw ${seen.sent.length} of ${seq}`);
+    const latencies: number[] = [];
+    /** Per second of the run, its worst latency and where that went: to connector-service, then on. */
+    const worstBySecond: { total: number; toConnector: number }[] = [];
+    for (let i = 0; i < seen.sent.length; i++) {
+      const sent = seen.sent[i] as number;
+      const latency = (seen.received[i] as number) - sent;
+      latencies.push(latency);
+      // The worst latency per second of the run, to tell one stall from a slow path, split at the
+      // time connector-service took the reading in (its ingest time).
+      const second = Math.floor((sent - latencyStart) / 1000);
+      if (latency > (worstBySecond[second]?.total ?? -1))
+        worstBySecond[second] = { total: latency, toConnector: (seen.ingested[i] as number) - sent };
+    }
     log(
-      `worst NATS latency per second of the run (ms): ${Array.from(worstBySecond, (v) => v ?? 0).join(' ')}`,
+      `worst NATS latency per second of the run, ms (to connector-service + from it on): ${Array.from(
+        worstBySecond,
+        (w) => (w ? `${w.total} (${w.toConnector}+${w.total - w.toConnector})` : '-'),
+      ).join(' ')}`,
     );
     latencies.sort((a, b) => a - b);
 
