@@ -12,13 +12,13 @@ export const streamingConfigSchema = z.object({
   /** Bearer token of /v1/admin/*; unset: the admin endpoints answer 403. */
   STREAMING_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Largest batch the projection applies in one transaction. */
-  STREAMING_BATCH_MAX_RECORDS: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  STREAMING_BATCH_MAX_RECORDS: z.coerce.number().int().min(1).max(100_000).default(20_000),
   /**
-   * How long the oldest record of a batch waits for more. Each batch is one transaction and one
-   * outbox row per changed state and window, so under load larger batches cost less per event; state
-   * lags the stream by about this much.
+   * How long the oldest record of a batch waits for more (ADR 0023). Each batch is one transaction
+   * and one outbox row per changed state and window, so under load larger batches cost less per
+   * event; state lags the stream by about this much.
    */
-  STREAMING_BATCH_MAX_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(200),
+  STREAMING_BATCH_MAX_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(1_000),
   /** Set false to run HTTP only (no consumer), e.g. a read replica of the REST API. */
   STREAMING_CONSUME: z
     .enum(['true', 'false'])
