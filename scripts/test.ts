@@ -1,4 +1,10 @@
 // `npm test`: every set-up step, then every tier. Prints one closing line "N passed, N failed".
+//
+// The suite runs on servers of its own, started from empty state under `.openfoundry/test` and
+// stopped at the end: the platform's data (`npm start`, benches) is neither read nor changed. A
+// consumer that replays the asset stream from offset 0 (streaming's rebuild) then reads what the
+// suite wrote, not everything a long-lived platform ever carried. The servers listen on the same
+// ports, so the platform's are stopped first; their data stays.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPlatform } from './lib/platform.ts';
@@ -12,6 +18,8 @@ interface VitestReport {
 }
 
 const resultsDir = join(repoRoot, '.openfoundry', 'test-results');
+/** The suite's own infrastructure state (OPENFOUNDRY_STATE), emptied at every run. */
+const testState = join(repoRoot, '.openfoundry', 'test');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
 function addReport(file: string) {
@@ -43,7 +51,14 @@ async function vitest(name: string, args: string[], env: NodeJS.ProcessEnv = pro
 async function main() {
   const started = Date.now();
   mkdirSync(resultsDir, { recursive: true });
-  await step('infra up', node, [infraCli, 'up']);
+  await step("infra down (the platform's servers; their data stays)", node, [infraCli, 'down'], {
+    env: { ...process.env },
+  });
+  // A run that was cut off may have left the suite's servers up: stop them before emptying their state.
+  process.env.OPENFOUNDRY_STATE = testState;
+  await step('infra down (servers of an earlier test run)', node, [infraCli, 'down']);
+  rmSync(testState, { recursive: true, force: true });
+  await step('infra up (empty state under .openfoundry/test)', node, [infraCli, 'up']);
   await step('bus provision (topics, streams, service credentials)', node, [busCli, 'provision']);
   await step('build', bin('turbo'), ['run', 'build', '--output-logs=errors-only']);
   await step('lint (biome)', bin('biome'), ['check', '.']);
@@ -68,6 +83,9 @@ async function main() {
     failure ??= err;
   } finally {
     await platform.stop();
+    await step("infra down (the suite's servers)", node, [infraCli, 'down']).catch((err: unknown) => {
+      failure ??= err;
+    });
   }
 
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
