@@ -5,6 +5,9 @@
 // consumer that replays the asset stream from offset 0 (streaming's rebuild) then reads what the
 // suite wrote, not everything a long-lived platform ever carried. The servers listen on the same
 // ports, so the platform's are stopped first; their data stays.
+//
+// `npm test -- <vitest arguments>` (e.g. `--project streaming-service`) runs just those tests on the
+// same fresh servers, after the build, without the lint, typecheck and end-to-end steps.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPlatform } from './lib/platform.ts';
@@ -48,6 +51,9 @@ async function vitest(name: string, args: string[], env: NodeJS.ProcessEnv = pro
   }
 }
 
+/** Arguments after `npm test --`: run only these tests (vitest arguments). */
+const focus = process.argv.slice(2);
+
 async function main() {
   const started = Date.now();
   mkdirSync(resultsDir, { recursive: true });
@@ -61,6 +67,7 @@ async function main() {
   await step('infra up (empty state under .openfoundry/test)', node, [infraCli, 'up']);
   await step('bus provision (topics, streams, service credentials)', node, [busCli, 'provision']);
   await step('build', bin('turbo'), ['run', 'build', '--output-logs=errors-only']);
+  if (focus.length > 0) return focused(started);
   await step('lint (biome)', bin('biome'), ['check', '.']);
   await step('lint (bus-lint)', node, [join(repoRoot, 'tools', 'bus-lint', 'src', 'cli.ts')]);
   await step('typecheck (tsc -b)', bin('tsc'), ['-b']);
@@ -90,6 +97,24 @@ async function main() {
 
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   console.log(`\n[openfoundry] test run finished in ${minutes} min`);
+  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  if (failure || totals.failed > 0) process.exit(1);
+}
+
+/** `npm test -- <vitest arguments>`: those tests only, then the suite's servers stop. */
+async function focused(started: number) {
+  let failure: unknown;
+  try {
+    await vitest('focused', [...focus, '--exclude', '**/node_modules/**']);
+  } catch (err) {
+    failure = err;
+  } finally {
+    await step("infra down (the suite's servers)", node, [infraCli, 'down']).catch((err: unknown) => {
+      failure ??= err;
+    });
+  }
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  console.log(`\n[openfoundry] test run (${focus.join(' ')}) finished in ${minutes} min`);
   console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
   if (failure || totals.failed > 0) process.exit(1);
 }
