@@ -57,9 +57,7 @@ const focus = process.argv.slice(2);
 async function main() {
   const started = Date.now();
   mkdirSync(resultsDir, { recursive: true });
-  await step("infra down (the platform's servers; their data stays)", node, [infraCli, 'down'], {
-    env: { ...process.env },
-  });
+  await step("infra down (the platform's servers; their data stays)", node, [infraCli, 'down']);
   // A run that was cut off may have left the suite's servers up: stop them before emptying their state.
   process.env.OPENFOUNDRY_STATE = testState;
   await step('infra down (servers of an earlier test run)', node, [infraCli, 'down']);
@@ -90,15 +88,8 @@ async function main() {
     failure ??= err;
   } finally {
     await platform.stop();
-    await step("infra down (the suite's servers)", node, [infraCli, 'down']).catch((err: unknown) => {
-      failure ??= err;
-    });
   }
-
-  const minutes = ((Date.now() - started) / 60000).toFixed(1);
-  console.log(`\n[openfoundry] test run finished in ${minutes} min`);
-  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
-  if (failure || totals.failed > 0) process.exit(1);
+  await finish(started, failure, 'test run');
 }
 
 /** `npm test -- <vitest arguments>`: those tests only, then the suite's servers stop. */
@@ -108,13 +99,17 @@ async function focused(started: number) {
     await vitest('focused', [...focus, '--exclude', '**/node_modules/**']);
   } catch (err) {
     failure = err;
-  } finally {
-    await step("infra down (the suite's servers)", node, [infraCli, 'down']).catch((err: unknown) => {
-      failure ??= err;
-    });
   }
+  await finish(started, failure, `test run (${focus.join(' ')})`);
+}
+
+/** Stops the suite's servers, prints the closing line, and exits non-zero when anything failed. */
+async function finish(started: number, failure: unknown, what: string) {
+  await step("infra down (the suite's servers)", node, [infraCli, 'down']).catch((err: unknown) => {
+    failure ??= err;
+  });
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
-  console.log(`\n[openfoundry] test run (${focus.join(' ')}) finished in ${minutes} min`);
+  console.log(`\n[openfoundry] ${what} finished in ${minutes} min`);
   console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
   if (failure || totals.failed > 0) process.exit(1);
 }

@@ -259,10 +259,13 @@ async function main() {
         prefix: `${run}-lat-`,
       } satisfies LiveSubscriberInput,
     });
-    await new Promise<void>((resolve, reject) => {
-      subscriber.once('message', () => resolve());
-      subscriber.once('error', reject);
-    });
+    /** The worker's next message (its 'ready', then what it saw). */
+    const fromSubscriber = <T>() =>
+      new Promise<T>((resolve, reject) => {
+        subscriber.once('message', resolve);
+        subscriber.once('error', reject);
+      });
+    await fromSubscriber<'ready'>();
     // Markers for the Iceberg latency: one event a second on its own asset. They are looked for
     // from the first one on, while the load runs, as a BI user polling the table would: a marker
     // is visible from the first poll that finds it.
@@ -309,11 +312,9 @@ async function main() {
     await Promise.all(sends);
     // Every marker is out: the poller stops once it has seen them all.
     sendsDone = true;
-    const seen = await new Promise<LiveSubscriberResult>((resolve, reject) => {
-      subscriber.once('message', resolve);
-      subscriber.once('error', reject);
-      subscriber.postMessage({ expect: seq, timeoutMs: 60_000 });
-    });
+    const answer = fromSubscriber<LiveSubscriberResult>();
+    subscriber.postMessage({ expect: seq, timeoutMs: 60_000 });
+    const seen = await answer;
     await subscriber.terminate();
     if (seen.sent.length < seq) log(`live subscriber saw ${seen.sent.length} of ${seq}`);
     const latencies: number[] = [];

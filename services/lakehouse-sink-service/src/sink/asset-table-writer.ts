@@ -147,7 +147,8 @@ async function stagedFile<T>(lines: readonly Buffer[], task: (file: string) => P
   const dir = await mkdtemp(join(tmpdir(), 'openfoundry-sink-'));
   try {
     const file = join(dir, 'events.ndjson');
-    await writeFile(file, Buffer.concat(lines));
+    // Written buffer by buffer, without first copying them into one.
+    await writeFile(file, lines);
     return await task(file);
   } finally {
     await rm(dir, { recursive: true, force: true });
