@@ -1,3 +1,4 @@
+export { type Acceptor, acceptorOf, compileAcceptor, parsePayload } from './acceptor.ts';
 export { jsonSchemaOf, registrySchemaFiles } from './jsonschema.ts';
 export {
   LINEAGE_HEADER,

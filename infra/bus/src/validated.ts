@@ -25,7 +25,9 @@ interface Mark {
 export function markValidated(schema: PayloadSchema<unknown>, value: unknown, bytes: Uint8Array): void {
   if (typeof value !== 'object' || value === null) return;
   const mark: Mark = { schema, bytes };
-  Object.defineProperty(value, VALIDATED, { value: mark });
+  // Configurable: a value checked again (a schema's acceptor hands back the value itself, ADR 0024)
+  // gets the newer mark instead of a TypeError.
+  Object.defineProperty(value, VALIDATED, { value: mark, configurable: true });
 }
 
 /** The bytes `value` was checked in against `schema`; undefined for any other value or schema. */

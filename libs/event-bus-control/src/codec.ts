@@ -1,5 +1,11 @@
 import type { MsgHdrs } from '@nats-io/nats-core';
-import { BusError, BusErrorCode, type PayloadSchema, type SubjectDef } from '@openfoundry/bus-registry';
+import {
+  BusError,
+  BusErrorCode,
+  type PayloadSchema,
+  parsePayload,
+  type SubjectDef,
+} from '@openfoundry/bus-registry';
 import { validatedBytes } from '@openfoundry/bus-registry/validated';
 
 // Control-bus payloads are JSON, checked against the subject's zod schema on both ends: the sender
@@ -33,7 +39,7 @@ export function encodeValue(
   // (ADR 0020): live-service forwards asset events from Kafka without encoding them again.
   const checked = validatedBytes(schema, value);
   if (checked !== undefined) return withinLimit(subject, checked);
-  const parsed = schema.zod.safeParse(value);
+  const parsed = parsePayload(schema, value);
   if (!parsed.success) {
     const issues = issuesOf(parsed.error);
     throw new BusError(
@@ -76,7 +82,7 @@ export function decodeValue<T>(schema: PayloadSchema<T>, data: Uint8Array, sourc
 
 /** Validates an already parsed value against a payload schema. */
 export function checkValue<T>(schema: PayloadSchema<T>, raw: unknown, source: string): T {
-  const parsed = schema.zod.safeParse(raw);
+  const parsed = parsePayload(schema, raw);
   if (!parsed.success) {
     const issues = issuesOf(parsed.error);
     throw new BusError(

@@ -1,4 +1,4 @@
-import { BusError, BusErrorCode, type PayloadSchema } from '@openfoundry/bus-registry';
+import { BusError, BusErrorCode, type PayloadSchema, parsePayload } from '@openfoundry/bus-registry';
 import { markValidated, validatedBytes as validatedBytesOf } from '@openfoundry/bus-registry/validated';
 
 /** What a payload schema found wrong with a value: where (field path) and what. */
@@ -25,14 +25,17 @@ export type PayloadCheck<T> = { ok: true; value: Validated<T> } | { ok: false; i
  * `Publisher.publishValidated`.
  */
 export function validatePayload<T>(schema: PayloadSchema<T>, value: unknown): PayloadCheck<T> {
-  const parsed = schema.zod.safeParse(value);
+  const parsed = parsePayload(schema, value);
   if (!parsed.success) return { ok: false, issues: parsed.error.issues };
-  const data = parsed.data;
+  let data: unknown = parsed.data;
   if (typeof data !== 'object' || data === null || data instanceof Uint8Array)
     throw new BusError(
       BusErrorCode.InvalidPayload,
       `schema ${schema.id} v${schema.version}: only JSON object payloads can be validated ahead of publishing`,
     );
+  // The schema's acceptor hands back the value itself (ADR 0024); the caller's object stays
+  // unmarked, so changing and publishing it later checks it again, as with Zod's copy.
+  if (data === value) data = { ...data };
   markValidated(schema, data, Buffer.from(JSON.stringify(data), 'utf8'));
   return { ok: true, value: data as Validated<T> };
 }
@@ -53,7 +56,7 @@ export function describeIssues(issues: readonly PayloadIssue[]): string {
 
 /** Payloads travel as UTF-8 JSON; raw bytes (dead letters) travel as they are. */
 export function encodePayload<T>(schema: PayloadSchema<T>, value: T, where: string): Buffer {
-  const parsed = schema.zod.safeParse(value);
+  const parsed = parsePayload(schema, value);
   if (!parsed.success) {
     throw new BusError(
       BusErrorCode.InvalidPayload,
@@ -85,7 +88,7 @@ export function decodePayload<T>(
     return { ok: false, reason: 'unparsable', detail: (error as Error).message };
   }
   if (!options.validate) return { ok: true, value: raw as T };
-  const parsed = schema.zod.safeParse(raw);
+  const parsed = parsePayload(schema, raw);
   if (!parsed.success) {
     return {
       ok: false,

@@ -1,5 +1,5 @@
 import type { SubjectDef, TopicDef } from '@openfoundry/bus-registry';
-import { BusError, BusErrorCode } from '@openfoundry/bus-registry';
+import { BusError, BusErrorCode, parsePayload } from '@openfoundry/bus-registry';
 import type { ControlBus, ControlPublisher } from '@openfoundry/event-bus-control';
 import type { DataBus, Publisher } from '@openfoundry/event-bus-data';
 import { type ColumnType, type Generated, type Kysely, sql, type Transaction } from 'kysely';
@@ -62,7 +62,7 @@ export async function appendToOutbox(db: AnyDb, entries: readonly OutboxEntry[])
   if (entries.length === 0) return;
   const rows = entries.map((entry) => {
     if ('topic' in entry) {
-      const parsed = entry.topic.schema.zod.safeParse(entry.value);
+      const parsed = parsePayload(entry.topic.schema, entry.value);
       if (!parsed.success) {
         throw new BusError(
           BusErrorCode.InvalidPayload,
@@ -78,7 +78,7 @@ export async function appendToOutbox(db: AnyDb, entries: readonly OutboxEntry[])
         payload: JSON.stringify(parsed.data),
       };
     }
-    const parsed = entry.subject.schema.zod.safeParse(entry.value);
+    const parsed = parsePayload(entry.subject.schema, entry.value);
     if (!parsed.success) {
       throw new BusError(
         BusErrorCode.InvalidPayload,

@@ -3,6 +3,7 @@ import {
   type AssetEvent,
   assetEventSchema,
   type EVENT_KINDS,
+  parsePayload,
   QUALITIES,
   type TypedValue,
   type VALUE_TYPES,
@@ -71,7 +72,7 @@ export type EventCheck =
   | { ok: false; issues: readonly { path: readonly PropertyKey[]; message: string }[] };
 
 const checkSchema = (event: AssetEvent): EventCheck => {
-  const checked = assetEventSchema.zod.safeParse(event);
+  const checked = parsePayload(assetEventSchema, event);
   return checked.success ? { ok: true, value: checked.data } : { ok: false, issues: checked.error.issues };
 };
 
