@@ -17,7 +17,8 @@ export type PublishInput<T, P extends string> = MessageExtras & {
   value: T;
   /**
    * The message id (`Nats-Msg-Id`): the stream drops a second message with the same id inside its
-   * duplicate window, and consumers see it as `key`. A random UUID when absent.
+   * duplicate window, and consumers see it as `key`. On a stored subject a random UUID when absent;
+   * a core message without one carries none (ADR 0025).
    */
   msgId?: string;
 } & TokensInput<P>;
@@ -25,7 +26,8 @@ export type PublishInput<T, P extends string> = MessageExtras & {
 export interface PublishResult {
   /** The concrete subject it went to. */
   subject: string;
-  msgId: string;
+  /** Undefined for a core message published without one. */
+  msgId: string | undefined;
   /** For stored subjects: where the stream put it. */
   stream?: string;
   seq?: number;
@@ -40,6 +42,15 @@ export function buildHeaders(extras: MessageExtras, msgId?: string): MsgHdrs {
     for (const [key, value] of Object.entries(lineageHeaders(extras.lineage))) h.set(key, value);
   if (msgId !== undefined) h.set(MSG_ID_HEADER, msgId);
   return h;
+}
+
+/**
+ * The headers of a core message, or undefined when it has none to carry: a message without headers
+ * costs the client, the server and every subscriber less (ADR 0025).
+ */
+function coreHeaders(extras: MessageExtras, msgId: string | undefined): MsgHdrs | undefined {
+  if (msgId === undefined && extras.lineage === undefined && extras.headers === undefined) return undefined;
+  return buildHeaders(extras, msgId);
 }
 
 /** How long a stored publish waits for the stream's acknowledgement. */
@@ -70,7 +81,7 @@ interface Prepared<T, P extends string> {
   input: PublishInput<T, P>;
   subject: string;
   data: Uint8Array;
-  msgId: string;
+  msgId: string | undefined;
 }
 
 /**
@@ -91,9 +102,9 @@ export class SubjectPublisher<T, P extends string = string> implements ControlPu
     assertOpen(context, `publish ${this.subject.name}`);
     const subject = concreteSubject(this.subject.name, input.tokens);
     const data = encodeValue(this.subject, input.value);
-    const msgId = input.msgId ?? randomUUID();
     if (this.subject.stream !== undefined) {
       const stream = this.subject.stream;
+      const msgId = input.msgId ?? randomUUID();
       try {
         const ack = await context.js.publish(subject, data, {
           msgID: msgId,
@@ -118,7 +129,7 @@ export class SubjectPublisher<T, P extends string = string> implements ControlPu
     const refusal = context.watchPublishRefusal(subject);
     let refused: Error | undefined;
     try {
-      context.nc.publish(subject, data, { headers: buildHeaders(input, msgId) });
+      context.nc.publish(subject, data, { headers: coreHeaders(input, input.msgId) });
       await context.nc.flush();
       await settle();
     } catch (error) {
@@ -127,7 +138,7 @@ export class SubjectPublisher<T, P extends string = string> implements ControlPu
       refused = refusal();
     }
     if (refused) throw toBusError(refused, `publish ${subject}`);
-    return { subject, msgId, duplicate: false };
+    return { subject, msgId: input.msgId, duplicate: false };
   }
 
   async publishMany(inputs: readonly PublishInput<T, P>[]): Promise<PublishResult[]> {
@@ -174,7 +185,7 @@ export class SubjectPublisher<T, P extends string = string> implements ControlPu
       input,
       subject: concreteSubject(this.subject.name, input.tokens),
       data: encodeValue(this.subject, input.value),
-      msgId: input.msgId ?? randomUUID(),
+      msgId: input.msgId,
     };
   }
 
@@ -188,7 +199,7 @@ export class SubjectPublisher<T, P extends string = string> implements ControlPu
     let refused: { subject: string; error: Error } | undefined;
     try {
       for (const { input, subject, data, msgId } of prepared)
-        context.nc.publish(subject, data, { headers: buildHeaders(input, msgId) });
+        context.nc.publish(subject, data, { headers: coreHeaders(input, msgId) });
       await context.nc.flush();
       await settle();
     } catch (error) {

@@ -10,6 +10,9 @@ import {
 import { toBusError } from './errors.ts';
 import { LINEAGE_HEADER, lineageHeaderParts, rfc3339 } from './lineage.ts';
 
+/** How many keys' partitions a publisher remembers before it starts over. */
+const KEYS_REMEMBERED = 100_000;
+
 /** The one platform header of a record (ADR 0019). */
 const LINEAGE_KEY = Buffer.from(LINEAGE_HEADER);
 
@@ -235,6 +238,8 @@ export class Publisher<T> {
   readonly #lineagePrefix: string;
   readonly #lineageSuffix: string;
   #lineage: LineageAt | undefined;
+  /** Key bytes (as latin1 text, one char per byte) → partition. */
+  readonly #partitionsByKey = new Map<string, number>();
 
   constructor(
     topic: TopicDef<T>,
@@ -314,7 +319,7 @@ export class Publisher<T> {
   }
 
   async #enqueue(framed: Pending[]): Promise<PublishResult[]> {
-    const partitions = framed.map((f) => this.#partitionOf(f.topic, f.key));
+    const partitions = framed.map((f) => this.#partitionOfKey(f.key));
     // Known partition counts (every publish after the first) queue synchronously, in call order.
     const known = partitions.every((p) => typeof p === 'number')
       ? (partitions as number[])
@@ -330,6 +335,23 @@ export class Publisher<T> {
         `${this.topic.name}: every record needs a non-empty string key`,
       );
     }
+  }
+
+  /**
+   * The partition of a key: Java's murmur2 (as the client implements it, with BigInts) once per
+   * key, then remembered. Keys are assets, so a publisher meets the same few thousand again and
+   * again; the map is emptied if it ever holds more than KEYS_REMEMBERED.
+   */
+  #partitionOfKey(key: Buffer): number | Promise<number> {
+    const text = key.toString('latin1');
+    const known = this.#partitionsByKey.get(text);
+    if (known !== undefined) return known;
+    const partition = this.#partitionOf(this.topic.name, key);
+    if (typeof partition === 'number') {
+      if (this.#partitionsByKey.size >= KEYS_REMEMBERED) this.#partitionsByKey.clear();
+      this.#partitionsByKey.set(text, partition);
+    }
+    return partition;
   }
 
   #frame(record: PublishRecord<unknown>, value: Buffer): Pending {

@@ -74,6 +74,28 @@ describe(DataBus.name, () => {
       await second.close();
       expect(again.map((m) => m.value.asset)).toEqual(['asset-3']);
     });
+
+    it('puts a key on the partition a Java client picks for it, the first time and every time after (ADR 0003)', async () => {
+      const producer = await fx.bus(fx.names.producer);
+      const pub = producer.publisher(fx.readings, { job: `${fx.names.producer}.normalise` });
+      // Kafka's own murmur2 test vectors (Utils.murmur2), hashed over the key's UTF-8 bytes.
+      const vectors: [string, number][] = [
+        ['21', -973932308],
+        ['foobar', -790332482],
+        ['a-little-bit-long-string', -985981536],
+        ['a-little-bit-longer-string', -1486304829],
+        ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+        ['abc', 479470107],
+      ];
+      const partitions = 3; // dataFixture's topic
+      const expected = vectors.map(([, hash]) => (hash & 0x7fffffff) % partitions);
+      for (let round = 0; round < 3; round++) {
+        const results = await pub.publishMany(
+          vectors.map(([key], i) => ({ key, value: reading(key, round * 10 + i) })),
+        );
+        expect(results.map((r) => r.partition)).toEqual(expected);
+      }
+    });
   });
 
   describe('rejects bad use with a clear error', () => {

@@ -77,8 +77,9 @@ export class ForwarderService implements OnApplicationBootstrap, OnModuleDestroy
       publisher.publishEach(
         events.map((event) => ({
           tokens: { tenant: event.tenant, asset: event.assetId, attribute: event.attribute },
+          // No message id: the event carries its own, and a core message without headers is
+          // cheaper for the client, the server and every subscriber (ADR 0025).
           value: event,
-          msgId: event.eventId,
         })),
       );
     this.#timer = setInterval(() => void this.saveProgress(), this.config.LIVE_PROGRESS_INTERVAL_MS);
