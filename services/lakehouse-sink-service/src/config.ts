@@ -39,6 +39,12 @@ export const sinkConfigSchema = z.object({
     .default(256 * MIB),
   /** How often the tables this instance wrote to are compacted and expired; 0 turns it off. */
   SINK_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+  /**
+   * A table is also maintained once this instance has committed to it this many times since its
+   * last maintenance (each commit adds a small file per day it touches; a table read through the
+   * Flight SQL edge pays for every one). 0 turns it off.
+   */
+  SINK_MAINTENANCE_COMMITS: z.coerce.number().int().min(0).max(100_000).default(60),
   /** Data files below this are packed together by compaction. */
   SINK_COMPACT_TARGET_BYTES: z.coerce
     .number()

@@ -236,6 +236,36 @@ describe('the lakehouse-sink-service process', () => {
   );
 
   it(
+    'maintains a table after SINK_MAINTENANCE_COMMITS commits, with no interval at all',
+    async () => {
+      const tenant = uniqueTenant('small-files');
+      const events = eventsFor(tenant, 40, 4);
+      const sink = await startSink({ SINK_MAINTENANCE_INTERVAL_MS: '0', SINK_MAINTENANCE_COMMITS: '3' });
+      const status = async () =>
+        (
+          (await (await fetch(`${sink.url}/v1/status`)).json()) as {
+            tenants: { tenant: string; lastMaintenance: { compactedFiles: number } | null }[];
+          }
+        ).tenants.find((t) => t.tenant === tenant);
+      // One commit per wave (the commit interval is 1 s): each adds a small file.
+      for (let wave = 0; wave < 3; wave++) {
+        const rows = (wave + 1) * 10;
+        await publisher.publish(events.slice(wave * 10, rows));
+        await waitFor(`commit ${wave + 1}`, async () => (await committedRows(tenant)) >= rows);
+      }
+      await waitFor('a maintenance run', async () => (await status())?.lastMaintenance != null);
+      expect((await status())?.lastMaintenance?.compactedFiles).toBeGreaterThanOrEqual(2);
+      await publisher.publish(events.slice(30));
+      await waitFor('every event', async () => (await committedRows(tenant)) >= events.length);
+      const back = await readBack(tenant);
+      expect(back.totals).toEqual({ n: events.length, ids: events.length });
+      expect(back.perAsset).toEqual(expectedPerAsset(events));
+      expect(await stopSink(sink)).toBe(0);
+    },
+    LONG,
+  );
+
+  it(
     'two instances at once in the group (partitions split between them) write each event once',
     async () => {
       const tenant = uniqueTenant('pair');
@@ -321,6 +351,7 @@ describe('the lakehouse-sink-service process', () => {
     ['SINK_CATALOG_URL', { SINK_CATALOG_URL: 'not a url' }, /SINK_CATALOG_URL/],
     ['SINK_COMMIT_INTERVAL_MS', { SINK_COMMIT_INTERVAL_MS: 'soon' }, /SINK_COMMIT_INTERVAL_MS/],
     ['SINK_COMMIT_BYTES', { SINK_COMMIT_BYTES: '10' }, /SINK_COMMIT_BYTES must be >= 1024/],
+    ['SINK_MAINTENANCE_COMMITS', { SINK_MAINTENANCE_COMMITS: '-1' }, /SINK_MAINTENANCE_COMMITS/],
     ['SINK_CATALOG_TOKEN', { SINK_CATALOG_TOKEN: 'wrong-token' }, /refused SINK_CATALOG_TOKEN/],
   ])(
     'refuses to start on a bad %s, naming it, without a stack trace',

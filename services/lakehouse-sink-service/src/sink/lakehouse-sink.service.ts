@@ -64,8 +64,8 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
   readonly #pipeline: SinkPipeline;
   readonly #maintenance: TableMaintenance;
   readonly #maintainer: TableMaintainer;
-  /** Tenants committed to since their table was last maintained. */
-  readonly #dirty = new Set<string>();
+  /** Tenants committed to since their table was last maintained, with how many commits. */
+  readonly #dirty = new Map<string, number>();
   readonly #maintained = new Map<string, MaintenanceRun & { at: string }>();
   #maintaining: Promise<void> | undefined;
   #consumer: BatchConsumer<AssetEvent> | undefined;
@@ -97,7 +97,10 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
       {
         commitTenant: (tenant, records) => this.#writer.commit(tenant, records),
         recordCommit: (commit, durationMs) => {
-          this.#dirty.add(commit.tenant);
+          const commits = (this.#dirty.get(commit.tenant) ?? 0) + 1;
+          this.#dirty.set(commit.tenant, commits);
+          const due = this.config.SINK_MAINTENANCE_COMMITS;
+          if (due > 0 && commits >= due && !this.#stopping) void this.maintain();
           return this.commits.record(commit, durationMs);
         },
         commitOffsets: async (offsets) => {
@@ -186,11 +189,11 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
    */
   maintain(): Promise<void> {
     this.#maintaining ??= (async () => {
-      const tenants = [...this.#dirty];
+      const tenants = [...this.#dirty.keys()];
       this.#dirty.clear();
       for (const tenant of tenants) {
         if (this.#stopping) {
-          this.#dirty.add(tenant);
+          this.#dirty.set(tenant, this.#dirty.get(tenant) ?? 0);
           continue;
         }
         try {
@@ -198,7 +201,8 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
           this.#maintained.set(tenant, { ...run, at: new Date().toISOString() });
           this.#logger.log({ tenant, ...run }, 'table maintained');
         } catch (error) {
-          this.#dirty.add(tenant);
+          // Tried again at the next interval, or once as many commits again have gone in.
+          this.#dirty.set(tenant, this.#dirty.get(tenant) ?? 0);
           this.#logger.warn({ tenant, err: error }, 'table maintenance failed; tried again next time');
         }
       }
