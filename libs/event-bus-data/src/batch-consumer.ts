@@ -1,5 +1,5 @@
 import type { BusMessage, RepeatRule, TopicDef } from '@openfoundry/bus-registry';
-import type { Consumer, MessagesStream } from '@platformatic/kafka';
+import type { Consumer } from '@platformatic/kafka';
 import { decodePayload, isBytesSchema } from './codec.ts';
 import type { PartitionReader } from './partition-reader.ts';
 import type { Publisher } from './publisher.ts';
@@ -83,12 +83,32 @@ export interface BatchConsumerStats {
 
 export interface BatchConsumerDeps<T> {
   topic: TopicDef<T>;
+  /** The group member: membership, assignments, offsets and commits. */
   client: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  /** Where the member's records come from: the group member's own fetch loop (ADR 0026). */
+  source: RecordSourceFactory;
   deadLetters: Publisher<Uint8Array> | undefined;
   log: ConsumerLog;
   /** A reader of the topic's partitions outside the group (for rebuilding repeat windows). */
   reader?: () => PartitionReader;
 }
+
+/** Records in fetch order; paused while a full batch waits for the handler. */
+export interface RecordSource {
+  start(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  close(): Promise<void>;
+}
+
+export type RecordSourceFactory = (options: {
+  /** `committed`: resume at the group's offsets; `earliest`: every assignment from the start. */
+  mode: 'committed' | 'earliest';
+  /** Where a partition without a committed offset starts. */
+  fallback: 'earliest' | 'latest';
+  onRecords: (records: readonly RawRecord[]) => void;
+  onFailure: (error: Error) => void;
+}) => RecordSource;
 
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 5_000;
@@ -105,7 +125,7 @@ export class BatchConsumer<T> {
   readonly #deps: BatchConsumerDeps<T>;
   readonly #options: Required<ConsumeBatchesOptions<T>>;
   readonly #bytesSchema: boolean;
-  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #source: RecordSource | undefined;
   #pending: RawRecord[] = [];
   #pendingBytes = 0;
   /** When the oldest pending record arrived. */
@@ -147,23 +167,23 @@ export class BatchConsumer<T> {
   }
 
   async start(): Promise<void> {
-    const stream = await this.#deps.client.consume({
-      topics: [this.#deps.topic.name],
-      mode: this.#options.start === 'earliest' ? 'earliest' : 'committed',
-      fallbackMode: this.#options.from,
-      autocommit: false,
-      onDeserializationError: () => 'continue',
+    const source = this.#deps.source({
+      mode: this.#options.start,
+      fallback: this.#options.from,
+      onRecords: (records) => {
+        for (const record of records) this.#take(record);
+      },
+      onFailure: (error) => {
+        if (this.#closing) return;
+        this.#failure = error;
+        this.#deps.log('error', 'data bus consumer stream failed', {
+          topic: this.#deps.topic.name,
+          error: error.message,
+        });
+      },
     });
-    this.#stream = stream;
-    stream.on('data', (message: RawRecord) => this.#take(message));
-    stream.on('error', (error: Error) => {
-      if (this.#closing) return;
-      this.#failure = error;
-      this.#deps.log('error', 'data bus consumer stream failed', {
-        topic: this.#deps.topic.name,
-        error: error.message,
-      });
-    });
+    this.#source = source;
+    await source.start();
   }
 
   /**
@@ -186,7 +206,7 @@ export class BatchConsumer<T> {
     this.#pendingBytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
     if (this.#full()) {
       // The next batch is complete: stop fetching until the handler has taken it.
-      this.#stream?.pause();
+      this.#source?.pause();
       this.#kick();
     } else if (this.#options.maxWaitMs === 0) {
       if (!this.#immediate)
@@ -210,6 +230,31 @@ export class BatchConsumer<T> {
     });
   }
 
+  /**
+   * The oldest pending records up to maxRecords and maxBytes (one fetch can bring more than a
+   * batch); the rest stay pending, already due.
+   */
+  #nextBatch(): RawRecord[] {
+    const pending = this.#pending;
+    let count = 0;
+    let bytes = 0;
+    while (count < pending.length && count < this.#options.maxRecords) {
+      const record = pending[count] as RawRecord;
+      const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+      if (count > 0 && bytes + size > this.#options.maxBytes) break;
+      bytes += size;
+      count++;
+    }
+    if (count === pending.length) {
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      return pending;
+    }
+    this.#pending = pending.slice(count);
+    this.#pendingBytes -= bytes;
+    return pending.slice(0, count);
+  }
+
   #full(): boolean {
     return this.#pending.length >= this.#options.maxRecords || this.#pendingBytes >= this.#options.maxBytes;
   }
@@ -229,15 +274,14 @@ export class BatchConsumer<T> {
       first = false;
       clearTimeout(this.#timer);
       this.#timer = undefined;
-      const raw = this.#pending;
-      this.#pending = [];
-      this.#pendingBytes = 0;
-      if (!this.#closing) this.#stream?.resume();
+      const raw = this.#nextBatch();
+      // One fetch can bring more than a batch: fetch again only once what is left is not a batch.
+      if (!this.#closing && !this.#full()) this.#source?.resume();
       try {
         await this.#process(raw);
       } catch (error) {
         this.#failure = error as Error;
-        this.#stream?.pause();
+        this.#source?.pause();
         this.#deps.log('error', 'data bus batch consumer stopped', {
           topic: this.#deps.topic.name,
           error: (error as Error).message,
@@ -386,7 +430,7 @@ export class BatchConsumer<T> {
   /** Stops taking records, lets the running batch finish (and commit), then leaves the group. */
   async close(): Promise<void> {
     if (this.#closing) return;
-    this.#stream?.pause();
+    this.#source?.pause();
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#immediate) clearImmediate(this.#immediate);
@@ -395,7 +439,7 @@ export class BatchConsumer<T> {
     const running = this.#running;
     this.#closing = true;
     await running?.catch(() => {});
-    await this.#stream?.close().catch(() => {});
+    await this.#source?.close().catch(() => {});
     await this.#reader?.close();
     await this.#deps.client.close().catch(() => {});
   }

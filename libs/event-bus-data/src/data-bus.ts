@@ -11,8 +11,10 @@ import { z } from 'zod';
 import { BatchConsumer, type BatchConsumerDeps, type ConsumeBatchesOptions } from './batch-consumer.ts';
 import { type ConsumeOptions, DataConsumer } from './consumer.ts';
 import { toBusError } from './errors.ts';
+import { FetchLoop } from './fetch-loop.ts';
 import { PartitionReader } from './partition-reader.ts';
 import { Publisher, type PublisherContext, SendQueue } from './publisher.ts';
+import type { ConsumerLog } from './records.ts';
 
 export const dataBusOptionsSchema = z.object({
   /** The service this process is; it must own the topics it publishes. */
@@ -47,6 +49,11 @@ export interface DataBusLogger {
 }
 
 const RETRY_DELAY_MS = 250;
+/** ADR 0009: one partition must not fill a whole fetch, or the others starve behind it. */
+const MAX_BYTES_PER_PARTITION = 1_048_576;
+/** How long the broker holds a fetch that finds nothing new (a member's idle round trip). */
+const FETCH_WAIT_MS = 500;
+
 // Java-client-compatible partitioning (ADR 0003): murmur2, sign bit masked, modulo partitions.
 const partitionFor = (key: Buffer, partitions: number) => (murmur2(key) & 0x7fffffff) % partitions;
 
@@ -83,11 +90,7 @@ export class DataBus {
     this.#producer = new Producer({
       clientId: this.#options.clientId ?? `${this.service}.producer`,
       bootstrapBrokers: this.#options.brokers,
-      sasl: {
-        mechanism: 'SCRAM-SHA-512',
-        username: this.#options.username,
-        password: this.#options.password,
-      },
+      sasl: this.#sasl(),
       idempotent: true,
       acks: -1,
       autocreateTopics: false,
@@ -225,12 +228,28 @@ export class DataBus {
     }
     const dlqName = deadLetterTopicName(this.service, group);
     const dlq = this.#registry.topics.find((t) => t.name === dlqName && t.deadLetterOf === group);
+    const client = this.#consumerClient(group, `${this.service}.${group}`);
+    const log: ConsumerLog = (level, message, fields = {}) =>
+      this.#logger?.[level]({ service: this.service, group, ...fields }, message);
     const consumer = create({
       topic: def,
-      client: this.#consumerClient(group, `${this.service}.${group}`),
+      client,
+      source: ({ mode, fallback, onRecords, onFailure }) =>
+        new FetchLoop({
+          client,
+          clientId: `${this.service}.${group}`,
+          connection: { sasl: this.#sasl() },
+          topic: def.name,
+          mode,
+          fallback,
+          maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
+          maxWaitMs: FETCH_WAIT_MS,
+          onRecords,
+          onFailure,
+          log,
+        }),
       deadLetters: dlq ? this.#deadLetterPublisher(dlq as TopicDef<Uint8Array>, group) : undefined,
-      log: (level, message, fields = {}) =>
-        this.#logger?.[level]({ service: this.service, group, ...fields }, message),
+      log,
       // Never joins the group: it only fetches (its own connections and fetch session).
       reader: () =>
         new PartitionReader(this.#consumerClient(group, `${this.service}.${group}.reader`), def.name),
@@ -245,20 +264,23 @@ export class DataBus {
     return consumer;
   }
 
+  #sasl() {
+    return {
+      mechanism: 'SCRAM-SHA-512' as const,
+      username: this.#options.username,
+      password: this.#options.password,
+    };
+  }
+
   #consumerClient(group: string, clientId: string): Consumer<Buffer, Buffer, Buffer, Buffer> {
     return new Consumer<Buffer, Buffer, Buffer, Buffer>({
       clientId,
       groupId: group,
       bootstrapBrokers: this.#options.brokers,
-      sasl: {
-        mechanism: 'SCRAM-SHA-512',
-        username: this.#options.username,
-        password: this.#options.password,
-      },
+      sasl: this.#sasl(),
       autocommit: false,
       autocreateTopics: false,
-      // ADR 0009: one partition must not fill a whole fetch, or the others starve behind it.
-      maxBytesPerPartition: 1_048_576,
+      maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 30_000,

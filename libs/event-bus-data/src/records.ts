@@ -1,9 +1,18 @@
 import type { BusMessage, Lineage } from '@openfoundry/bus-registry';
-import type { Consumer, Message } from '@platformatic/kafka';
+import type { Consumer } from '@platformatic/kafka';
 import { LINEAGE_HEADER, parseLineage } from './lineage.ts';
 import type { Publisher } from './publisher.ts';
 
-export type RawRecord = Message<Buffer, Buffer, Buffer, Buffer>;
+/** A record as fetched: the client's messages and our own fetch loop's records both have this shape. */
+export interface RawRecord {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key: Buffer | null | undefined;
+  readonly value: Buffer | null | undefined;
+  /** Epoch milliseconds. */
+  readonly timestamp: bigint;
+  readonly headers: Iterable<readonly [Buffer, Buffer]>;
+}
 
 export const headersOf = (message: RawRecord): Record<string, string> => {
   const headers: Record<string, string> = {};

@@ -1,0 +1,125 @@
+import { createRecordsBatch, Reader, readRecordsBatches } from '@platformatic/kafka';
+import { describe, expect, it } from 'vitest';
+import { decodeRecordBatches, type FetchedRecord, RecordBatchError } from './record-batches.ts';
+
+interface Input {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Map<Buffer, Buffer>;
+  timestamp: bigint;
+}
+
+/** A batch as the client's producer encodes it, placed at `firstOffset`. */
+function batch(inputs: Input[], firstOffset: bigint, options: { compression?: 'gzip' } = {}): Buffer {
+  const messages = inputs.map((m) => ({ topic: 't', ...m }));
+  const bytes = Buffer.from(
+    createRecordsBatch(messages as never, { producerId: 7n, ...options }).buffer as Buffer,
+  );
+  bytes.writeBigInt64BE(firstOffset, 0);
+  return bytes;
+}
+
+const T0 = 1_795_000_000_000n;
+const input = (i: number, extra: Partial<Input> = {}): Input => ({
+  key: Buffer.from(`acme/asset-${i % 3}`),
+  value: Buffer.from(JSON.stringify({ n: i, text: 'é'.repeat(i % 4) })),
+  headers: new Map([[Buffer.from('ol'), Buffer.from(`{"eventTime":"${i}"}`)]]),
+  timestamp: T0 + BigInt(i * 7),
+  ...extra,
+});
+
+function decode(bytes: Buffer, from: bigint) {
+  const records: FetchedRecord[] = [];
+  const { next } = decodeRecordBatches(bytes, 4, from, (r) => records.push(r));
+  return { records, next };
+}
+
+/** What the client's own reader makes of the same bytes, in the same shape. */
+function reference(bytes: Buffer, from: bigint) {
+  return readRecordsBatches(Reader.from(bytes)).flatMap((b) =>
+    b.records
+      .map((r) => ({
+        offset: b.firstOffset + BigInt(r.offsetDelta),
+        key: r.key ?? null,
+        value: r.value ?? null,
+        timestamp: b.firstTimestamp + BigInt(r.timestampDelta),
+        headers: r.headers.map(([k, v]) => [k, v]),
+      }))
+      .filter((r) => r.offset >= from),
+  );
+}
+
+const shape = (records: FetchedRecord[]) =>
+  records.map((r) => ({
+    offset: r.offset,
+    key: r.key,
+    value: r.value,
+    timestamp: r.timestamp,
+    headers: r.headers.map(([k, v]) => [k, v]),
+  }));
+
+describe(decodeRecordBatches.name, () => {
+  it('reads what the client reads: offsets, keys, values, timestamps and headers', () => {
+    const bytes = Buffer.concat([
+      batch(
+        Array.from({ length: 5 }, (_, i) => input(i)),
+        100n,
+      ),
+      batch([input(5, { key: null }), input(6, { value: null }), input(7, { headers: new Map() })], 105n),
+    ]);
+    const { records, next } = decode(bytes, 100n);
+    expect(records).toHaveLength(8);
+    expect(shape(records)).toEqual(reference(bytes, 100n));
+    expect(records.every((r) => r.partition === 4)).toBe(true);
+    expect(records[5]?.key).toBeNull();
+    expect(records[6]?.value).toBeNull();
+    expect(records[7]?.headers).toEqual([]);
+    expect(next).toBe(108n);
+  });
+
+  it('skips the records before where the fetch started, inside a batch and whole batches', () => {
+    const bytes = Buffer.concat([
+      batch([input(0), input(1)], 10n),
+      batch([input(2), input(3), input(4)], 12n),
+    ]);
+    const { records, next } = decode(bytes, 13n);
+    expect(records.map((r) => r.offset)).toEqual([13n, 14n]);
+    expect(shape(records)).toEqual(reference(bytes, 13n));
+    expect(next).toBe(15n);
+  });
+
+  it('leaves a batch cut off by the fetch size for the next fetch', () => {
+    const whole = batch([input(0), input(1)], 20n);
+    const cut = batch([input(2), input(3)], 22n);
+    const { records, next } = decode(Buffer.concat([whole, cut.subarray(0, cut.length - 5)]), 20n);
+    expect(records.map((r) => r.offset)).toEqual([20n, 21n]);
+    expect(next).toBe(22n);
+    expect(decode(Buffer.alloc(0), 7n)).toEqual({ records: [], next: 7n });
+  });
+
+  it('reads compressed batches', () => {
+    const bytes = batch(
+      Array.from({ length: 20 }, (_, i) => input(i)),
+      300n,
+      { compression: 'gzip' },
+    );
+    expect(bytes.readInt16BE(21) & 0x07).not.toBe(0);
+    const { records, next } = decode(bytes, 300n);
+    expect(shape(records)).toEqual(reference(bytes, 300n));
+    expect(next).toBe(320n);
+  });
+
+  it('steps over control batches (transaction markers) without handing them over', () => {
+    const control = batch([input(0)], 50n);
+    control.writeInt16BE(control.readInt16BE(21) | 0x20, 21);
+    const { records, next } = decode(Buffer.concat([control, batch([input(1)], 51n)]), 50n);
+    expect(records.map((r) => r.offset)).toEqual([51n]);
+    expect(next).toBe(52n);
+  });
+
+  it('refuses bytes that are not a magic-2 record batch', () => {
+    const bytes = batch([input(0)], 0n);
+    bytes.writeInt8(1, 16);
+    expect(() => decode(bytes, 0n)).toThrow(RecordBatchError);
+  });
+});

@@ -1,0 +1,187 @@
+import { compressionsAlgorithmsByBitmask } from '@platformatic/kafka';
+
+// Kafka's record batch format (magic 2), read straight from the bytes of a fetch response
+// (ADR 0026): one object per record, its key and value slices of those bytes, its headers read
+// only when asked for.
+
+/** Where the fields of a batch header sit, from the batch's start. */
+const BATCH = {
+  length: 8,
+  magic: 16,
+  attributes: 21,
+  lastOffsetDelta: 23,
+  firstTimestamp: 27,
+  count: 57,
+  records: 61,
+} as const;
+const COMPRESSION = 0x07;
+const CONTROL = 0x20;
+const NO_HEADERS: readonly [Buffer, Buffer][] = [];
+
+/** A record as a consumer receives it: the shape batch consumers read (`RawRecord`). */
+export class FetchedRecord {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly #firstTimestamp: bigint;
+  readonly #timestampDelta: number;
+  /** The bytes holding the headers, from their count on (undefined: none). */
+  readonly #source: Buffer | undefined;
+  readonly #headersAt: number;
+
+  constructor(
+    partition: number,
+    offset: bigint,
+    key: Buffer | null,
+    value: Buffer | null,
+    firstTimestamp: bigint,
+    timestampDelta: number,
+    source: Buffer | undefined,
+    headersAt: number,
+  ) {
+    this.partition = partition;
+    this.offset = offset;
+    this.key = key;
+    this.value = value;
+    this.#firstTimestamp = firstTimestamp;
+    this.#timestampDelta = timestampDelta;
+    this.#source = source;
+    this.#headersAt = headersAt;
+  }
+
+  /** The record's timestamp, epoch milliseconds. */
+  get timestamp(): bigint {
+    return this.#firstTimestamp + BigInt(this.#timestampDelta);
+  }
+
+  /** Header keys and values as they were written (a null value reads as empty). */
+  get headers(): readonly [Buffer, Buffer][] {
+    if (!this.#source) return NO_HEADERS;
+    const cursor = { at: this.#headersAt };
+    const count = readVarint(this.#source, cursor);
+    const headers: [Buffer, Buffer][] = [];
+    for (let i = 0; i < count; i++) {
+      const key = readBytes(this.#source, cursor) ?? EMPTY;
+      headers.push([key, readBytes(this.#source, cursor) ?? EMPTY]);
+    }
+    return headers;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+interface Cursor {
+  at: number;
+}
+
+/** A zigzag varint (varint or varlong) as a number; exact up to 2^53. */
+function readVarint(bytes: Buffer, cursor: Cursor): number {
+  let value = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = bytes[cursor.at++];
+    if (byte === undefined) throw new RecordBatchError('a varint runs past the end of its batch');
+    value += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) break;
+    scale *= 128;
+    if (scale > 2 ** 63) throw new RecordBatchError('a varint longer than 10 bytes');
+  }
+  // Zigzag: even values are positive, odd ones negative.
+  return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+}
+
+function readBytes(bytes: Buffer, cursor: Cursor): Buffer | null {
+  const length = readVarint(bytes, cursor);
+  if (length < 0) return null;
+  const start = cursor.at;
+  cursor.at += length;
+  if (cursor.at > bytes.length) throw new RecordBatchError('a record field runs past the end of its batch');
+  return bytes.subarray(start, cursor.at);
+}
+
+export class RecordBatchError extends Error {
+  override name = 'RecordBatchError';
+}
+
+export interface DecodedBatches {
+  /** The offset after the last complete batch read (where the next fetch starts); `from` if none. */
+  next: bigint;
+}
+
+/**
+ * Hands `take` every data record at or after `from` in `bytes` (one partition's record set from a
+ * fetch response), in offset order. Control batches (transaction markers) are stepped over; a
+ * batch cut off at the end (a fetch's size limit) is left for the next fetch.
+ */
+export function decodeRecordBatches(
+  bytes: Buffer,
+  partition: number,
+  from: bigint,
+  take: (record: FetchedRecord) => void,
+): DecodedBatches {
+  let next = from;
+  let at = 0;
+  while (at + BATCH.records <= bytes.length) {
+    const firstOffset = bytes.readBigInt64BE(at);
+    const end = at + 12 + bytes.readInt32BE(at + BATCH.length);
+    if (end > bytes.length) break;
+    const magic = bytes.readInt8(at + BATCH.magic);
+    if (magic !== 2)
+      throw new RecordBatchError(`record batch at offset ${firstOffset} has magic ${magic}, not 2`);
+    const attributes = bytes.readInt16BE(at + BATCH.attributes);
+    const last = firstOffset + BigInt(bytes.readInt32BE(at + BATCH.lastOffsetDelta));
+    if (last >= next && (attributes & CONTROL) === 0) {
+      const firstTimestamp = bytes.readBigInt64BE(at + BATCH.firstTimestamp);
+      const count = bytes.readInt32BE(at + BATCH.count);
+      let records = bytes;
+      const cursor = { at: at + BATCH.records };
+      const compression = attributes & COMPRESSION;
+      if (compression !== 0) {
+        const algorithm = compressionsAlgorithmsByBitmask[compression];
+        if (!algorithm)
+          throw new RecordBatchError(`record batch compressed with unknown codec ${compression}`);
+        records = toBuffer(algorithm.decompressSync(bytes.subarray(at + BATCH.records, end)));
+        cursor.at = 0;
+      }
+      for (let i = 0; i < count; i++) {
+        const length = readVarint(records, cursor);
+        const recordEnd = cursor.at + length;
+        cursor.at += 1; // attributes: unused
+        const timestampDelta = readVarint(records, cursor);
+        const offset = firstOffset + BigInt(readVarint(records, cursor));
+        const key = readBytes(records, cursor);
+        const value = readBytes(records, cursor);
+        const headersAt = cursor.at;
+        const hasHeaders = records[headersAt] !== 0;
+        cursor.at = recordEnd;
+        if (offset < from) continue;
+        take(
+          new FetchedRecord(
+            partition,
+            offset,
+            key,
+            value,
+            firstTimestamp,
+            timestampDelta,
+            hasHeaders ? records : undefined,
+            headersAt,
+          ),
+        );
+      }
+    }
+    if (last + 1n > next) next = last + 1n;
+    at = end;
+  }
+  return { next };
+}
+
+function toBuffer(bytes: unknown): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes;
+  if (bytes instanceof Uint8Array) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // The client's codecs may hand back its own multi-chunk buffer type.
+  const chunked = bytes as { buffer?: unknown; slice?: (start: number, end?: number) => Buffer };
+  if (Buffer.isBuffer(chunked.buffer)) return chunked.buffer;
+  if (typeof chunked.slice === 'function') return chunked.slice(0);
+  throw new RecordBatchError('a decompressed record set of an unknown type');
+}
