@@ -300,11 +300,12 @@ export class BatchConsumer<T> {
 
   async #process(raw: RawRecord[]): Promise<void> {
     const { topic } = this.#deps;
-    const nextOffsets = new Map<number, bigint>();
+    /** Per partition, the batch's last offset (the next offsets follow after the loop). */
+    const lastOffsets = new Map<number, bigint>();
     const records: ReceivedRecord<T>[] = [];
     const poison: Promise<boolean>[] = [];
     for (const message of raw) {
-      nextOffsets.set(message.partition, message.offset + 1n);
+      lastOffsets.set(message.partition, message.offset);
       const decoded = decodePayload(topic.schema, message.value ?? EMPTY, {
         validate: this.#options.validate,
         bytesSchema: this.#bytesSchema,
@@ -326,6 +327,8 @@ export class BatchConsumer<T> {
       }
       records.push(new ReceivedRecord(topic.name, message, decoded.value));
     }
+    const nextOffsets = new Map<number, bigint>();
+    for (const [partition, offset] of lastOffsets) nextOffsets.set(partition, offset + 1n);
     // Dead letters must be acknowledged before any offset past them can move.
     if (!(await Promise.all(poison)).every(Boolean)) return;
     for (let attempt = 1; ; attempt++) {

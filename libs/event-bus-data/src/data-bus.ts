@@ -252,7 +252,10 @@ export class DataBus {
       log,
       // Never joins the group: it only fetches (its own connections and fetch session).
       reader: () =>
-        new PartitionReader(this.#consumerClient(group, `${this.service}.${group}.reader`), def.name),
+        new PartitionReader(this.#consumerClient(group, `${this.service}.${group}.reader`), def.name, {
+          clientId: `${this.service}.${group}.reader`,
+          options: { sasl: this.#sasl() },
+        }),
     });
     try {
       await consumer.start();

@@ -23,7 +23,7 @@ interface PartitionAnswer {
   records: Buffer | null;
 }
 
-interface FetchAnswer {
+export interface FetchAnswer {
   errorCode: number;
   partitions: PartitionAnswer[];
 }
@@ -97,6 +97,41 @@ type FetchArgs = [
   rackId: string,
 ];
 const FETCH = createAPI<FetchArgs, FetchAnswer>(1, 17, fetchV17.createRequest, parseFetch);
+
+/**
+ * One Fetch request to a partition leader for these partitions from these offsets, outside any
+ * fetch session (id 0, epoch -1: every request names all its partitions).
+ */
+export function fetchPartitions(
+  connection: Connection,
+  topicId: string,
+  from: readonly { partition: number; offset: bigint }[],
+  maxBytesPerPartition: number,
+  maxWaitMs: number,
+): Promise<FetchAnswer> {
+  const partitions = from.map(({ partition, offset }) => ({
+    partition,
+    fetchOffset: offset,
+    partitionMaxBytes: maxBytesPerPartition,
+    currentLeaderEpoch: -1,
+    lastFetchedEpoch: -1,
+  }));
+  return new Promise((resolve, reject) => {
+    FETCH(
+      connection,
+      maxWaitMs,
+      1,
+      maxBytesPerPartition * partitions.length,
+      0,
+      0,
+      -1,
+      [{ topicId, partitions }],
+      [],
+      '',
+      (error: Error | null, answer?: FetchAnswer) => (error ? reject(error) : resolve(answer as FetchAnswer)),
+    );
+  });
+}
 
 /** Kafka error codes this loop answers itself. */
 const OFFSET_OUT_OF_RANGE = 1;
@@ -303,7 +338,13 @@ export class FetchLoop {
         const broker = metadata.brokers.get(leader);
         if (!broker) throw new Error(`broker ${leader} is not in the cluster metadata`);
         const connection = await this.#pool.get(broker);
-        return this.#fetch(connection, topicMetadata.id, partitions, positions);
+        return fetchPartitions(
+          connection,
+          topicMetadata.id,
+          partitions.map((partition) => ({ partition, offset: positions.get(partition) as bigint })),
+          this.#options.maxBytesPerPartition,
+          this.#options.maxWaitMs,
+        );
       }),
     );
     if (generation !== this.#generation || this.#closed) return;
@@ -336,39 +377,6 @@ export class FetchLoop {
       }
     }
     if (records.length > 0) this.#options.onRecords(records);
-  }
-
-  #fetch(
-    connection: Connection,
-    topicId: string,
-    partitions: number[],
-    positions: ReadonlyMap<number, bigint>,
-  ): Promise<FetchAnswer> {
-    const { maxBytesPerPartition, maxWaitMs } = this.#options;
-    const request = partitions.map((partition) => ({
-      partition,
-      fetchOffset: positions.get(partition) as bigint,
-      partitionMaxBytes: maxBytesPerPartition,
-      currentLeaderEpoch: -1,
-      lastFetchedEpoch: -1,
-    }));
-    return new Promise((resolve, reject) => {
-      // No fetch session (id 0, epoch -1): every request names all its partitions.
-      FETCH(
-        connection,
-        maxWaitMs,
-        1,
-        maxBytesPerPartition * partitions.length,
-        0,
-        0,
-        -1,
-        [{ topicId, partitions: request }],
-        [],
-        '',
-        (error: Error | null, answer?: FetchAnswer) =>
-          error ? reject(error) : resolve(answer as FetchAnswer),
-      );
-    });
   }
 
   /** The log no longer holds (or not yet) the position: start over where a new member would. */

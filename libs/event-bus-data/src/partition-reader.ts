@@ -1,22 +1,34 @@
-import { type Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
+import {
+  type ConnectionOptions,
+  ConnectionPool,
+  type Consumer,
+  ListOffsetTimestamps,
+} from '@platformatic/kafka';
+import { fetchPartitions } from './fetch-loop.ts';
+import { decodeRecordBatches, type FetchedRecord } from './record-batches.ts';
 
-/** Record-batch attribute bit of transaction markers (never data). */
-const CONTROL_BATCH = 0x20;
 const FETCH_BYTES = 8 * 1024 * 1024;
 const MAX_EMPTY_FETCHES = 20;
 
 /**
- * Reads a range of one partition outside any consumer group, with a client of its own (so the
- * group member's fetch session is left alone). For rebuilding what a consumer keeps about the
- * records just before where it resumes.
+ * Reads a range of one partition outside any consumer group, with a client and connections of its
+ * own. For rebuilding what a consumer keeps about the records just before where it resumes. Records
+ * are read as the batch consumers read them (ADR 0026).
  */
 export class PartitionReader {
   readonly #client: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  readonly #pool: ConnectionPool;
   readonly #topic: string;
 
-  constructor(client: Consumer<Buffer, Buffer, Buffer, Buffer>, topic: string) {
+  /** `client` for metadata and offsets (it never joins a group); `connection` for fetching. */
+  constructor(
+    client: Consumer<Buffer, Buffer, Buffer, Buffer>,
+    topic: string,
+    connection: { clientId: string; options: ConnectionOptions },
+  ) {
     this.#client = client;
     this.#topic = topic;
+    this.#pool = new ConnectionPool(connection.clientId, connection.options);
   }
 
   /** The first offset the partition still holds. */
@@ -43,54 +55,35 @@ export class PartitionReader {
   ): Promise<void> {
     let next = from;
     let empty = 0;
-    while (next < to) {
+    let done = false;
+    const each = (record: FetchedRecord) => {
+      if (done || record.offset >= to) {
+        done = true;
+        return;
+      }
+      take(record.offset, record.value);
+    };
+    while (next < to && !done) {
       const metadata = await this.#client.metadata({ topics: [this.#topic] });
       const topic = metadata.topics.get(this.#topic);
       const leader = topic?.partitions[partition]?.leader;
-      if (!topic || leader === undefined) throw new Error(`${this.#topic} has no partition ${partition}`);
-      const response = await this.#client.fetch({
-        node: leader,
-        topics: [
-          {
-            topicId: topic.id,
-            partitions: [
-              {
-                partition,
-                fetchOffset: next,
-                partitionMaxBytes: FETCH_BYTES,
-                currentLeaderEpoch: -1,
-                lastFetchedEpoch: -1,
-              },
-            ],
-          },
-        ],
-        minBytes: 1,
-        maxBytes: FETCH_BYTES,
-        maxWaitTime: 200,
-      });
-      const before = next;
-      for (const topicResponse of response.responses) {
-        for (const part of topicResponse.partitions) {
-          if (part.partitionIndex !== partition) continue;
-          if (part.errorCode !== 0) {
-            throw new Error(
-              `${this.#topic}/${partition}: fetch at ${next} failed with error code ${part.errorCode}`,
-            );
-          }
-          for (const batch of part.records ?? []) {
-            const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-            if ((batch.attributes & CONTROL_BATCH) === 0) {
-              for (const record of batch.records) {
-                const offset = batch.firstOffset + BigInt(record.offsetDelta);
-                if (offset < next) continue;
-                if (offset >= to) break;
-                take(offset, record.value);
-              }
-            }
-            if (last + 1n > next) next = last + 1n;
-          }
-        }
+      const broker = leader === undefined ? undefined : metadata.brokers.get(leader);
+      if (!topic || !broker) throw new Error(`${this.#topic} has no partition ${partition}`);
+      const answer = await fetchPartitions(
+        await this.#pool.get(broker),
+        topic.id,
+        [{ partition, offset: next }],
+        FETCH_BYTES,
+        200,
+      );
+      const part = answer.partitions.find((p) => p.partition === partition);
+      if (answer.errorCode !== 0 || (part && part.errorCode !== 0)) {
+        throw new Error(
+          `${this.#topic}/${partition}: fetch at ${next} failed with error code ${answer.errorCode || part?.errorCode}`,
+        );
       }
+      const before = next;
+      if (part?.records) next = decodeRecordBatches(part.records, partition, next, each).next;
       if (next === before && ++empty >= MAX_EMPTY_FETCHES) {
         throw new Error(
           `${this.#topic}/${partition}: no records at ${next} although the range ends at ${to}`,
@@ -99,7 +92,8 @@ export class PartitionReader {
     }
   }
 
-  close(): Promise<void> {
-    return this.#client.close().catch(() => {});
+  async close(): Promise<void> {
+    await this.#pool.close().catch(() => {});
+    await this.#client.close().catch(() => {});
   }
 }

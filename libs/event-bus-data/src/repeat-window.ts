@@ -1,15 +1,52 @@
 import type { RepeatRule } from '@openfoundry/bus-registry';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EMPTY = -1;
 const HAS_ID = 1;
 const REPEAT = 2;
+
+/** The four 32-bit words of the last UUID read (one per process: reading never allocates). */
+const WORDS = new Uint32Array(4);
+
+/** A hex digit's value, or -1. */
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48; // 0-9
+  const lower = code | 0x20;
+  if (lower >= 97 && lower <= 102) return lower - 87; // a-f, A-F
+  return -1;
+}
+
+/**
+ * Reads a UUID's 128 bits (`8-4-4-4-12` hex digits, any case) into WORDS; false when `id` is not
+ * one. Char codes, not slices and parseInt: this runs for every record of every consumer that
+ * skips repeats.
+ */
+function readUuid(id: string): boolean {
+  if (id.length !== 36) return false;
+  let word = 0;
+  let digits = 0;
+  for (let i = 0; i < 36; i++) {
+    const code = id.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (code !== 45) return false; // '-'
+      continue;
+    }
+    const v = hexValue(code);
+    if (v < 0) return false;
+    word = word * 16 + v;
+    digits++;
+    if ((digits & 7) === 0) {
+      WORDS[(digits >>> 3) - 1] = word;
+      word = 0;
+    }
+  }
+  return true;
+}
 
 /** The id a payload carries under the rule's field, when it is a UUID. */
 export function repeatIdOf(rule: RepeatRule, value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const id = (value as Record<string, unknown>)[rule.idField];
-  return typeof id === 'string' && UUID.test(id) ? id : undefined;
+  return typeof id === 'string' && readUuid(id) ? id : undefined;
 }
 
 /**
@@ -30,7 +67,8 @@ export class RepeatWindow {
   /** Ring slot of the oldest offset held. */
   #head = 0;
   #count = 0;
-  #start = 0n;
+  /** The oldest offset held, as a number: exact up to 2^53, a partition's lifetime many times over. */
+  #start = 0;
 
   constructor(size: number, start: bigint) {
     if (!Number.isInteger(size) || size < 1)
@@ -43,17 +81,17 @@ export class RepeatWindow {
     while (capacity < size * 2) capacity *= 2;
     this.#table = new Int32Array(capacity).fill(EMPTY);
     this.#mask = capacity - 1;
-    this.#start = start;
+    this.#start = Number(start);
   }
 
   /** The offset the window continues at: every offset before it, back to `size` of them, is known. */
   get next(): bigint {
-    return this.#start + BigInt(this.#count);
+    return BigInt(this.#start + this.#count);
   }
 
   /** The oldest offset held. */
   get start(): bigint {
-    return this.#start;
+    return BigInt(this.#start);
   }
 
   /**
@@ -62,26 +100,25 @@ export class RepeatWindow {
    * and builds a new window. The record at `next` is taken in; an older one gets its first verdict.
    */
   check(offset: bigint, id: string | undefined): boolean | undefined {
-    const next = this.next;
-    if (offset === next) return this.append(id);
-    if (offset < next && offset >= this.#start) {
-      return (
-        ((this.#flags[(this.#head + Number(offset - this.#start)) % this.size] as number) & REPEAT) !== 0
-      );
+    const at = Number(offset);
+    const next = this.#start + this.#count;
+    if (at === next) return this.append(id);
+    if (at < next && at >= this.#start) {
+      return ((this.#flags[(this.#head + (at - this.#start)) % this.size] as number) & REPEAT) !== 0;
     }
     return undefined;
   }
 
   /** Takes in the record at `next`; returns whether it repeats one of the `size` offsets before it. */
   append(id: string | undefined): boolean {
-    if (id === undefined) {
+    if (id === undefined || !readUuid(id)) {
       this.#place(0);
       return false;
     }
-    const a = Number.parseInt(id.slice(0, 8), 16);
-    const b = Number.parseInt(id.slice(9, 13) + id.slice(14, 18), 16);
-    const c = Number.parseInt(id.slice(19, 23) + id.slice(24, 28), 16);
-    const d = Number.parseInt(id.slice(28, 36), 16);
+    const a = WORDS[0] as number;
+    const b = WORDS[1] as number;
+    const c = WORDS[2] as number;
+    const d = WORDS[3] as number;
     const hash = mix(a, b, c, d);
     // Compared with all `size` offsets held, before the oldest makes room.
     const repeat = this.#find(hash, a, b, c, d);
@@ -123,7 +160,7 @@ export class RepeatWindow {
     const slot = this.#head;
     this.#head = (this.#head + 1) % this.size;
     this.#count -= 1;
-    this.#start += 1n;
+    this.#start += 1;
     if (((this.#flags[slot] as number) & HAS_ID) === 0) return;
     let i = (this.#hashes[slot] as number) & this.#mask;
     while (this.#table[i] !== slot) i = (i + 1) & this.#mask;
