@@ -18,6 +18,18 @@ describe('classifyEngineError', () => {
       QueryErrorCode.PermissionDenied,
     ],
     ['Out of Memory Error: failed to allocate', QueryErrorCode.ResourceExhausted],
+    [
+      'HTTP Error: GetTableInformation endpoint returned response code Forbidden_403 with message "Tenant acme may not access namespace globex.telemetry"',
+      QueryErrorCode.PermissionDenied,
+    ],
+    [
+      'HTTP Error: GetTableInformation endpoint returned response code NotFound_404 with message "no table t"',
+      QueryErrorCode.NotFound,
+    ],
+    [
+      'HTTP Error: GetTableInformation endpoint returned response code InternalServerError_500',
+      QueryErrorCode.Internal,
+    ],
     ['something nobody expected', QueryErrorCode.Internal],
   ])('%s → %s', (message, code) => {
     expect(classifyEngineError(new Error(message)).code).toBe(code);

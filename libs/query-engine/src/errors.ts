@@ -35,6 +35,13 @@ export function classifyEngineError(error: unknown): QueryError {
   if (error instanceof QueryError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (NOT_FOUND.test(message)) return new QueryError(QueryErrorCode.NotFound, message);
+  // The Iceberg REST catalog's answers, as DuckDB's iceberg extension reports them: 403 is the
+  // catalog refusing the caller's tenant another tenant's namespace, 404 a table or namespace it
+  // does not have. Its message names only what was asked for.
+  if (/^HTTP Error: .* response code Forbidden_403/.test(message))
+    return new QueryError(QueryErrorCode.PermissionDenied, message);
+  if (/^HTTP Error: .* response code NotFound_404/.test(message))
+    return new QueryError(QueryErrorCode.NotFound, message);
   if (/^INTERRUPT Error/.test(message)) return new QueryError(QueryErrorCode.Cancelled, message);
   if (/^Permission Error|attached in read-only mode/.test(message))
     return new QueryError(QueryErrorCode.PermissionDenied, message);

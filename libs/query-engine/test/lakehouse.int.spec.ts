@@ -264,6 +264,16 @@ describe('grants on the lakehouse', () => {
     expect(await grpcCode(analyst.query(sql))).toBe(status.PERMISSION_DENIED);
   });
 
+  it("answers another tenant's namespace with PERMISSION_DENIED and the catalog's reason, an unknown table with NOT_FOUND", async () => {
+    // The edge reaches the catalog as tenant acme (its token): globex's tables are not its to read.
+    const foreign = admin.query('select * from lakehouse."globex.telemetry".asset_events');
+    expect(await grpcCode(foreign)).toBe(status.PERMISSION_DENIED);
+    await expect(admin.query('select * from lakehouse."globex.telemetry".asset_events')).rejects.toThrow(
+      /may not access namespace globex\.telemetry/,
+    );
+    expect(await grpcCode(admin.query(`select * from ${table('no_such_table')}`))).toBe(status.NOT_FOUND);
+  });
+
   it('refuses writes to the lakehouse to a user granted only duckdb', async () => {
     expect(await grpcCode(analyst.executeUpdate(`insert into ${table('sites')} values (9, 'x', 0)`))).toBe(
       status.PERMISSION_DENIED,
