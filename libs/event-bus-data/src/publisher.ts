@@ -50,6 +50,8 @@ interface Pending {
   partition: number;
   /** The topic's max.message.bytes: one partition's share of a produce request must fit in it. */
   limit: number;
+  /** The key as the publisher was given it (what its partition is remembered by). */
+  keyText: string;
   key: Buffer;
   value: Buffer;
   headers: Map<Buffer, Buffer>;
@@ -238,7 +240,7 @@ export class Publisher<T> {
   readonly #lineagePrefix: string;
   readonly #lineageSuffix: string;
   #lineage: LineageAt | undefined;
-  /** Key bytes (as latin1 text, one char per byte) → partition. */
+  /** Key → partition. */
   readonly #partitionsByKey = new Map<string, number>();
 
   constructor(
@@ -319,7 +321,7 @@ export class Publisher<T> {
   }
 
   async #enqueue(framed: Pending[]): Promise<PublishResult[]> {
-    const partitions = framed.map((f) => this.#partitionOfKey(f.key));
+    const partitions = framed.map((f) => this.#partitionOfKey(f.keyText, f.key));
     // Known partition counts (every publish after the first) queue synchronously, in call order.
     const known = partitions.every((p) => typeof p === 'number')
       ? (partitions as number[])
@@ -342,8 +344,7 @@ export class Publisher<T> {
    * key, then remembered. Keys are assets, so a publisher meets the same few thousand again and
    * again; the map is emptied if it ever holds more than KEYS_REMEMBERED.
    */
-  #partitionOfKey(key: Buffer): number | Promise<number> {
-    const text = key.toString('latin1');
+  #partitionOfKey(text: string, key: Buffer): number | Promise<number> {
     const known = this.#partitionsByKey.get(text);
     if (known !== undefined) return known;
     const partition = this.#partitionOf(this.topic.name, key);
@@ -387,6 +388,7 @@ export class Publisher<T> {
       timestamp: lineage.timestamp,
       size,
       limit: this.topic.maxMessageBytes,
+      keyText: record.key,
       partition: 0,
       outcome: undefined,
       index: 0,
