@@ -9,6 +9,7 @@ import {
 import { Consumer, murmur2, Producer } from '@platformatic/kafka';
 import { z } from 'zod';
 import { BatchConsumer, type BatchConsumerDeps, type ConsumeBatchesOptions } from './batch-consumer.ts';
+import { BatchSender } from './batch-sender.ts';
 import { type ConsumeOptions, DataConsumer } from './consumer.ts';
 import { toBusError } from './errors.ts';
 import { FetchLoop } from './fetch-loop.ts';
@@ -49,6 +50,8 @@ export interface DataBusLogger {
 }
 
 const RETRY_DELAY_MS = 250;
+/** How long a broker may wait for its in-sync replicas before answering a produce request. */
+const PRODUCE_TIMEOUT_MS = 30_000;
 /** ADR 0009: one partition must not fill a whole fetch, or the others starve behind it. */
 const MAX_BYTES_PER_PARTITION = 1_048_576;
 /** How long the broker holds a fetch that finds nothing new (a member's idle round trip). */
@@ -67,7 +70,9 @@ export class DataBus {
   readonly runId = randomUUID();
   readonly #registry: Registry;
   readonly #options: z.output<typeof dataBusOptionsSchema>;
+  /** Finds the cluster and hands out producer ids; the sender writes the records (ADR 0027). */
   readonly #producer: Producer;
+  readonly #sender: BatchSender;
   readonly #queue: SendQueue;
   readonly #context: PublisherContext;
   readonly #partitions = new Map<string, number | Promise<number>>();
@@ -87,8 +92,9 @@ export class DataBus {
     this.#registry = options.registry;
     this.#logger = options.logger;
     this.service = parsed.data.service;
+    const clientId = this.#options.clientId ?? `${this.service}.producer`;
     this.#producer = new Producer({
-      clientId: this.#options.clientId ?? `${this.service}.producer`,
+      clientId,
       bootstrapBrokers: this.#options.brokers,
       sasl: this.#sasl(),
       idempotent: true,
@@ -96,10 +102,18 @@ export class DataBus {
       autocreateTopics: false,
       retries: Math.ceil(this.#options.deliveryTimeoutMs / RETRY_DELAY_MS),
       retryDelay: RETRY_DELAY_MS,
-      timeout: 30_000,
+      timeout: PRODUCE_TIMEOUT_MS,
+    });
+    this.#sender = new BatchSender({
+      producer: this.#producer,
+      clientId,
+      connection: { sasl: this.#sasl() },
+      deliveryTimeoutMs: this.#options.deliveryTimeoutMs,
+      retryDelayMs: RETRY_DELAY_MS,
+      requestTimeoutMs: PRODUCE_TIMEOUT_MS,
     });
     this.#context = {
-      producer: this.#producer,
+      sender: this.#sender,
       namespace: this.#options.namespace,
       runId: this.runId,
       producerUrl: this.#options.producerUrl ?? `https://openfoundry.dev/services/${this.service}`,
@@ -117,6 +131,7 @@ export class DataBus {
     try {
       await bus.#producer.metadata({ topics: [], retries: 1 });
     } catch (error) {
+      await bus.#sender.close();
       await bus.#producer.close().catch(() => {});
       throw toBusError(error, `data bus: ${bus.service} cannot connect to ${bus.#options.brokers.join(',')}`);
     }
@@ -307,6 +322,7 @@ export class DataBus {
     await Promise.allSettled([...this.#consumers].map((c) => c.close()));
     await this.#queue.idle();
     this.#closed = true;
+    await this.#sender.close();
     await this.#producer.close().catch(() => {});
   }
 }

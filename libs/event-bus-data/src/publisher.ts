@@ -1,5 +1,5 @@
 import { BusError, BusErrorCode, type TopicDef } from '@openfoundry/bus-registry';
-import type { Producer } from '@platformatic/kafka';
+import type { BatchSender } from './batch-sender.ts';
 import {
   encodePayload,
   type PayloadCheck,
@@ -32,11 +32,11 @@ export interface PublishResult {
 }
 
 export interface PublisherContext {
-  producer: Producer;
+  sender: BatchSender;
   namespace: string;
   runId: string;
   producerUrl: string;
-  /** Largest batch handed to the client at once. */
+  /** Largest batch sent at once. */
   maxBatchRecords: number;
   maxBatchBytes: number;
   /** Bytes queued before publish() waits for room. */
@@ -44,7 +44,7 @@ export interface PublisherContext {
   isClosed: () => boolean;
 }
 
-/** A record ready for the client (encoded key, value and headers), and who waits for it. */
+/** A record ready to be written (encoded key, value and headers), and who waits for it. */
 interface Pending {
   topic: string;
   partition: number;
@@ -55,7 +55,8 @@ interface Pending {
   key: Buffer;
   value: Buffer;
   headers: Map<Buffer, Buffer>;
-  timestamp: bigint;
+  /** Event time, epoch milliseconds. */
+  timestamp: number;
   size: number;
   /** Set when queued: told this record's outcome, as record `index` of the call that queued it. */
   outcome: Outcomes | undefined;
@@ -93,12 +94,12 @@ class Outcomes {
 }
 
 /**
- * The one sender of a DataBus. Idempotent produce keeps per-partition sequence numbers, and a
- * broker holds at most five unacknowledged batches per partition, so many concurrent send() calls
- * racing each other can reorder or, after a failed retry, duplicate records. This queue hands the
- * client one batch at a time: everything published while a batch is in flight goes into the next
- * one, which keeps order per key, lets the client retry a batch with its original sequence numbers,
- * and still batches well under load.
+ * The one queue of a DataBus's publishers. Idempotent produce keeps per-partition sequence
+ * numbers, and a broker holds at most five unacknowledged batches per partition, so concurrent
+ * sends racing each other can reorder or, after a failed retry, duplicate records. This queue
+ * hands the sender one batch at a time: everything published while a batch is in flight goes into
+ * the next one, which keeps order per key, lets the sender retry a batch with its original
+ * sequence numbers, and still batches well under load.
  */
 export class SendQueue {
   readonly #context: PublisherContext;
@@ -186,9 +187,23 @@ export class SendQueue {
     if (this.#queuedBytes <= this.#context.maxQueuedBytes)
       for (const waiter of this.#roomWaiters.splice(0)) waiter();
     try {
-      // The queued records carry what the client reads (topic, partition, key, value, headers, timestamp).
-      const result = await this.#context.producer.send({ messages: batch });
-      settle(batch, result.offsets ?? []);
+      for (const sent of await this.#context.sender.send(batch)) {
+        const { topic, partition, offset, error } = sent;
+        if (offset === undefined) {
+          const reason = toBusError(
+            error ?? new Error('no offset acknowledged'),
+            `publish of ${sent.records.length} record(s) to ${topic}/${partition}`,
+          );
+          for (const p of sent.records) p.outcome?.fail(reason);
+          continue;
+        }
+        // A partition's records are appended in the order sent, from the base offset.
+        let next = offset;
+        for (const p of sent.records) {
+          p.outcome?.done(p.index, { topic, partition, offset: next });
+          next += 1n;
+        }
+      }
     } catch (error) {
       const busError = toBusError(error, `publish of ${batch.length} record(s) to ${batch[0]?.topic}`);
       for (const p of batch) p.outcome?.fail(busError);
@@ -196,36 +211,6 @@ export class SendQueue {
       this.#inFlight = false;
       void this.#sendNext();
     }
-  }
-}
-
-/**
- * Gives each record its offset. Within one produce request a partition's records are appended in
- * the order sent, from the base offset the broker reports for that partition.
- */
-function settle(batch: Pending[], offsets: { topic: string; partition: number; offset: bigint }[]) {
-  // The next offset of each topic's partitions, from their base offsets.
-  const next = new Map<string, Map<number, bigint>>();
-  for (const o of offsets) {
-    const partitions = next.get(o.topic) ?? new Map<number, bigint>();
-    next.set(o.topic, partitions);
-    partitions.set(o.partition, o.offset);
-  }
-  for (const p of batch) {
-    const { topic, partition } = p;
-    const partitions = next.get(topic);
-    const offset = partitions?.get(partition);
-    if (offset === undefined) {
-      p.outcome?.fail(
-        new BusError(
-          BusErrorCode.Unavailable,
-          `${topic}: the broker acknowledged no offset for partition ${partition}`,
-        ),
-      );
-      continue;
-    }
-    partitions?.set(partition, offset + 1n);
-    p.outcome?.done(p.index, { topic, partition, offset });
   }
 }
 
@@ -385,7 +370,7 @@ export class Publisher<T> {
       key,
       value,
       headers,
-      timestamp: lineage.timestamp,
+      timestamp: eventTime,
       size,
       limit: this.topic.maxMessageBytes,
       keyText: record.key,
@@ -397,8 +382,8 @@ export class Publisher<T> {
 
   /**
    * The lineage header of a record with this event time. It is the same for every record of this
-   * publisher but the event time, so records of one millisecond share one map (the client only
-   * reads it).
+   * publisher but the event time, so records of one millisecond share one map (the batch writer
+   * only reads it).
    */
   #lineageAt(eventTime: number): LineageAt {
     if (this.#lineage?.eventTime === eventTime) return this.#lineage;
@@ -410,7 +395,6 @@ export class Publisher<T> {
       eventTime,
       headers: new Map<Buffer, Buffer>([[LINEAGE_KEY, value]]),
       size: LINEAGE_KEY.length + value.length + 4,
-      timestamp: BigInt(eventTime),
     };
     return this.#lineage;
   }
@@ -421,5 +405,4 @@ interface LineageAt {
   headers: Map<Buffer, Buffer>;
   /** Bytes the headers add to a record. */
   size: number;
-  timestamp: bigint;
 }

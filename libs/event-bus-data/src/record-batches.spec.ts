@@ -1,6 +1,12 @@
-import { createRecordsBatch, Reader, readRecordsBatches } from '@platformatic/kafka';
+import { crc32c, createRecordsBatch, NumericMap, Reader, readRecordsBatches } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { decodeRecordBatches, type FetchedRecord, RecordBatchError } from './record-batches.ts';
+import {
+  decodeRecordBatches,
+  encodeRecordBatch,
+  type FetchedRecord,
+  RecordBatchError,
+  type RecordToWrite,
+} from './record-batches.ts';
 
 interface Input {
   key: Buffer | null;
@@ -121,5 +127,91 @@ describe(decodeRecordBatches.name, () => {
     const bytes = batch([input(0)], 0n);
     bytes.writeInt8(1, 16);
     expect(() => decode(bytes, 0n)).toThrow(RecordBatchError);
+  });
+});
+
+describe(encodeRecordBatch.name, () => {
+  const writer = { producerId: 4_100_000_123n, producerEpoch: 3, baseSequence: 2_000 };
+  const toWrite = (i: number, extra: Partial<RecordToWrite> = {}): RecordToWrite => ({
+    key: Buffer.from(`acme/asset-${i % 3}`),
+    value: Buffer.from(JSON.stringify({ n: i, text: 'é'.repeat(i % 4) })),
+    headers: new Map([[Buffer.from('ol'), Buffer.from(`{"eventTime":"${i}"}`)]]),
+    timestamp: Number(T0) + i * 7,
+    ...extra,
+  });
+
+  /** The same records as the client's producer writes them, with the same producer fields. */
+  function clientBatch(records: RecordToWrite[]): Buffer {
+    const messages = records.map((r) => ({ ...r, topic: 't', partition: 0, timestamp: BigInt(r.timestamp) }));
+    const sequences = new NumericMap();
+    sequences.set('t:0', writer.baseSequence);
+    const bytes = Buffer.from(
+      createRecordsBatch(messages as never, {
+        producerId: writer.producerId,
+        producerEpoch: writer.producerEpoch,
+        sequences,
+      }).buffer as Buffer,
+    );
+    // The client leaves the partition leader epoch at 0; a producer sends -1 (unknown). It is not
+    // covered by the checksum.
+    bytes.writeInt32BE(-1, 12);
+    return bytes;
+  }
+
+  it('writes byte for byte what the client writes for the same records and producer', () => {
+    const records = [
+      ...Array.from({ length: 40 }, (_, i) => toWrite(i)),
+      toWrite(40, { headers: new Map() }),
+      toWrite(41, {
+        headers: new Map([
+          [Buffer.from('a'), Buffer.from('1')],
+          [Buffer.from('ol'), Buffer.from('x'.repeat(300))],
+        ]),
+      }),
+      // Bodies whose length needs two and three varint bytes.
+      toWrite(42, { value: Buffer.alloc(200, 0x41) }),
+      toWrite(43, { value: Buffer.alloc(20_000, 0x42) }),
+    ];
+    expect(encodeRecordBatch(records, writer).equals(clientBatch(records))).toBe(true);
+  });
+
+  it('writes timestamps earlier than the first record and ones far from it', () => {
+    const earlier = [toWrite(0), toWrite(1, { timestamp: Number(T0) - 86_400_000 })]; // a day before
+    expect(encodeRecordBatch(earlier, writer).equals(clientBatch(earlier))).toBe(true);
+    // Deltas beyond 32 bits (a backfill mixed with live data): the client's writer wraps them, so
+    // both readers are the reference here.
+    const records = [
+      ...earlier,
+      toWrite(2, { timestamp: Number(T0) + 2 ** 33 }),
+      toWrite(3, { timestamp: 0 }),
+    ];
+    const bytes = encodeRecordBatch(records, writer);
+    const decoded = decode(bytes, 0n).records;
+    expect(decoded.map((r) => r.timestamp)).toEqual(records.map((r) => BigInt(r.timestamp)));
+    expect(reference(bytes, 0n).map((r) => r.timestamp)).toEqual(records.map((r) => BigInt(r.timestamp)));
+    // The batch's max timestamp is the largest, not the last.
+    expect(bytes.readBigInt64BE(35)).toBe(T0 + 2n ** 33n);
+  });
+
+  it('reads back through both readers with its producer fields and a valid checksum', () => {
+    const records = Array.from({ length: 5 }, (_, i) => toWrite(i));
+    const bytes = encodeRecordBatch(records, writer);
+    expect(bytes.readUInt32BE(17)).toBe(crc32c(bytes.subarray(21)) >>> 0);
+    const [read] = readRecordsBatches(Reader.from(bytes));
+    expect(read).toMatchObject({
+      magic: 2,
+      lastOffsetDelta: 4,
+      producerId: writer.producerId,
+      producerEpoch: writer.producerEpoch,
+      firstSequence: writer.baseSequence,
+    });
+    expect(shape(decode(bytes, 0n).records)).toEqual(reference(bytes, 0n));
+    expect(decode(bytes, 0n).records.map((r) => r.value?.toString())).toEqual(
+      records.map((r) => r.value.toString()),
+    );
+  });
+
+  it('refuses an empty batch', () => {
+    expect(() => encodeRecordBatch([], writer)).toThrow(RecordBatchError);
   });
 });
