@@ -266,6 +266,38 @@ describe('the lakehouse-sink-service process', () => {
   );
 
   it(
+    'counts the commits a table had before a restart towards SINK_MAINTENANCE_COMMITS',
+    async () => {
+      const tenant = uniqueTenant('restarts');
+      const events = eventsFor(tenant, 30, 3);
+      const maintenanceOf = async (sink: Sink) =>
+        (
+          (await (await fetch(`${sink.url}/v1/status`)).json()) as {
+            tenants: { tenant: string; lastMaintenance: { compactedFiles: number } | null }[];
+          }
+        ).tenants.find((t) => t.tenant === tenant)?.lastMaintenance ?? null;
+      // Two commits (two small files or more) by a sink that never maintains, then a restart.
+      let sink = await startSink({ SINK_MAINTENANCE_INTERVAL_MS: '0', SINK_MAINTENANCE_COMMITS: '0' });
+      for (let wave = 0; wave < 2; wave++) {
+        await publisher.publish(events.slice(wave * 10, (wave + 1) * 10));
+        await waitFor(`commit ${wave + 1}`, async () => (await committedRows(tenant)) >= (wave + 1) * 10);
+      }
+      expect(await maintenanceOf(sink)).toBeNull();
+      expect(await stopSink(sink)).toBe(0);
+      // One more commit after the restart is the table's third since it was compacted.
+      sink = await startSink({ SINK_MAINTENANCE_INTERVAL_MS: '0', SINK_MAINTENANCE_COMMITS: '3' });
+      await publisher.publish(events.slice(20));
+      await waitFor('commit 3', async () => (await committedRows(tenant)) >= events.length);
+      await waitFor('a maintenance run', async () => (await maintenanceOf(sink)) !== null);
+      expect((await maintenanceOf(sink))?.compactedFiles).toBeGreaterThanOrEqual(3);
+      const back = await readBack(tenant);
+      expect(back.totals).toEqual({ n: events.length, ids: events.length });
+      expect(await stopSink(sink)).toBe(0);
+    },
+    LONG,
+  );
+
+  it(
     'two instances at once in the group (partitions split between them) write each event once',
     async () => {
       const tenant = uniqueTenant('pair');

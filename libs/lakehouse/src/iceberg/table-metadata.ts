@@ -115,6 +115,23 @@ export function mainSnapshot(metadata: TableMetadata): Snapshot | undefined {
   return id === undefined || id === null || BigInt(id) === -1n ? undefined : snapshotById(metadata, id);
 }
 
+/**
+ * How many appends the main branch has had since its last rewrite (a compaction's `replace`
+ * snapshot), counted back through the parents the table still keeps: the small files waiting for
+ * maintenance, whoever wrote them.
+ */
+export function appendsSinceReplace(metadata: TableMetadata): number {
+  const byId = new Map((metadata.snapshots ?? []).map((s) => [BigInt(s['snapshot-id']), s]));
+  let appends = 0;
+  let snapshot = mainSnapshot(metadata);
+  while (snapshot && snapshot.summary.operation !== 'replace') {
+    if (snapshot.summary.operation === 'append') appends++;
+    const parent = snapshot['parent-snapshot-id'];
+    snapshot = parent === undefined || parent === null ? undefined : byId.get(BigInt(parent));
+  }
+  return appends;
+}
+
 export function snapshotById(metadata: TableMetadata, id: Long): Snapshot | undefined {
   return metadata.snapshots?.find((s) => BigInt(s['snapshot-id']) === BigInt(id));
 }

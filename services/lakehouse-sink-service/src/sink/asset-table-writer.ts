@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  appendsSinceReplace,
   CatalogError,
   CatalogErrorCode,
   CommitFailedError,
@@ -40,6 +41,8 @@ export interface TenantCommit {
   /** The table's offsets after the commit: what its newest snapshot carries. */
   offsets: PartitionOffsets;
   attempts: number;
+  /** Appends on the table since its last compaction, this one included, by any writer. */
+  appendsSinceCompaction: number;
 }
 
 /**
@@ -85,6 +88,7 @@ export class AssetTableWriter {
         table: identifier,
         duplicates: staged.reduce((n, s) => n + s.count, 0) - count,
         attempts: attempt,
+        appendsSinceCompaction: appendsSinceReplace(loaded.metadata),
       };
       if (count === 0) return { ...base, snapshotId: undefined, records: 0, bytes: 0, offsets: stored };
       const offsets = fresh.reduce((merged, f) => maxOffsets(merged, f.next), stored);
@@ -106,6 +110,7 @@ export class AssetTableWriter {
           records: appended?.records ?? 0,
           bytes: fresh.reduce((n, f) => n + f.bytes, 0),
           offsets,
+          appendsSinceCompaction: base.appendsSinceCompaction + (appended?.snapshotId === undefined ? 0 : 1),
         };
       } catch (error) {
         if (error instanceof CommitFailedError && attempt < maxAttempts) {

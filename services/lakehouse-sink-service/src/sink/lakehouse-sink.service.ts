@@ -97,7 +97,13 @@ export class LakehouseSinkService implements OnApplicationBootstrap, OnModuleDes
       {
         commitTenant: (tenant, records) => this.#writer.commit(tenant, records),
         recordCommit: (commit, durationMs) => {
-          const commits = (this.#dirty.get(commit.tenant) ?? 0) + 1;
+          // Until this process has maintained a table, its count starts from the table's own: a
+          // sink restarted often still gets to the small files that earlier runs left.
+          const counted = this.#dirty.get(commit.tenant);
+          const commits =
+            counted === undefined && !this.#maintained.has(commit.tenant)
+              ? Math.max(1, commit.appendsSinceCompaction)
+              : (counted ?? 0) + 1;
           this.#dirty.set(commit.tenant, commits);
           const due = this.config.SINK_MAINTENANCE_COMMITS;
           if (due > 0 && commits >= due && !this.#stopping) void this.maintain();

@@ -57,6 +57,7 @@ function harness(options: { commitIntervalMs?: number; commitBytes?: number; buf
           bytes: staged.reduce((n, s) => n + s.bytes, 0),
           offsets: new Map(),
           attempts: 1,
+          appendsSinceCompaction: 1,
         };
       },
       recordCommit: async (commit) => {
