@@ -2,11 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CatalogError,
   CatalogErrorCode,
+  EntryStatus,
   IcebergWriter,
   InvalidSourceError,
   liveDataFiles,
   mainSnapshot,
   RestCatalog,
+  readManifestEntries,
+  readManifestList,
 } from '../src/index.ts';
 import { eventBatch, eventRows, eventsTable } from './factories.ts';
 import {
@@ -25,6 +28,12 @@ describe(IcebergWriter.name, () => {
   const readPy = (name: string) => readWithPyIceberg(lake, name);
   const sql = async (query: string) => (await reader.connection.runAndReadAll(query)).getRowObjectsJson();
   const duckTable = (name: string) => `lake."${lake.namespace.join('.')}".${name}`;
+  /** The manifests the table's main snapshot lists. */
+  const headManifests = async (name: string, store: ReturnType<typeof testStore>) => {
+    const head = mainSnapshot((await lake.catalog.loadTable(lake.table(name))).metadata);
+    if (!head) throw new Error(`${name} has no snapshot`);
+    return readManifestList(store, head);
+  };
 
   beforeAll(async () => {
     lake = await startCatalog();
@@ -120,6 +129,71 @@ describe(IcebergWriter.name, () => {
       const py = await readPy('by_day');
       expect(py.rows.map((r) => r.id)).toEqual(eventRows(1, 90).map((r) => r.id));
       expect(py.files).toHaveLength(3);
+    });
+
+    it('merges the small manifests into the new one once commit.manifest.min-count-to-merge of them are listed', async () => {
+      const merging = { ...eventsTable('merging', { partitioned: true }) };
+      merging.properties = { ...merging.properties, 'commit.manifest.min-count-to-merge': '3' };
+      await lake.catalog.createTable(lake.namespace, merging);
+      const store = testStore();
+      try {
+        const listed: number[] = [];
+        const appends = [];
+        for (let i = 0; i < 5; i++) {
+          appends.push(
+            await writer.append(lake.table('merging'), {
+              batches: [eventBatch(eventRows(1 + i * 10, 10, 1))],
+            }),
+          );
+          listed.push((await headManifests('merging', store)).length);
+        }
+        // Two small manifests and the new one make three: merged into one, twice.
+        expect(listed).toEqual([1, 2, 1, 2, 1]);
+        expect(appends[2]?.summary).toMatchObject({
+          operation: 'append',
+          'manifests-created': '1',
+          'manifests-replaced': '2',
+          'entries-processed': '3',
+          'total-data-files': '3',
+        });
+        expect(appends[1]?.summary['manifests-replaced']).toBeUndefined();
+
+        // Each file keeps the snapshot and sequence number it was added with.
+        const [manifest] = await headManifests('merging', store);
+        if (!manifest) throw new Error('no manifest');
+        const entries = await readManifestEntries(store, manifest);
+        const added = new Map(appends.map((a) => [a?.dataFiles[0], a]));
+        expect(entries).toHaveLength(5);
+        for (const entry of entries) {
+          const by = added.get(entry.data_file.file_path);
+          expect(BigInt(entry.snapshot_id ?? -1)).toBe(by?.snapshotId);
+          expect(BigInt(entry.sequence_number ?? -1)).toBe(by?.sequenceNumber);
+          expect(entry.status).toBe(by === appends[4] ? EntryStatus.Added : EntryStatus.Existing);
+        }
+        expect(BigInt(manifest.min_sequence_number)).toBe(appends[0]?.sequenceNumber);
+
+        expect(
+          await sql(`SELECT count(*)::INT AS n, sum(id)::BIGINT AS ids FROM ${duckTable('merging')}`),
+        ).toEqual([{ n: 50, ids: String((50 * 51) / 2) }]);
+        const py = await readPy('merging');
+        expect(py.rows.map((r) => r.id)).toEqual(eventRows(1, 50).map((r) => r.id));
+      } finally {
+        store.destroy();
+      }
+    });
+
+    it('keeps one manifest per append where commit.manifest-merge.enabled is false', async () => {
+      const plain = { ...eventsTable('unmerged') };
+      plain.properties = { ...plain.properties, 'commit.manifest-merge.enabled': 'false' };
+      await lake.catalog.createTable(lake.namespace, plain);
+      for (let i = 0; i < 12; i++)
+        await writer.append(lake.table('unmerged'), { batches: [eventBatch(eventRows(1 + i, 1))] });
+      const store = testStore();
+      try {
+        expect(await headManifests('unmerged', store)).toHaveLength(12);
+      } finally {
+        store.destroy();
+      }
     });
 
     it('appends the result of a DuckDB query', async () => {

@@ -25,6 +25,12 @@ import type { ObjectStore } from '../storage/object-store.ts';
 /** Iceberg's default for `commit.manifest.target-size-bytes`. */
 export const DEFAULT_MANIFEST_TARGET_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Our writers' default for `commit.manifest.min-count-to-merge` (ADR 0028). Iceberg's Java writers
+ * use 100; ours commit every few seconds, and a query reads every manifest of the snapshot.
+ */
+export const DEFAULT_MIN_COUNT_TO_MERGE = 10;
+
 /** An entry with the partition spec of the manifest it comes from or goes to. */
 export interface SpecEntry {
   specId: number;
@@ -136,4 +142,70 @@ function bySpec(entries: readonly SpecEntry[]): Map<number, ManifestEntry[]> {
     else groups.set(specId, [entry]);
   }
   return groups;
+}
+
+/** What an append's snapshot lists once small manifests are merged into the new one (ADR 0028). */
+export interface AppendManifests {
+  added: NewManifest[];
+  kept: ManifestFile[];
+  /** Manifests written for this attempt only (removed if the commit loses). */
+  attemptFiles: string[];
+  /** The manifest counts Iceberg's writers record, when manifests were merged. */
+  properties: Record<string, string>;
+}
+
+/**
+ * Merge-on-append, as Iceberg's Java writers do it: when the parent's small data manifests of the
+ * appended spec (under `commit.manifest.target-size-bytes`) and the new one number
+ * `commit.manifest.min-count-to-merge` or more, their live entries are written again with the new
+ * files as one manifest (more if over the target size), the earlier entries as existing with their
+ * own snapshot and sequence numbers. Otherwise the new manifest is added as written. Turned off by
+ * `commit.manifest-merge.enabled=false`.
+ */
+export async function appendManifests(
+  store: ObjectStore,
+  table: LoadedTable,
+  parentManifests: readonly ManifestFile[],
+  appended: { manifest: NewManifest; entries: readonly ManifestEntry[] },
+): Promise<AppendManifests> {
+  const properties = table.metadata.properties ?? {};
+  const specId = appended.manifest.partition_spec_id;
+  const targetBytes = manifestTargetBytes(table.metadata);
+  const minCount = Number(properties['commit.manifest.min-count-to-merge'] ?? DEFAULT_MIN_COUNT_TO_MERGE);
+  const small = parentManifests.filter(
+    (m) =>
+      m.content === FileContent.Data && m.partition_spec_id === specId && m.manifest_length < targetBytes,
+  );
+  const unmerged = {
+    added: [appended.manifest],
+    kept: [...parentManifests],
+    attemptFiles: [],
+    properties: {},
+  };
+  if (
+    properties['commit.manifest-merge.enabled'] === 'false' ||
+    !(minCount > 0) ||
+    small.length + 1 < minCount
+  )
+    return unmerged;
+  const entries: SpecEntry[] = [];
+  for (const manifest of small)
+    for (const entry of await readManifestEntries(store, manifest))
+      if (entry.status !== EntryStatus.Deleted)
+        entries.push({ specId, entry: { ...entry, status: EntryStatus.Existing } });
+  for (const entry of appended.entries) entries.push({ specId, entry });
+  const merged = await writeMergedManifests(store, table, entries, targetBytes);
+  const replaced = new Set(small.map((m) => m.manifest_path));
+  const kept = parentManifests.filter((m) => !replaced.has(m.manifest_path));
+  return {
+    added: merged,
+    kept,
+    attemptFiles: merged.map((m) => m.manifest_path),
+    properties: {
+      'manifests-created': String(merged.length),
+      'manifests-kept': String(kept.length),
+      'manifests-replaced': String(small.length),
+      'entries-processed': String(entries.length),
+    },
+  };
 }

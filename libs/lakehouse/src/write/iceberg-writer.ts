@@ -7,6 +7,7 @@ import { EntryStatus, type ManifestEntry } from '../iceberg/manifest.ts';
 import { type NewManifest, readManifestList, writeManifests } from '../iceberg/manifest-io.ts';
 import { partitionColumns } from '../iceberg/partitioning.ts';
 import { currentSchema, dataLocation, defaultSpec, metadataLocation } from '../iceberg/table-metadata.ts';
+import { appendManifests } from '../maintenance/manifest-merge.ts';
 import { type WrittenFile, writeParquetFiles } from './parquet-files.ts';
 import { type CommitOptions, type CommittedSnapshot, METRIC_SUMMARY_KEYS } from './snapshot-commit.ts';
 import { type LakehouseOptions, TableIO } from './table-io.ts';
@@ -33,6 +34,7 @@ export type IcebergWriterOptions = LakehouseOptions;
  * Appends rows to Iceberg tables: Parquet data files at the table's location, one manifest, and
  * a snapshot committed through the catalog with the parent it was planned on as a requirement.
  * Data files and the manifest are written once; a lost race only writes a new manifest list.
+ * When the table's small manifests pile up, the append merges them with its own (ADR 0028).
  */
 export class IcebergWriter {
   private readonly io: TableIO;
@@ -91,18 +93,30 @@ export class IcebergWriter {
         metadataLocation(metadata),
       )) as [NewManifest];
       manifestPath = manifest.manifest_path;
+      let merged = false;
       const committed = await this.io.committer.commit(
         table,
-        async (_current, parent, currentStore) => ({
-          operation: 'append',
-          schemaId: schema['schema-id'],
-          added: [manifest],
-          kept: parent ? await readManifestList(currentStore, parent) : [],
-          metrics: appendMetrics(files),
-          properties: options.summary ?? {},
-        }),
+        async (current, parent, currentStore) => {
+          const parentManifests = parent ? await readManifestList(currentStore, parent) : [];
+          const planned = await appendManifests(currentStore, current, parentManifests, {
+            manifest,
+            entries,
+          });
+          merged = planned.attemptFiles.length > 0;
+          return {
+            operation: 'append',
+            schemaId: schema['schema-id'],
+            added: planned.added,
+            kept: planned.kept,
+            attemptFiles: planned.attemptFiles,
+            metrics: appendMetrics(files),
+            properties: { ...(options.summary ?? {}), ...planned.properties },
+          };
+        },
         options,
       );
+      // Its entries went into a merged manifest: nothing references the one written first.
+      if (merged) await store.delete([manifest.manifest_path]).catch(() => undefined);
       return {
         ...committed,
         dataFiles: dataPaths,
