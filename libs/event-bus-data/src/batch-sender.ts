@@ -179,6 +179,8 @@ export interface BatchSenderOptions {
   retryDelayMs: number;
   /** How long a broker may wait for its in-sync replicas before it answers. */
   requestTimeoutMs: number;
+  /** How each batch's records are compressed (ADR 0029). */
+  compression: 'zstd' | 'none';
 }
 
 interface Identity {
@@ -351,7 +353,11 @@ export class BatchSender {
       topic: outcome.topic,
       partition: outcome.partition,
       records: outcome.records,
-      bytes: encodeRecordBatch(outcome.records, { ...identity, baseSequence }),
+      bytes: encodeRecordBatch(
+        outcome.records,
+        { ...identity, baseSequence },
+        this.#options.compression === 'zstd' ? { compression: 'zstd' } : {},
+      ),
       baseSequence,
     };
   }

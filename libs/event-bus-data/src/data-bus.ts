@@ -31,6 +31,8 @@ export const dataBusOptionsSchema = z.object({
   clientId: z.string().optional(),
   /** How long a produce batch is retried (with its original sequence numbers) before failing. */
   deliveryTimeoutMs: z.number().int().positive().default(60_000),
+  /** How produced batches are compressed: zstd unless a caller needs plain batches (ADR 0029). */
+  compression: z.enum(['zstd', 'none']).default('zstd'),
   maxQueuedBytes: z
     .number()
     .int()
@@ -111,6 +113,7 @@ export class DataBus {
       deliveryTimeoutMs: this.#options.deliveryTimeoutMs,
       retryDelayMs: RETRY_DELAY_MS,
       requestTimeoutMs: PRODUCE_TIMEOUT_MS,
+      compression: this.#options.compression,
     });
     this.#context = {
       sender: this.#sender,

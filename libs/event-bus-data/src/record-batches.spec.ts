@@ -211,6 +211,20 @@ describe(encodeRecordBatch.name, () => {
     );
   });
 
+  it('writes a zstd batch that both readers read back, far smaller', () => {
+    const records = Array.from({ length: 200 }, (_, i) => toWrite(i));
+    const plain = encodeRecordBatch(records, writer);
+    const bytes = encodeRecordBatch(records, writer, { compression: 'zstd' });
+    expect(bytes.readInt16BE(21) & 0x07).toBe(4);
+    expect(bytes.length).toBeLessThan(plain.length / 4);
+    expect(bytes.readUInt32BE(17)).toBe(crc32c(bytes.subarray(21)) >>> 0);
+    expect(bytes.readInt32BE(8)).toBe(bytes.length - 12);
+    // Everything but the codec, length and checksum is as in the plain batch.
+    expect(bytes.subarray(23, 61).equals(plain.subarray(23, 61))).toBe(true);
+    expect(shape(decode(bytes, 0n).records)).toEqual(shape(decode(plain, 0n).records));
+    expect(shape(decode(bytes, 0n).records)).toEqual(reference(bytes, 0n));
+  });
+
   it('refuses an empty batch', () => {
     expect(() => encodeRecordBatch([], writer)).toThrow(RecordBatchError);
   });

@@ -23,7 +23,9 @@ const sasl = (service: string) => {
 };
 
 /** A sender as the producer service, optionally through another bootstrap address. */
-function newSender(options: { brokers?: string[]; deliveryTimeoutMs?: number } = {}) {
+function newSender(
+  options: { brokers?: string[]; deliveryTimeoutMs?: number; compression?: 'zstd' | 'none' } = {},
+) {
   const producer = new Producer({
     clientId: `${fx.names.producer}.test`,
     bootstrapBrokers: options.brokers ?? fx.kafkaBrokers,
@@ -39,6 +41,7 @@ function newSender(options: { brokers?: string[]; deliveryTimeoutMs?: number } =
     deliveryTimeoutMs: options.deliveryTimeoutMs ?? 10_000,
     retryDelayMs: 100,
     requestTimeoutMs: 10_000,
+    compression: options.compression ?? 'none',
   });
   closing.push(
     () => sender.close(),
@@ -59,6 +62,8 @@ const record = (partition: number, text: string, bytes = 0): OutgoingRecord => (
 interface StoredBatch {
   producerId: bigint;
   baseSequence: number;
+  /** The codec bits of the batch's attributes (0 none, 4 zstd). */
+  codec: number;
   values: string[];
 }
 
@@ -88,7 +93,12 @@ async function storedBatches(partition: number): Promise<StoredBatch[]> {
       const one = bytes.subarray(at, at + 12 + bytes.readInt32BE(at + 8));
       const values: string[] = [];
       decodeRecordBatches(one, partition, 0n, (r) => values.push(r.value?.toString() ?? ''));
-      batches.push({ producerId: one.readBigInt64BE(43), baseSequence: one.readInt32BE(53), values });
+      batches.push({
+        producerId: one.readBigInt64BE(43),
+        baseSequence: one.readInt32BE(53),
+        codec: one.readInt16BE(21) & 0x07,
+        values,
+      });
     }
     return batches;
   } finally {
@@ -179,10 +189,20 @@ describe('BatchSender', () => {
     expect(b?.producerId).not.toBe(a?.producerId);
   });
 
+  it('writes zstd-compressed batches that read back record for record', async () => {
+    const sender = newSender({ compression: 'zstd' });
+    const values = Array.from({ length: 50 }, (_, i) => `{"reading":${i},"unit":"Cel","quality":"good"}`);
+    const [sent] = await sender.send(values.map((v) => record(0, v)));
+    expect(sent?.error).toBeUndefined();
+    const stored = (await storedBatches(0)).at(-1);
+    expect(stored?.codec).toBe(4);
+    expect(stored?.values).toEqual(values);
+  });
+
   it('refuses a second send while one is in flight', async () => {
     const sender = newSender();
     const first = sender.send([record(0, 'a6')]);
     await expect(sender.send([record(0, 'a7')])).rejects.toThrow(/one send at a time/);
-    expect((await first)[0]?.offset).toBe(6n);
+    expect((await first)[0]?.offset).toBe(56n);
   });
 });
