@@ -2,7 +2,8 @@
 // bus's own producer measured in the same run.
 //
 // 1. the limit: the bus library publishing small asset events straight to the asset stream, with only
-//    the infrastructure running (before the services start);
+//    the infrastructure running (before the services start); and what those events take on the
+//    asset stream's disk, next to a sample of the same events written uncompressed (ADR 0029);
 // 2. the whole path: HTTP push into connector-service → asset stream → streaming state applied and
 //    live forwarders through, sustained events/s;
 // 3. device → NATS subscriber latency (p50/p99) at a steady 10k events/s;
@@ -18,6 +19,7 @@ import { type AssetEvent, assetKey, topics } from '@openfoundry/bus-registry';
 import { localDataBus } from '@openfoundry/event-bus-data/testing';
 import { readPlatformEnv } from '@openfoundry/infra-local';
 import { FlightSqlClient } from '@openfoundry/query-engine';
+import { Admin } from '@platformatic/kafka';
 import { startPlatform } from '../lib/platform.ts';
 import { busCli, infraCli, node, step } from '../lib/proc.ts';
 import { cpuBetween, cpuSnapshot, printCpu } from './cpu.ts';
@@ -80,44 +82,98 @@ const item = (asset: string, seq: number, ts = new Date()) => ({
   seq,
 });
 
+/** How many of the baseline's events also go out uncompressed, to weigh them on disk. */
+const PLAIN_SAMPLE = 20_000;
+
+/** The asset stream's bytes on the broker's disk, all partitions (DescribeLogDirs, as the admin). */
+async function assetStreamBytes(): Promise<number> {
+  const env = readPlatformEnv();
+  const admin = new Admin({
+    clientId: 'bench.log-dirs',
+    bootstrapBrokers: env.OPENFOUNDRY_KAFKA_BROKERS.split(','),
+    sasl: {
+      mechanism: 'SCRAM-SHA-512',
+      username: env.OPENFOUNDRY_KAFKA_ADMIN_USER,
+      password: env.OPENFOUNDRY_KAFKA_ADMIN_PASSWORD,
+    },
+  });
+  try {
+    const partitions = Array.from({ length: topics.assetEvents.partitions }, (_, i) => i);
+    const dirs = await admin.describeLogDirs({ topics: [{ name: topics.assetEvents.name, partitions }] });
+    let bytes = 0n;
+    for (const broker of dirs)
+      for (const dir of broker.results)
+        for (const topic of dir.topics) for (const p of topic.partitions) bytes += p.partitionSize;
+    return Number(bytes);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Disk bytes per event: the baseline's (as the platform writes them) and a plain sample's. */
+interface DiskPerEvent {
+  ours: number;
+  plain: number;
+}
+
 /** The limit: the data bus library alone writing asset events (as connector-service does). */
-async function producerBaseline(): Promise<number> {
+async function producerBaseline(): Promise<{ rate: number; disk: DiskPerEvent }> {
+  const plainBus = await localDataBus('connector-service', undefined, { compression: 'none' });
+  let plain: number;
+  try {
+    const publisher = plainBus.publisher(topics.assetEvents, { job: 'bench.producer-baseline' });
+    const before = await assetStreamBytes();
+    for (let i = 0; i < PLAIN_SAMPLE; i += BATCH) {
+      const records = [];
+      for (let j = i; j < Math.min(PLAIN_SAMPLE, i + BATCH); j++) {
+        const value = baselineEvent(j, 'plain');
+        records.push({ key: assetKey(TENANT, value.assetId), value });
+      }
+      await publisher.publishMany(records);
+    }
+    plain = ((await assetStreamBytes()) - before) / PLAIN_SAMPLE;
+  } finally {
+    await plainBus.close();
+  }
   const bus = await localDataBus('connector-service');
   try {
     const publisher = bus.publisher(topics.assetEvents, { job: 'bench.producer-baseline' });
-    const replica = 'bench';
-    const event = (i: number): AssetEvent => {
-      const now = new Date().toISOString();
-      return {
-        eventId: randomUUID(),
-        tenant: TENANT,
-        assetId: `${run}-base-${i % 50}`,
-        kind: 'sample',
-        attribute: 'temperature',
-        value: { type: 'double', value: 20 + (i % 100) / 10 },
-        quality: 'good',
-        sourceTime: now,
-        ingestTime: now,
-        sequence: i,
-        source: { protocol: 'http', replica, device: DEVICE },
-      };
-    };
+    const before = await assetStreamBytes();
     const started = performance.now();
     const inFlight: Promise<unknown>[] = [];
     for (let i = 0; i < EVENTS; i += BATCH) {
       const records = [];
       for (let j = i; j < Math.min(EVENTS, i + BATCH); j++) {
-        const value = event(j);
+        const value = baselineEvent(j, 'base');
         records.push({ key: assetKey(TENANT, value.assetId), value });
       }
       inFlight.push(publisher.publishMany(records));
       if (inFlight.length >= PUSHERS * 4) await inFlight.shift();
     }
     await Promise.all(inFlight);
-    return EVENTS / ((performance.now() - started) / 1000);
+    const rate = EVENTS / ((performance.now() - started) / 1000);
+    return { rate, disk: { ours: ((await assetStreamBytes()) - before) / EVENTS, plain } };
   } finally {
     await bus.close();
   }
+}
+
+/** An asset event as connector-service writes one, on one of 50 assets of this run. */
+function baselineEvent(i: number, prefix: string): AssetEvent {
+  const now = new Date().toISOString();
+  return {
+    eventId: randomUUID(),
+    tenant: TENANT,
+    assetId: `${run}-${prefix}-${i % 50}`,
+    kind: 'sample',
+    attribute: 'temperature',
+    value: { type: 'double', value: 20 + (i % 100) / 10 },
+    quality: 'good',
+    sourceTime: now,
+    ingestTime: now,
+    sequence: i,
+    source: { protocol: 'http', replica: 'bench', device: DEVICE },
+  };
 }
 
 /** Pushes `total` events over HTTP from `pushers` concurrent devices' worth of batches. */
@@ -155,7 +211,7 @@ async function main() {
   // The limit is measured first, with only the infrastructure running: nothing else competes for
   // the two cores while the library writes.
   log(`the limit: ${EVENTS} asset events published by the data bus library alone`);
-  const baseline = await producerBaseline();
+  const { rate: baseline, disk } = await producerBaseline();
   const platform = await startPlatform();
   // Ctrl-C stops the services this bench started before it exits.
   const interrupted = async () => {
@@ -383,6 +439,11 @@ async function main() {
         },
       ],
       'ingestion path',
+    );
+    printTable(
+      `The asset stream on the broker's disk (the limit's ${EVENTS} events, as the data bus writes them)`,
+      `${PLAIN_SAMPLE} of the same uncompressed`,
+      [{ what: 'bytes per event', ours: disk.ours, baseline: disk.plain, unit: 'B', higherIsBetter: false }],
     );
     printCpu(
       `Where the whole path's CPU went (${EVENTS} events; HTTP push in, every consumer group out)`,

@@ -10,7 +10,11 @@ let provisioned: Promise<unknown> | undefined;
  * credentials: how tests and benches write or read a topic as its owner or declared consumer.
  * The platform registry is provisioned first (once per process; idempotent).
  */
-export async function localDataBus(service: string, registry: Registry = platformRegistry): Promise<DataBus> {
+export async function localDataBus(
+  service: string,
+  registry: Registry = platformRegistry,
+  options: { compression?: 'zstd' | 'none' } = {},
+): Promise<DataBus> {
   if (registry === platformRegistry) {
     provisioned ??= provision(platformRegistry);
     await provisioned;
@@ -22,5 +26,6 @@ export async function localDataBus(service: string, registry: Registry = platfor
     username: credentials.kafka.username,
     password: credentials.kafka.password,
     registry,
+    ...options,
   });
 }
