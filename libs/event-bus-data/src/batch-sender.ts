@@ -160,6 +160,14 @@ const PRODUCER_STATE_LOST = new Set([
 ]);
 /** The broker already has this batch, beyond the answers it keeps: written, offset unknown. */
 const DUPLICATE_SEQUENCE_NUMBER = 46;
+/** Refusals the broker answers after checking a batch and before appending any of it. */
+const REFUSED_UNWRITTEN = new Set([
+  10, // MESSAGE_TOO_LARGE
+  18, // RECORD_LIST_TOO_LARGE
+  29, // TOPIC_AUTHORIZATION_FAILED
+  32, // INVALID_TIMESTAMP
+  87, // INVALID_RECORD
+]);
 /** Worth asking for fresh metadata before the next attempt: the leader moved. */
 const STALE_METADATA = new Set([
   3, // UNKNOWN_TOPIC_OR_PARTITION
@@ -315,13 +323,18 @@ export class BatchSender {
             } else if (code === DUPLICATE_SEQUENCE_NUMBER) {
               outcome.error = failure;
               stateLost = true;
-            } else if (found && !failure.canRetry) {
-              // Refused outright: nothing of it was written, so its sequence numbers are free again.
+            } else if (found && REFUSED_UNWRITTEN.has(code)) {
+              // Refused before anything was written: its sequence numbers are free again.
               outcome.error = failure;
               this.#sequences.set(
                 `${outcome.topic}:${outcome.partition}`,
                 (slots.get(outcome) as Slot<R>).baseSequence,
               );
+            } else if (found && !failure.canRetry) {
+              // Whether any of it was written is unknown. Reusing its sequence numbers could make
+              // the broker take the next batch for a copy of this one, so a new producer id follows.
+              outcome.error = failure;
+              stateLost = true;
             } else {
               lastError = failure;
               if (STALE_METADATA.has(code) || !found) refresh = true;
