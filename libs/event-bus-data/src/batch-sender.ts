@@ -1,6 +1,5 @@
 import { BusError, BusErrorCode } from '@openfoundry/bus-registry';
 import {
-  type Connection,
   type ConnectionOptions,
   ConnectionPool,
   createAPI,
@@ -10,6 +9,8 @@ import {
   type Reader,
   Writer,
 } from '@platformatic/kafka';
+import { KafkaCode } from './errors.ts';
+import { groupByLeader, leaderConnection } from './leaders.ts';
 import { encodeRecordBatch, type RecordToWrite } from './record-batches.ts';
 import { sleep } from './records.ts';
 
@@ -126,18 +127,6 @@ function writeProduce(acks: number, timeoutMs: number, slots: Slot<OutgoingRecor
 
 const PRODUCE = createAPI<ProduceArgs, ProduceAnswer>(0, 11, writeProduce, parseProduce);
 
-function produce(
-  connection: Connection,
-  timeoutMs: number,
-  slots: Slot<OutgoingRecord>[],
-): Promise<ProduceAnswer> {
-  return new Promise((resolve, reject) => {
-    PRODUCE(connection, ACKS_ALL, timeoutMs, slots, (error: Error | null, answer?: ProduceAnswer) =>
-      error ? reject(error) : resolve(answer as ProduceAnswer),
-    );
-  });
-}
-
 const ACKS_ALL = -1;
 
 /** A partition's error code as an error the bus maps to its own codes (it reads `apiCode`). */
@@ -153,28 +142,26 @@ const SEQUENCE_WRAP = 2 ** 31;
 
 // Kafka error codes a partition answer can carry that this sender acts on.
 /** The broker no longer has this producer's state, or a batch before this one is missing. */
-const PRODUCER_STATE_LOST = new Set([
-  45, // OUT_OF_ORDER_SEQUENCE_NUMBER
-  47, // INVALID_PRODUCER_EPOCH
-  59, // UNKNOWN_PRODUCER_ID
+const PRODUCER_STATE_LOST = new Set<number>([
+  KafkaCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  KafkaCode.INVALID_PRODUCER_EPOCH,
+  KafkaCode.UNKNOWN_PRODUCER_ID,
 ]);
-/** The broker already has this batch, beyond the answers it keeps: written, offset unknown. */
-const DUPLICATE_SEQUENCE_NUMBER = 46;
 /** Refusals the broker answers after checking a batch and before appending any of it. */
-const REFUSED_UNWRITTEN = new Set([
-  10, // MESSAGE_TOO_LARGE
-  18, // RECORD_LIST_TOO_LARGE
-  29, // TOPIC_AUTHORIZATION_FAILED
-  32, // INVALID_TIMESTAMP
-  87, // INVALID_RECORD
+const REFUSED_UNWRITTEN = new Set<number>([
+  KafkaCode.MESSAGE_TOO_LARGE,
+  KafkaCode.RECORD_LIST_TOO_LARGE,
+  KafkaCode.TOPIC_AUTHORIZATION_FAILED,
+  KafkaCode.INVALID_TIMESTAMP,
+  KafkaCode.INVALID_RECORD,
 ]);
 /** Worth asking for fresh metadata before the next attempt: the leader moved. */
-const STALE_METADATA = new Set([
-  3, // UNKNOWN_TOPIC_OR_PARTITION
-  5, // LEADER_NOT_AVAILABLE
-  6, // NOT_LEADER_OR_FOLLOWER
-  74, // FENCED_LEADER_EPOCH
-  75, // UNKNOWN_LEADER_EPOCH
+const STALE_METADATA = new Set<number>([
+  KafkaCode.UNKNOWN_TOPIC_OR_PARTITION,
+  KafkaCode.LEADER_NOT_AVAILABLE,
+  KafkaCode.NOT_LEADER_OR_FOLLOWER,
+  KafkaCode.FENCED_LEADER_EPOCH,
+  KafkaCode.UNKNOWN_LEADER_EPOCH,
 ]);
 
 export interface BatchSenderOptions {
@@ -270,26 +257,22 @@ export class BatchSender {
         const metadata = await this.#options.producer.metadata({ topics, forceUpdate: refresh, retries: 0 });
         refresh = false;
         // One request per leader, all in flight at once.
-        const byLeader = new Map<number, PartitionOutcome<R>[]>();
-        for (const outcome of pending) {
-          const leader = metadata.topics.get(outcome.topic)?.partitions[outcome.partition]?.leader;
-          if (leader === undefined || leader < 0) {
-            lastError = new Error(`${outcome.topic}/${outcome.partition} has no leader`);
-            refresh = true;
-            continue;
-          }
-          const list = byLeader.get(leader);
-          if (list) list.push(outcome);
-          else byLeader.set(leader, [outcome]);
+        const { byLeader, leaderless } = groupByLeader(
+          metadata,
+          pending,
+          (o) => o.topic,
+          (o) => o.partition,
+        );
+        for (const outcome of leaderless) {
+          lastError = new Error(`${outcome.topic}/${outcome.partition} has no leader`);
+          refresh = true;
         }
         const settled = await Promise.all(
           [...byLeader].map(async ([leader, list]) => {
             try {
-              const broker = metadata.brokers.get(leader);
-              if (!broker) throw new Error(`broker ${leader} is not in the cluster metadata`);
-              const connection = await this.#pool.get(broker);
-              const answer = await produce(
-                connection,
+              const answer = await PRODUCE.async(
+                await leaderConnection(this.#pool, metadata, leader),
+                ACKS_ALL,
                 this.#options.requestTimeoutMs,
                 list.map((o) => slots.get(o) as Slot<OutgoingRecord>),
               );
@@ -320,7 +303,8 @@ export class BatchSender {
             if (PRODUCER_STATE_LOST.has(code)) {
               stateLost = true;
               lastError = failure;
-            } else if (code === DUPLICATE_SEQUENCE_NUMBER) {
+            } else if (code === KafkaCode.DUPLICATE_SEQUENCE_NUMBER) {
+              // The broker has it beyond the answers it keeps: written, but its offset is unknown.
               outcome.error = failure;
               stateLost = true;
             } else if (found && REFUSED_UNWRITTEN.has(code)) {

@@ -1,13 +1,36 @@
 import { BusError, BusErrorCode } from '@openfoundry/bus-registry';
 
-// Kafka protocol error codes the library turns into its own codes.
-const TOPIC_AUTHORIZATION_FAILED = 29;
-const GROUP_AUTHORIZATION_FAILED = 30;
-const CLUSTER_AUTHORIZATION_FAILED = 31;
-const MESSAGE_TOO_LARGE = 10;
-const RECORD_LIST_TOO_LARGE = 18;
-const SASL_AUTHENTICATION_FAILED = 58;
-const UNKNOWN_TOPIC_OR_PARTITION = 3;
+/** The Kafka protocol error codes this library acts on itself (the protocol's numbers). */
+export const KafkaCode = {
+  OFFSET_OUT_OF_RANGE: 1,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  LEADER_NOT_AVAILABLE: 5,
+  NOT_LEADER_OR_FOLLOWER: 6,
+  MESSAGE_TOO_LARGE: 10,
+  RECORD_LIST_TOO_LARGE: 18,
+  TOPIC_AUTHORIZATION_FAILED: 29,
+  GROUP_AUTHORIZATION_FAILED: 30,
+  CLUSTER_AUTHORIZATION_FAILED: 31,
+  INVALID_TIMESTAMP: 32,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  DUPLICATE_SEQUENCE_NUMBER: 46,
+  INVALID_PRODUCER_EPOCH: 47,
+  SASL_AUTHENTICATION_FAILED: 58,
+  UNKNOWN_PRODUCER_ID: 59,
+  FENCED_LEADER_EPOCH: 74,
+  UNKNOWN_LEADER_EPOCH: 75,
+  INVALID_RECORD: 87,
+} as const;
+
+const {
+  TOPIC_AUTHORIZATION_FAILED,
+  GROUP_AUTHORIZATION_FAILED,
+  CLUSTER_AUTHORIZATION_FAILED,
+  MESSAGE_TOO_LARGE,
+  RECORD_LIST_TOO_LARGE,
+  SASL_AUTHENTICATION_FAILED,
+  UNKNOWN_TOPIC_OR_PARTITION,
+} = KafkaCode;
 
 function kafkaCodes(error: unknown, seen = new Set<unknown>()): number[] {
   if (!error || typeof error !== 'object' || seen.has(error)) return [];

@@ -8,6 +8,8 @@ import {
   ListOffsetTimestamps,
   type Reader,
 } from '@platformatic/kafka';
+import { KafkaCode } from './errors.ts';
+import { groupByLeader, leaderConnection } from './leaders.ts';
 import { decodeRecordBatches, type FetchedRecord } from './record-batches.ts';
 import { type ConsumerLog, sleep } from './records.ts';
 
@@ -116,26 +118,21 @@ export function fetchPartitions(
     currentLeaderEpoch: -1,
     lastFetchedEpoch: -1,
   }));
-  return new Promise((resolve, reject) => {
-    FETCH(
-      connection,
-      maxWaitMs,
-      1,
-      maxBytesPerPartition * partitions.length,
-      0,
-      0,
-      -1,
-      [{ topicId, partitions }],
-      [],
-      '',
-      (error: Error | null, answer?: FetchAnswer) => (error ? reject(error) : resolve(answer as FetchAnswer)),
-    );
-  });
+  return FETCH.async(
+    connection,
+    maxWaitMs,
+    1,
+    maxBytesPerPartition * partitions.length,
+    0,
+    0,
+    -1,
+    [{ topicId, partitions }],
+    [],
+    '',
+  );
 }
 
-/** Kafka error codes this loop answers itself. */
-const OFFSET_OUT_OF_RANGE = 1;
-const TOPIC_AUTHORIZATION_FAILED = 29;
+const { OFFSET_OUT_OF_RANGE, TOPIC_AUTHORIZATION_FAILED } = KafkaCode;
 const RETRY_BASE_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -327,19 +324,17 @@ export class FetchLoop {
     this.#refreshMetadata = false;
     const topicMetadata = metadata.topics.get(topic);
     if (!topicMetadata) throw new Error(`${topic} is not in the cluster metadata`);
-    const byLeader = new Map<number, number[]>();
-    for (const partition of positions.keys()) {
-      const leader = topicMetadata.partitions[partition]?.leader;
-      if (leader === undefined || leader < 0) throw new Error(`${topic}/${partition} has no leader`);
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
-    }
+    const { byLeader, leaderless } = groupByLeader(
+      metadata,
+      positions.keys(),
+      () => topic,
+      (partition) => partition,
+    );
+    if (leaderless[0] !== undefined) throw new Error(`${topic}/${leaderless[0]} has no leader`);
     const answers = await Promise.all(
       [...byLeader].map(async ([leader, partitions]) => {
-        const broker = metadata.brokers.get(leader);
-        if (!broker) throw new Error(`broker ${leader} is not in the cluster metadata`);
-        const connection = await this.#pool.get(broker);
         return fetchPartitions(
-          connection,
+          await leaderConnection(this.#pool, metadata, leader),
           topicMetadata.id,
           partitions.map((partition) => ({ partition, offset: positions.get(partition) as bigint })),
           this.#options.maxBytesPerPartition,

@@ -5,6 +5,7 @@ import {
   ListOffsetTimestamps,
 } from '@platformatic/kafka';
 import { fetchPartitions } from './fetch-loop.ts';
+import { leaderConnection } from './leaders.ts';
 import { decodeRecordBatches, type FetchedRecord } from './record-batches.ts';
 
 const FETCH_BYTES = 8 * 1024 * 1024;
@@ -67,10 +68,10 @@ export class PartitionReader {
       const metadata = await this.#client.metadata({ topics: [this.#topic] });
       const topic = metadata.topics.get(this.#topic);
       const leader = topic?.partitions[partition]?.leader;
-      const broker = leader === undefined ? undefined : metadata.brokers.get(leader);
-      if (!topic || !broker) throw new Error(`${this.#topic} has no partition ${partition}`);
+      if (!topic || leader === undefined || leader < 0)
+        throw new Error(`${this.#topic} has no partition ${partition}`);
       const answer = await fetchPartitions(
-        await this.#pool.get(broker),
+        await leaderConnection(this.#pool, metadata, leader),
         topic.id,
         [{ partition, offset: next }],
         FETCH_BYTES,

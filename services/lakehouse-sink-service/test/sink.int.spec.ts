@@ -79,6 +79,13 @@ describe('the lakehouse-sink-service process', () => {
       return 0;
     }
   };
+  /** The tenant's last maintenance run as the sink's status reports it (null: none yet). */
+  const lastMaintenance = async (sink: Sink, tenant: string) =>
+    (
+      (await (await fetch(`${sink.url}/v1/status`)).json()) as {
+        tenants: { tenant: string; lastMaintenance: { compactedFiles: number } | null }[];
+      }
+    ).tenants.find((t) => t.tenant === tenant)?.lastMaintenance ?? null;
   const waitFor = async (what: string, condition: () => Promise<boolean>, timeoutMs = LONG - 20_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await condition())) {
@@ -218,12 +225,7 @@ describe('the lakehouse-sink-service process', () => {
         SINK_SNAPSHOT_RETENTION_MS: '0',
       });
       await waitFor('every event', async () => (await committedRows(tenant)) >= events.length);
-      await waitFor('a maintenance run', async () => {
-        const status = (await (await fetch(`${second.url}/v1/status`)).json()) as {
-          tenants: { tenant: string; lastMaintenance: unknown }[];
-        };
-        return status.tenants.some((t) => t.tenant === tenant && t.lastMaintenance !== null);
-      });
+      await waitFor('a maintenance run', async () => (await lastMaintenance(second, tenant)) !== null);
       // Give a duplicate the time to show up, had the restart written one.
       await new Promise((resolve) => setTimeout(resolve, 2500));
       const back = await readBack(tenant);
@@ -241,20 +243,14 @@ describe('the lakehouse-sink-service process', () => {
       const tenant = uniqueTenant('small-files');
       const events = eventsFor(tenant, 40, 4);
       const sink = await startSink({ SINK_MAINTENANCE_INTERVAL_MS: '0', SINK_MAINTENANCE_COMMITS: '3' });
-      const status = async () =>
-        (
-          (await (await fetch(`${sink.url}/v1/status`)).json()) as {
-            tenants: { tenant: string; lastMaintenance: { compactedFiles: number } | null }[];
-          }
-        ).tenants.find((t) => t.tenant === tenant);
       // One commit per wave (the commit interval is 1 s): each adds a small file.
       for (let wave = 0; wave < 3; wave++) {
         const rows = (wave + 1) * 10;
         await publisher.publish(events.slice(wave * 10, rows));
         await waitFor(`commit ${wave + 1}`, async () => (await committedRows(tenant)) >= rows);
       }
-      await waitFor('a maintenance run', async () => (await status())?.lastMaintenance != null);
-      expect((await status())?.lastMaintenance?.compactedFiles).toBeGreaterThanOrEqual(2);
+      await waitFor('a maintenance run', async () => (await lastMaintenance(sink, tenant)) !== null);
+      expect((await lastMaintenance(sink, tenant))?.compactedFiles).toBeGreaterThanOrEqual(2);
       await publisher.publish(events.slice(30));
       await waitFor('every event', async () => (await committedRows(tenant)) >= events.length);
       const back = await readBack(tenant);
@@ -270,26 +266,20 @@ describe('the lakehouse-sink-service process', () => {
     async () => {
       const tenant = uniqueTenant('restarts');
       const events = eventsFor(tenant, 30, 3);
-      const maintenanceOf = async (sink: Sink) =>
-        (
-          (await (await fetch(`${sink.url}/v1/status`)).json()) as {
-            tenants: { tenant: string; lastMaintenance: { compactedFiles: number } | null }[];
-          }
-        ).tenants.find((t) => t.tenant === tenant)?.lastMaintenance ?? null;
       // Two commits (two small files or more) by a sink that never maintains, then a restart.
       let sink = await startSink({ SINK_MAINTENANCE_INTERVAL_MS: '0', SINK_MAINTENANCE_COMMITS: '0' });
       for (let wave = 0; wave < 2; wave++) {
         await publisher.publish(events.slice(wave * 10, (wave + 1) * 10));
         await waitFor(`commit ${wave + 1}`, async () => (await committedRows(tenant)) >= (wave + 1) * 10);
       }
-      expect(await maintenanceOf(sink)).toBeNull();
+      expect(await lastMaintenance(sink, tenant)).toBeNull();
       expect(await stopSink(sink)).toBe(0);
       // One more commit after the restart is the table's third since it was compacted.
       sink = await startSink({ SINK_MAINTENANCE_INTERVAL_MS: '0', SINK_MAINTENANCE_COMMITS: '3' });
       await publisher.publish(events.slice(20));
       await waitFor('commit 3', async () => (await committedRows(tenant)) >= events.length);
-      await waitFor('a maintenance run', async () => (await maintenanceOf(sink)) !== null);
-      expect((await maintenanceOf(sink))?.compactedFiles).toBeGreaterThanOrEqual(3);
+      await waitFor('a maintenance run', async () => (await lastMaintenance(sink, tenant)) !== null);
+      expect((await lastMaintenance(sink, tenant))?.compactedFiles).toBeGreaterThanOrEqual(3);
       const back = await readBack(tenant);
       expect(back.totals).toEqual({ n: events.length, ids: events.length });
       expect(await stopSink(sink)).toBe(0);

@@ -121,15 +121,23 @@ export function mainSnapshot(metadata: TableMetadata): Snapshot | undefined {
  * maintenance, whoever wrote them.
  */
 export function appendsSinceReplace(metadata: TableMetadata): number {
-  const byId = new Map((metadata.snapshots ?? []).map((s) => [BigInt(s['snapshot-id']), s]));
   let appends = 0;
-  let snapshot = mainSnapshot(metadata);
-  while (snapshot && snapshot.summary.operation !== 'replace') {
+  for (const snapshot of mainHistory(metadata)) {
+    if (snapshot.summary.operation === 'replace') break;
     if (snapshot.summary.operation === 'append') appends++;
+  }
+  return appends;
+}
+
+/** Main's head, then its parent, and so on, as far back as the table still keeps them. */
+export function* mainHistory(metadata: TableMetadata): Generator<Snapshot> {
+  const byId = new Map((metadata.snapshots ?? []).map((s) => [BigInt(s['snapshot-id']), s]));
+  let snapshot = mainSnapshot(metadata);
+  while (snapshot) {
+    yield snapshot;
     const parent = snapshot['parent-snapshot-id'];
     snapshot = parent === undefined || parent === null ? undefined : byId.get(BigInt(parent));
   }
-  return appends;
 }
 
 export function snapshotById(metadata: TableMetadata, id: Long): Snapshot | undefined {

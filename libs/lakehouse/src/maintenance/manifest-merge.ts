@@ -31,6 +31,26 @@ export const DEFAULT_MANIFEST_TARGET_BYTES = 8 * 1024 * 1024;
  */
 export const DEFAULT_MIN_COUNT_TO_MERGE = 10;
 
+/** Live entries kept by a snapshot that rewrites their manifests: existing, with their own snapshot and sequence numbers. */
+export function asExisting(entries: readonly SpecEntry[]): SpecEntry[] {
+  return entries.map(({ specId, entry }) => ({ specId, entry: { ...entry, status: EntryStatus.Existing } }));
+}
+
+/** The summary properties Iceberg's Java writers put on a snapshot that rewrites manifests. */
+export function manifestCounts(
+  replaced: number,
+  created: readonly NewManifest[],
+  entries: number,
+  kept = 0,
+): Record<string, string> {
+  return {
+    'manifests-created': String(created.length),
+    'manifests-kept': String(kept),
+    'manifests-replaced': String(replaced),
+    'entries-processed': String(entries),
+  };
+}
+
 /** An entry with the partition spec of the manifest it comes from or goes to. */
 export interface SpecEntry {
   specId: number;
@@ -188,12 +208,11 @@ export async function appendManifests(
     small.length + 1 < minCount
   )
     return unmerged;
-  const entries: SpecEntry[] = [];
+  const live: SpecEntry[] = [];
   for (const manifest of small)
     for (const entry of await readManifestEntries(store, manifest))
-      if (entry.status !== EntryStatus.Deleted)
-        entries.push({ specId, entry: { ...entry, status: EntryStatus.Existing } });
-  for (const entry of appended.entries) entries.push({ specId, entry });
+      if (entry.status !== EntryStatus.Deleted) live.push({ specId, entry });
+  const entries = [...asExisting(live), ...appended.entries.map((entry) => ({ specId, entry }))];
   const merged = await writeMergedManifests(store, table, entries, targetBytes);
   const replaced = new Set(small.map((m) => m.manifest_path));
   const kept = parentManifests.filter((m) => !replaced.has(m.manifest_path));
@@ -201,11 +220,6 @@ export async function appendManifests(
     added: merged,
     kept,
     attemptFiles: merged.map((m) => m.manifest_path),
-    properties: {
-      'manifests-created': String(merged.length),
-      'manifests-kept': String(kept.length),
-      'manifests-replaced': String(small.length),
-      'entries-processed': String(entries.length),
-    },
+    properties: manifestCounts(small.length, merged, entries.length, kept.length),
   };
 }

@@ -4,12 +4,12 @@ import { quotedString } from '@duckdb/node-api';
 import { CommitFailedError } from '../catalog/catalog.errors.ts';
 import type { LoadedTable, TableIdentifier } from '../catalog/rest-catalog.ts';
 import { EntryStatus, type ManifestEntry } from '../iceberg/manifest.ts';
-import type { NewManifest } from '../iceberg/manifest-io.ts';
 import { partitionColumns } from '../iceberg/partitioning.ts';
 import {
   currentSchema,
   dataLocation,
   MAIN_BRANCH,
+  mainHistory,
   mainSnapshot,
   type Snapshot,
   specById,
@@ -26,6 +26,8 @@ import {
 import { type LakehouseOptions, TableIO } from '../write/table-io.ts';
 import { CompactionConflictError } from './maintenance.errors.ts';
 import {
+  asExisting,
+  manifestCounts,
   manifestTargetBytes,
   mergedManifestCount,
   partitionKey,
@@ -325,12 +327,10 @@ export class TableMaintenance {
 function expirable(table: LoadedTable, options: ExpireOptions): Snapshot[] {
   const metadata = table.metadata;
   const keep = new Set<bigint>(Object.values(metadata.refs ?? {}).map((ref) => BigInt(ref['snapshot-id'])));
-  const byId = new Map((metadata.snapshots ?? []).map((s) => [BigInt(s['snapshot-id']), s]));
-  let cursor = mainSnapshot(metadata);
-  for (let kept = 0; cursor && kept < Math.max(1, options.retainLast); kept++) {
-    keep.add(BigInt(cursor['snapshot-id']));
-    const parent = cursor['parent-snapshot-id'];
-    cursor = parent === undefined || parent === null ? undefined : byId.get(BigInt(parent));
+  let kept = 0;
+  for (const snapshot of mainHistory(metadata)) {
+    if (kept++ >= Math.max(1, options.retainLast)) break;
+    keep.add(BigInt(snapshot['snapshot-id']));
   }
   const cutoff = options.olderThan.getTime();
   return (metadata.snapshots ?? []).filter(
@@ -386,10 +386,6 @@ function addedEntry(file: WrittenFile): ManifestEntry {
   };
 }
 
-function asExisting(entries: readonly SpecEntry[]): SpecEntry[] {
-  return entries.map(({ specId, entry }) => ({ specId, entry: { ...entry, status: EntryStatus.Existing } }));
-}
-
 const NO_DATA_CHANGE: ChangeMetrics = {
   addedDataFiles: 0,
   addedRecords: 0n,
@@ -399,21 +395,6 @@ const NO_DATA_CHANGE: ChangeMetrics = {
   removedFilesSize: 0n,
   changedPartitions: 0,
 };
-
-/** The summary properties Iceberg's Java writers put on a snapshot that rewrites manifests. */
-function manifestCounts(
-  replaced: number,
-  created: readonly NewManifest[],
-  entries: number,
-  kept = 0,
-): Record<string, string> {
-  return {
-    'manifests-created': String(created.length),
-    'manifests-kept': String(kept),
-    'manifests-replaced': String(replaced),
-    'entries-processed': String(entries),
-  };
-}
 
 /** Properties writers put in the parent's summary (stream offsets above all), which a maintenance snapshot must not drop (ADR 0002). */
 function carriedProperties(parent: Snapshot): Record<string, string> {
