@@ -57,4 +57,5 @@ export { platformRegistry, streams, subjects, topics } from './platform.ts';
 export * from './schemas/assets.ts';
 export * from './schemas/connector.ts';
 export * from './schemas/streaming.ts';
+export { canonicalIsoMillis, isoMillis } from './time.ts';
 export { assertValidRegistry, RegistryError, type RegistryIssue, validateRegistry } from './validate.ts';

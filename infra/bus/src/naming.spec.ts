@@ -33,6 +33,18 @@ describe('naming', () => {
     expect(() => fillSubject('tenancy.{tenant}.x', { tenant: 'a.b' })).toThrow(SubjectError);
     expect(() => fillSubject('tenancy.{tenant}.x', { tenant: '*' })).toThrow(/single subject token/);
     expect(() => fillSubject('tenancy.{tenant}.x', {})).toThrow(/no value for \{tenant\}/);
+    // A template taken apart once fills with other values the same way, every placeholder in place.
+    const live = 'live.{tenant}.{asset}.{attribute}';
+    expect(fillSubject(live, { tenant: 'acme', asset: 'press-1', attribute: 'temp' })).toBe(
+      'live.acme.press-1.temp',
+    );
+    expect(fillSubject(live, { tenant: 'beta', asset: 'oven_2', attribute: 'rpm' })).toBe(
+      'live.beta.oven_2.rpm',
+    );
+    expect(() => fillSubject(live, { tenant: 'beta', asset: 'oven 2', attribute: 'rpm' })).toThrow(
+      /\{asset\} = "oven 2"/,
+    );
+    expect(fillSubject('{tenant}', { tenant: 'acme' })).toBe('acme');
   });
 
   it('matches subjects against patterns with * and >', () => {

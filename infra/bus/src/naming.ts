@@ -57,23 +57,49 @@ export function subjectTemplateProblem(template: string): string | undefined {
   return undefined;
 }
 
+/** A template's tokens: literal text, or the name of a placeholder. */
+type SubjectPiece = string | { readonly placeholder: string };
+
+/** Templates already taken apart: a live forwarder fills one for every event it publishes. */
+const templatePieces = new Map<string, readonly SubjectPiece[]>();
+const MAX_TEMPLATES = 1_000;
+
+function piecesOf(template: string): readonly SubjectPiece[] {
+  let pieces = templatePieces.get(template);
+  if (pieces === undefined) {
+    pieces = template.split('.').map((part) => {
+      const name = PLACEHOLDER.exec(part)?.[1];
+      return name ? { placeholder: name } : part;
+    });
+    if (templatePieces.size >= MAX_TEMPLATES) templatePieces.clear();
+    templatePieces.set(template, pieces);
+  }
+  return pieces;
+}
+
 /** Fills a subject template. Each value must be one NATS token: no dots, spaces or wildcards. */
 export function fillSubject(template: string, tokens: Record<string, string>): string {
-  return template
-    .split('.')
-    .map((part) => {
-      const match = PLACEHOLDER.exec(part);
-      if (!match?.[1]) return part;
-      const value = tokens[match[1]];
-      if (value === undefined) throw new SubjectError(`subject ${template}: no value for {${match[1]}}`);
+  let subject = '';
+  const pieces = piecesOf(template);
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i] as SubjectPiece;
+    let part: string;
+    if (typeof piece === 'string') {
+      part = piece;
+    } else {
+      const value = tokens[piece.placeholder];
+      if (value === undefined)
+        throw new SubjectError(`subject ${template}: no value for {${piece.placeholder}}`);
       if (!TOKEN.test(value)) {
         throw new SubjectError(
-          `subject ${template}: {${match[1]}} = ${JSON.stringify(value)} is not a single subject token (letters, digits, _ and - only)`,
+          `subject ${template}: {${piece.placeholder}} = ${JSON.stringify(value)} is not a single subject token (letters, digits, _ and - only)`,
         );
       }
-      return value;
-    })
-    .join('.');
+      part = value;
+    }
+    subject = i === 0 ? part : `${subject}.${part}`;
+  }
+  return subject;
 }
 
 /** Does a concrete subject (or a narrower pattern) fall under a NATS pattern with `*` and `>`? */

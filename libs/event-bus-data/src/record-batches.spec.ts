@@ -1,3 +1,4 @@
+import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { crc32c, createRecordsBatch, NumericMap, Reader, readRecordsBatches } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import {
@@ -6,6 +7,7 @@ import {
   type FetchedRecord,
   RecordBatchError,
   type RecordToWrite,
+  zstdContentSize,
 } from './record-batches.ts';
 
 interface Input {
@@ -223,6 +225,35 @@ describe(encodeRecordBatch.name, () => {
     expect(bytes.subarray(23, 61).equals(plain.subarray(23, 61))).toBe(true);
     expect(shape(decode(bytes, 0n).records)).toEqual(shape(decode(plain, 0n).records));
     expect(shape(decode(bytes, 0n).records)).toEqual(reference(bytes, 0n));
+  });
+
+  it('reads a zstd batch whose frame does not say its size (a streaming writer)', () => {
+    const records = Array.from({ length: 50 }, (_, i) => toWrite(i));
+    const sized = encodeRecordBatch(records, writer, { compression: 'zstd' });
+    const plain = encodeRecordBatch(records, writer);
+    // The same records compressed without a declared size, as a streaming compressor writes them.
+    const unsized = zstdCompressSync(plain.subarray(61), {
+      params: { [constants.ZSTD_c_contentSizeFlag]: 0 },
+    });
+    expect(zstdContentSize(unsized)).toBeUndefined();
+    const bytes = Buffer.concat([sized.subarray(0, 61), unsized]);
+    bytes.writeInt32BE(bytes.length - 12, 8);
+    expect(shape(decode(bytes, 0n).records)).toEqual(shape(decode(plain, 0n).records));
+  });
+
+  it('reads the size a zstd frame declares, in each of its field widths', () => {
+    // 1 byte (single segment, < 256), 2 bytes (256 + n), 4 bytes; each checked against the output.
+    const widths = new Set<number>();
+    for (const size of [1, 200, 255, 256, 5_000, 65_791, 65_792, 300_000]) {
+      const data = Buffer.alloc(size, 'a');
+      const frame = zstdCompressSync(data);
+      widths.add((frame[4] as number) >>> 6);
+      expect(zstdContentSize(frame)).toBe(size);
+      expect(zstdDecompressSync(frame).length).toBe(size);
+    }
+    expect([...widths].sort()).toEqual([0, 1, 2]);
+    expect(zstdContentSize(Buffer.from('not a zstd frame'))).toBeUndefined();
+    expect(zstdContentSize(Buffer.alloc(3))).toBeUndefined();
   });
 
   it('refuses an empty batch', () => {

@@ -1,4 +1,4 @@
-import { constants, zstdCompressSync } from 'node:zlib';
+import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { compressionsAlgorithmsByBitmask, crc32c } from '@platformatic/kafka';
 
 // Kafka's record batch format (magic 2). Read straight from the bytes of a fetch response
@@ -149,10 +149,7 @@ export function decodeRecordBatches(
       const cursor = { at: at + BATCH.records };
       const compression = attributes & COMPRESSION;
       if (compression !== 0) {
-        const algorithm = compressionsAlgorithmsByBitmask[compression];
-        if (!algorithm)
-          throw new RecordBatchError(`record batch compressed with unknown codec ${compression}`);
-        records = toBuffer(algorithm.decompressSync(bytes.subarray(at + BATCH.records, end)));
+        records = decompress(compression, bytes.subarray(at + BATCH.records, end));
         cursor.at = 0;
       }
       for (let i = 0; i < count; i++) {
@@ -185,6 +182,50 @@ export function decodeRecordBatches(
     at = end;
   }
   return { next };
+}
+
+/** Decompresses a batch's records with the codec its attributes name. */
+function decompress(codec: number, compressed: Buffer): Buffer {
+  if (codec === ZSTD) {
+    // Output in one piece when the frame says how big it is (ours do): no growing in 16 KiB chunks
+    // and joining them, about a third of the time for a batch of asset events.
+    const size = zstdContentSize(compressed);
+    return size !== undefined && size > 0 && size <= MAX_SIZED_OUTPUT
+      ? zstdDecompressSync(compressed, { chunkSize: Math.max(size, 64) })
+      : zstdDecompressSync(compressed);
+  }
+  const algorithm = compressionsAlgorithmsByBitmask[codec];
+  if (!algorithm) throw new RecordBatchError(`record batch compressed with unknown codec ${codec}`);
+  return toBuffer(algorithm.decompressSync(compressed));
+}
+
+/** The largest declared size trusted for a one-piece output buffer; a larger frame grows as it goes. */
+const MAX_SIZED_OUTPUT = 64 * 1024 * 1024;
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * The uncompressed size a zstd frame declares in its header (RFC 8878, 3.1.1.1), or undefined
+ * when it declares none (a streaming writer's frame) or the bytes are not a zstd frame.
+ */
+export function zstdContentSize(frame: Buffer): number | undefined {
+  if (frame.length < 6 || frame.readUInt32LE(0) !== ZSTD_MAGIC) return undefined;
+  const descriptor = frame[4] as number;
+  const sizeFlag = descriptor >>> 6;
+  const singleSegment = (descriptor & 0x20) !== 0;
+  const dictionaryBytes = [0, 1, 2, 4][descriptor & 0x03] as number;
+  const at = 5 + (singleSegment ? 0 : 1) + dictionaryBytes;
+  const sizeBytes = sizeFlag === 0 ? (singleSegment ? 1 : 0) : 1 << sizeFlag;
+  if (sizeBytes === 0 || at + sizeBytes > frame.length) return undefined;
+  switch (sizeBytes) {
+    case 1:
+      return frame[at];
+    case 2:
+      return frame.readUInt16LE(at) + 256;
+    case 4:
+      return frame.readUInt32LE(at);
+    default:
+      return Number(frame.readBigUInt64LE(at));
+  }
 }
 
 function toBuffer(bytes: unknown): Buffer {

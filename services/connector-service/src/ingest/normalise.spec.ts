@@ -38,10 +38,21 @@ describe('typeJson', () => {
 
 describe('parseTime', () => {
   it('reads ISO text and epoch milliseconds, nothing else', () => {
-    expect(parseTime('2026-06-01T11:59:00Z')?.toISOString()).toBe('2026-06-01T11:59:00.000Z');
-    expect(parseTime(now.getTime())?.getTime()).toBe(now.getTime());
+    expect(parseTime('2026-06-01T11:59:00Z')).toEqual({
+      ms: Date.UTC(2026, 5, 1, 11, 59),
+      iso: '2026-06-01T11:59:00.000Z',
+    });
+    expect(parseTime('2026-06-01T13:59:00.5+02:00')?.iso).toBe('2026-06-01T11:59:00.500Z');
+    expect(parseTime(now.getTime())).toEqual({ ms: now.getTime(), iso: now.toISOString() });
     expect(parseTime('yesterday')).toBeUndefined();
     expect(parseTime('1717243200')).toBeUndefined();
+    expect(parseTime(1e20)).toBeUndefined();
+    expect(parseTime(Number.NaN)).toBeUndefined();
+  });
+
+  it('keeps text already in the event form as it is', () => {
+    const text = '2026-06-01T11:59:00.123Z';
+    expect(parseTime(text)).toEqual({ ms: Date.parse(text), iso: text });
   });
 });
 
@@ -90,6 +101,16 @@ describe('normalise', () => {
       reason: 'out-of-range-time',
     });
     expect(normalise({ ...base, ts: 'soon' }, ctx)).toMatchObject({ reason: 'schema' });
+    // Past what a Date can hold: refused, not a RangeError while writing its text.
+    expect(normalise({ ...base, ts: 1e20 }, ctx)).toMatchObject({ reason: 'schema' });
+    const anyAge = { ...ctx, maxAgeMs: Number.POSITIVE_INFINITY, maxFutureSkewMs: Number.POSITIVE_INFINITY };
+    expect(normalise({ ...base, ts: Date.UTC(10_000, 0, 1) }, anyAge)).toMatchObject({
+      reason: 'out-of-range-time',
+    });
+    expect(normalise({ ...base, ts: Date.UTC(-1, 0, 1) }, anyAge)).toMatchObject({
+      reason: 'out-of-range-time',
+    });
+    expect(normalise({ ...base, ts: '9999-12-31T23:59:59.999Z' }, anyAge)).toMatchObject({ ok: true });
     expect(normalise({ ...base, seq: -1 }, ctx)).toMatchObject({ reason: 'schema' });
     expect(normalise({ ...base, quality: 'great' }, ctx)).toMatchObject({ reason: 'schema' });
     expect(normalise({ ...base, attribute: 'a.b' }, ctx)).toMatchObject({ reason: 'schema' });

@@ -2,6 +2,7 @@ import {
   ASSET_ID,
   type AssetEvent,
   assetEventSchema,
+  canonicalIsoMillis,
   type EVENT_KINDS,
   parsePayload,
   QUALITIES,
@@ -137,14 +138,36 @@ export function typeJson(value: unknown, valueType: ValueType | undefined): Resu
   }
 }
 
-/** A device timestamp: ISO 8601 text or epoch milliseconds. */
-export function parseTime(ts: unknown): Date | undefined {
-  if (typeof ts === 'number' && Number.isFinite(ts)) return new Date(ts);
-  if (typeof ts === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(ts)) {
-    const date = new Date(ts);
-    return Number.isNaN(date.getTime()) ? undefined : date;
+/** The times an event may carry: its text must stay in the four-digit-year form. */
+const EARLIEST_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+/** The range a JavaScript Date can hold at all. */
+const DATE_LIMIT_MS = 8.64e15;
+
+/** A device time read: epoch milliseconds and the event's text for it (UTC, `toISOString` form). */
+export interface DeviceTime {
+  ms: number;
+  iso: string;
+}
+
+/**
+ * A device timestamp: ISO 8601 text or epoch milliseconds. Text already in the event's own form
+ * is kept as it is (no parsing and formatting again); any other is parsed and written in it.
+ */
+export function parseTime(ts: unknown): DeviceTime | undefined {
+  if (typeof ts === 'string') {
+    const canonical = canonicalIsoMillis(ts);
+    if (canonical !== undefined) return { ms: canonical, iso: ts };
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(ts)) return undefined;
+    return ofMillis(Date.parse(ts));
   }
+  if (typeof ts === 'number') return ofMillis(ts);
   return undefined;
+}
+
+function ofMillis(ms: number): DeviceTime | undefined {
+  if (!Number.isFinite(ms) || Math.abs(ms) > DATE_LIMIT_MS) return undefined;
+  return { ms, iso: new Date(ms).toISOString() };
 }
 
 /** Checks one observation and turns it into an asset event, or says why it cannot be one. */
@@ -157,30 +180,36 @@ export function normalise(observation: Observation, ctx: NormaliseContext): Resu
     ? typePlain(String(observation.value), observation.valueType)
     : typeJson(observation.value, observation.valueType);
   if (!typed.ok) return typed;
-  let sourceTime = ctx.now;
+  const nowMs = ctx.now.getTime();
+  const ingestTime = isoOfNow(ctx.now);
+  /** The device's own time, when it sent one; otherwise the event takes the time it arrived. */
+  let deviceTime: DeviceTime | undefined;
   if (observation.ts !== undefined && observation.ts !== null) {
-    const parsed = parseTime(observation.ts);
-    if (!parsed) return reject('schema', 'ts must be an ISO 8601 date-time or epoch milliseconds');
-    const ahead = parsed.getTime() - ctx.now.getTime();
-    if (ahead > ctx.maxFutureSkewMs || -ahead > ctx.maxAgeMs || parsed.getUTCFullYear() > 9999)
-      return reject('out-of-range-time', `ts ${parsed.toISOString()} is too far from now`);
-    sourceTime = parsed;
+    deviceTime = parseTime(observation.ts);
+    if (!deviceTime) return reject('schema', 'ts must be an ISO 8601 date-time or epoch milliseconds');
+    const ahead = deviceTime.ms - nowMs;
+    if (
+      ahead > ctx.maxFutureSkewMs ||
+      -ahead > ctx.maxAgeMs ||
+      deviceTime.ms < EARLIEST_MS ||
+      deviceTime.ms > LATEST_MS
+    )
+      return reject('out-of-range-time', `ts ${deviceTime.iso} is too far from now`);
   }
   const quality = observation.quality ?? 'good';
   if (!QUALITIES.includes(quality as (typeof QUALITIES)[number]))
     return reject('schema', `quality must be one of ${QUALITIES.join(', ')}`);
   const kind = observation.kind ?? 'sample';
   const hasSequence = observation.seq !== undefined && observation.seq !== null;
-  const ingestTime = isoOfNow(ctx.now);
-  const sourceIso = sourceTime === ctx.now ? ingestTime : sourceTime.toISOString();
+  const sourceIso = deviceTime?.iso ?? ingestTime;
   // A reading the device names itself (sequence and source time) keeps its id when delivered again.
   const eventId =
-    hasSequence && sourceTime !== ctx.now
+    hasSequence && deviceTime
       ? uuidv7From(
-          sourceTime.getTime(),
+          deviceTime.ms,
           `${ctx.tenant}\n${ctx.device}\n${asset}\n${observation.attribute}\n${kind}\n${String(observation.seq)}\n${sourceIso}`,
         )
-      : uuidv7(ctx.now.getTime());
+      : uuidv7(nowMs);
   // Built in the schema's field order, which is the order of the JSON on the stream.
   const event: Record<string, unknown> = {
     eventId,

@@ -1,4 +1,4 @@
-import type { AssetEvent, TypedValue, ValueType } from '@openfoundry/bus-registry';
+import { type AssetEvent, isoMillis, type TypedValue, type ValueType } from '@openfoundry/bus-registry';
 
 // The projection as pure functions: which records of a batch are new, and what the current state
 // and window rows become after them. No I/O, no clock — replaying the same records gives the same
@@ -86,7 +86,7 @@ export const avgOf = (row: Pick<AggregateRow, 'sum' | 'numericCount'>) =>
   row.sum === null || row.numericCount === 0 ? null : row.sum / row.numericCount;
 
 /** A timestamp with offset (validated by the event schema) as UTC epoch milliseconds. */
-export const epochMillis = (iso: string) => Date.parse(iso);
+export const epochMillis = isoMillis;
 
 const numeric = (value: TypedValue): number | undefined =>
   value.type === 'double' || value.type === 'long' ? value.value : undefined;
@@ -115,28 +115,57 @@ export function advanceOffsets(
   return result;
 }
 
+/**
+ * One attribute's part of a batch, keyed by stateKey: per window size, its windows by start. The
+ * per-record loops look windows up by number in these instead of building a string key for each
+ * record and window.
+ */
+class AttributeWindows<V> {
+  readonly bySize: Map<number, V>[] = WINDOW_SIZES.map(() => new Map<number, V>());
+}
+
+function attributeOf<V>(groups: Map<string, AttributeWindows<V>>, event: AssetEvent): AttributeWindows<V> {
+  const key = stateKey(event.tenant, event.assetId, event.attribute);
+  let group = groups.get(key);
+  if (group === undefined) {
+    group = new AttributeWindows<V>();
+    groups.set(key, group);
+  }
+  return group;
+}
+
 /** The windows the records fall into (keyed by windowKey): the rows to load before projecting. */
 export function touchedWindows(records: readonly StreamRecord[]): Map<string, WindowRef> {
   const windows = new Map<string, WindowRef>();
+  const groups = new Map<string, AttributeWindows<true>>();
   for (const { value: event } of records) {
     const time = epochMillis(event.sourceTime);
-    for (const window of WINDOW_SIZES) {
+    const group = attributeOf(groups, event);
+    for (let w = 0; w < WINDOW_SIZES.length; w++) {
+      const window = WINDOW_SIZES[w] as WindowSize;
       const windowStart = windowStartOf(time, window);
-      const key = windowKeyOf(event.tenant, event.assetId, event.attribute, window, windowStart);
-      if (windows.has(key)) continue;
-      windows.set(key, {
+      const seen = group.bySize[w] as Map<number, true>;
+      if (seen.has(windowStart)) continue;
+      seen.set(windowStart, true);
+      const ref = {
         tenant: event.tenant,
         assetId: event.assetId,
         attribute: event.attribute,
         window,
         windowStart,
-      });
+      };
+      windows.set(windowKey(ref), ref);
     }
   }
   return windows;
 }
 
 export type WindowRef = Pick<AggregateRow, 'tenant' | 'assetId' | 'attribute' | 'window' | 'windowStart'>;
+
+/** The last record of each attribute in a batch, and the window rows it changed. */
+class AttributeChange extends AttributeWindows<AggregateRow> {
+  last: StreamRecord | undefined;
+}
 
 /**
  * Applies records, in stream order, to the current windows they touch (keyed by windowKey;
@@ -147,31 +176,28 @@ export function project(
   records: readonly StreamRecord[],
   current: ReadonlyMap<string, AggregateRow>,
 ): Projected {
-  const states = new Map<string, StateRow>();
-  const aggregates = new Map<string, AggregateRow>();
-  for (const { partition, offset, value: event } of records) {
+  const changes = new Map<string, AttributeChange>();
+  const aggregates: AggregateRow[] = [];
+  for (const record of records) {
+    const event = record.value;
+    const key = stateKey(event.tenant, event.assetId, event.attribute);
+    let change = changes.get(key);
+    if (change === undefined) {
+      change = new AttributeChange();
+      changes.set(key, change);
+    }
+    change.last = record;
     const sourceTime = epochMillis(event.sourceTime);
-    states.set(stateKey(event.tenant, event.assetId, event.attribute), {
-      tenant: event.tenant,
-      assetId: event.assetId,
-      attribute: event.attribute,
-      kind: event.kind,
-      value: event.value,
-      unit: event.unit ?? null,
-      quality: event.quality,
-      sourceTime,
-      ingestTime: epochMillis(event.ingestTime),
-      eventId: event.eventId,
-      partition,
-      offset,
-    });
     const number = numeric(event.value);
-    for (const window of WINDOW_SIZES) {
+    for (let w = 0; w < WINDOW_SIZES.length; w++) {
+      const window = WINDOW_SIZES[w] as WindowSize;
       const windowStart = windowStartOf(sourceTime, window);
-      const key = windowKeyOf(event.tenant, event.assetId, event.attribute, window, windowStart);
-      let row = aggregates.get(key);
+      const rows = change.bySize[w] as Map<number, AggregateRow>;
+      let row = rows.get(windowStart);
       if (!row) {
-        const existing = current.get(key);
+        const existing = current.get(
+          windowKeyOf(event.tenant, event.assetId, event.attribute, window, windowStart),
+        );
         row = existing
           ? { ...existing }
           : {
@@ -188,7 +214,8 @@ export function project(
               last: event.value,
               lastTime: sourceTime,
             };
-        aggregates.set(key, row);
+        rows.set(windowStart, row);
+        aggregates.push(row);
       }
       row.count += 1;
       if (number !== undefined) {
@@ -203,7 +230,27 @@ export function project(
       }
     }
   }
-  return { states: [...states.values()], aggregates: [...aggregates.values()] };
+  const states: StateRow[] = [];
+  for (const { last } of changes.values()) if (last) states.push(stateRow(last));
+  return { states, aggregates };
+}
+
+/** The state row a record leaves its attribute in. */
+function stateRow({ partition, offset, value: event }: StreamRecord): StateRow {
+  return {
+    tenant: event.tenant,
+    assetId: event.assetId,
+    attribute: event.attribute,
+    kind: event.kind,
+    value: event.value,
+    unit: event.unit ?? null,
+    quality: event.quality,
+    sourceTime: epochMillis(event.sourceTime),
+    ingestTime: epochMillis(event.ingestTime),
+    eventId: event.eventId,
+    partition,
+    offset,
+  };
 }
 
 /** The typed value as the state table's columns: its type and exactly one value column set. */
