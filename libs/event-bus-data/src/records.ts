@@ -27,7 +27,6 @@ export const headersOf = (message: RawRecord): Record<string, string> => {
 export class ReceivedRecord<T> implements BusMessage<T> {
   readonly bus = 'data' as const;
   readonly source: string;
-  readonly key: string | undefined;
   readonly value: T;
   readonly attempt: number;
   readonly partition: number;
@@ -37,16 +36,22 @@ export class ReceivedRecord<T> implements BusMessage<T> {
   readonly #message: RawRecord;
   #headers: Record<string, string> | undefined;
   #lineage: Lineage | undefined | null = null;
+  #key: string | undefined | null = null;
 
   constructor(source: string, message: RawRecord, value: T, attempt = 1) {
     this.source = source;
     this.#message = message;
-    this.key = message.key?.toString('utf8');
     this.value = value;
     this.attempt = attempt;
     this.partition = message.partition;
     this.offset = message.offset;
     this.size = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  }
+
+  /** The record key as text, decoded when first read (most handlers never do). */
+  get key(): string | undefined {
+    if (this.#key === null) this.#key = this.#message.key?.toString('utf8');
+    return this.#key;
   }
 
   get position(): string {

@@ -117,8 +117,22 @@ describe('bootstrapped service', () => {
     });
     const requestLines = logs.lines.filter((line) => line.reqId === 'trace-42');
     expect(requestLines.map((line) => line.msg)).toEqual(
-      expect.arrayContaining(['incoming request', 'looking up widget', 'request completed']),
+      expect.arrayContaining(['looking up widget', 'request completed']),
     );
+    // One access line per request, at its end, with what was asked and how it was answered.
+    const completed = requestLines.filter((line) => line.msg === 'request completed');
+    expect(completed).toHaveLength(1);
+    expect(completed[0]).toMatchObject({
+      req: { method: 'GET', url: '/widgets/4f9c8f4e-8f5e-4b8a-9d1c-3a2b1c0d9e8f' },
+      res: { statusCode: 404 },
+      responseTime: expect.any(Number),
+    });
+    // Its start is a debug line (this service logs at debug), so an info log has one line a request.
+    expect(completed[0]?.level).toBe('info');
+    expect(requestLines.find((line) => line.msg === 'incoming request')).toMatchObject({
+      level: 'debug',
+      req: { method: 'GET' },
+    });
     expect(requestLines.find((line) => line.msg === 'looking up widget')?.context).toBe('WidgetsController');
   });
 
