@@ -296,11 +296,12 @@ async function main() {
 
     log(`the whole path: ${EVENTS} events pushed over HTTP by ${PUSHERS} pushers`);
     let forwarded = 0;
-    // NATS wildcards stand for whole tokens: follow the tenant and pick this run's assets.
-    const assetOf = (subject: string) => subject.split('.')[2] ?? '';
+    // NATS wildcards stand for whole tokens: follow the tenant and pick this run's assets
+    // (`live.<tenant>.<asset>.<attribute>`).
+    const pathAssets = `live.${TENANT}.${run}-path-`;
     nats.subscribe(`live.${TENANT}.>`, {
       callback: (_error, message) => {
-        if (assetOf(message.subject).startsWith(`${run}-path-`)) forwarded++;
+        if (message.subject.startsWith(pathAssets)) forwarded++;
       },
     });
     await nats.flush();

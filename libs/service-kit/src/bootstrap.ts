@@ -21,6 +21,7 @@ import {
 import { createKysely, type Migrations, migrateToLatest } from './database/database.ts';
 import { ensureDatabase } from './database/provision.ts';
 import { ReadinessService } from './health/readiness.service.ts';
+import { AccessLog } from './logging/access-log.ts';
 import { createRootLogger, PinoNestLogger } from './logging/logger.ts';
 import { REQUEST_ID_HEADER, requestContext, resolveRequestId } from './logging/request-context.ts';
 import { loadManifest, ManifestError, parseManifest, type ServiceManifest } from './manifest/manifest.ts';
@@ -140,20 +141,13 @@ export async function createServiceApp<S extends ServiceConfigSchema | undefined
       // Path parameters carry ids up to 128 characters (asset ids, ADR 0014) plus encoding room.
       routerOptions: { maxParamLength: 512 },
       genReqId: (request: IncomingMessage) => resolveRequestId(request.headers[REQUEST_ID_HEADER]),
-      // One access line per request, when it completes (below); Fastify's own pair doubles the log
-      // writes of a busy ingest endpoint.
-      disableRequestLogging: true,
+      logController: new AccessLog(),
     });
     // JSON only: Fastify's own JSON parser (typed FST_ errors, size limit) stays; text/plain goes, so 415.
     adapter.getInstance().removeContentTypeParser('text/plain');
     adapter.getInstance().addHook('onRequest', (request, reply, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
-      request.log.debug({ req: request }, 'incoming request');
       requestContext.run({ requestId: String(request.id), log: request.log as PinoLogger }, done);
-    });
-    adapter.getInstance().addHook('onResponse', (request, reply, done) => {
-      request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
-      done();
     });
 
     const root: DynamicModule = {
