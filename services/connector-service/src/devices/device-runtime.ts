@@ -30,7 +30,10 @@ export interface RuntimeDeps {
 }
 
 /** The outcome of one item handed to `ingest`: published, or dead-lettered with a reason. */
-export type ItemOutcome = { ok: true } | Rejection;
+export type ItemOutcome = { readonly ok: true } | Rejection;
+
+/** The outcome of every accepted item (one object for all of them). */
+const ACCEPTED: ItemOutcome = Object.freeze({ ok: true });
 
 /**
  * One running device. Subclasses speak one protocol; this base turns their observations into asset
@@ -104,7 +107,7 @@ export abstract class DeviceRuntime {
       const result = 'ok' in item.observation ? item.observation : normalise(item.observation, context);
       if (result.ok) {
         good.push(result.value);
-        outcomes.push({ ok: true });
+        outcomes.push(ACCEPTED);
       } else {
         outcomes.push(result);
         letters.push(

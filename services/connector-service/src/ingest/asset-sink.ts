@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type AssetEvent, assetKey, topics } from '@openfoundry/bus-registry';
+import { type AssetEvent, assetKey, isoMillis, topics } from '@openfoundry/bus-registry';
 import type { DataBus, Publisher } from '@openfoundry/event-bus-data';
 import { InjectConfig, InjectDataBus } from '@openfoundry/service-kit';
 import type { ConnectorConfig } from '../config.ts';
@@ -9,7 +9,7 @@ import { DLQ_REASONS, type DlqReason, type EventCheck } from './normalise.ts';
 const record = <E extends AssetEvent>(event: E) => ({
   key: assetKey(event.tenant, event.assetId),
   value: event,
-  timestamp: Date.parse(event.sourceTime),
+  timestamp: isoMillis(event.sourceTime),
 });
 
 export interface DeadLetter {
