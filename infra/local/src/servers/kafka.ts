@@ -228,6 +228,9 @@ export const kafka = new Daemon({
         '-Xms256m',
         '-Xmx1g',
         '-XX:+UseG1GC',
+        // C1 only: a broker that shares two cores with the platform should not spend seconds of
+        // CPU after each start recompiling its hot paths with C2 (ADR 0030).
+        '-XX:TieredStopAtLevel=1',
         '-Djava.awt.headless=true',
         `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
         '-cp',
