@@ -102,13 +102,41 @@ export interface RecordSource {
 }
 
 export type RecordSourceFactory = (options: {
-  /** `committed`: resume at the group's offsets; `earliest`: every assignment from the start. */
-  mode: 'committed' | 'earliest';
+  /**
+   * `committed`: resume at the group's offsets; `earliest`: every assignment from the start;
+   * `latest`: every assignment from the end.
+   */
+  mode: 'committed' | 'earliest' | 'latest';
   /** Where a partition without a committed offset starts. */
   fallback: 'earliest' | 'latest';
   onRecords: (records: readonly RawRecord[]) => void;
   onFailure: (error: Error) => void;
 }) => RecordSource;
+
+/**
+ * Opens a group member's record source and starts it: every record goes to `take`, in fetch
+ * order. A failure the source cannot get past is handed to `fail` and logged, unless the consumer
+ * is closing anyway.
+ */
+export async function openSource(
+  deps: { source: RecordSourceFactory; topic: { name: string }; log: ConsumerLog },
+  start: { mode: 'committed' | 'earliest' | 'latest'; fallback: 'earliest' | 'latest' },
+  handlers: { take: (record: RawRecord) => void; closing: () => boolean; fail: (error: Error) => void },
+): Promise<RecordSource> {
+  const source = deps.source({
+    ...start,
+    onRecords: (records) => {
+      for (const record of records) handlers.take(record);
+    },
+    onFailure: (error) => {
+      if (handlers.closing()) return;
+      handlers.fail(error);
+      deps.log('error', 'data bus consumer stream failed', { topic: deps.topic.name, error: error.message });
+    },
+  });
+  await source.start();
+  return source;
+}
 
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 5_000;
@@ -167,23 +195,17 @@ export class BatchConsumer<T> {
   }
 
   async start(): Promise<void> {
-    const source = this.#deps.source({
-      mode: this.#options.start,
-      fallback: this.#options.from,
-      onRecords: (records) => {
-        for (const record of records) this.#take(record);
+    this.#source = await openSource(
+      this.#deps,
+      { mode: this.#options.start, fallback: this.#options.from },
+      {
+        take: (record) => this.#take(record),
+        closing: () => this.#closing,
+        fail: (error) => {
+          this.#failure = error;
+        },
       },
-      onFailure: (error) => {
-        if (this.#closing) return;
-        this.#failure = error;
-        this.#deps.log('error', 'data bus consumer stream failed', {
-          topic: this.#deps.topic.name,
-          error: error.message,
-        });
-      },
-    });
-    this.#source = source;
-    await source.start();
+    );
   }
 
   /**

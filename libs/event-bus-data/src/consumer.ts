@@ -4,7 +4,8 @@ import {
   PoisonMessageError,
   type TopicDef,
 } from '@openfoundry/bus-registry';
-import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
+import type { Consumer } from '@platformatic/kafka';
+import { openSource, type RecordSource, type RecordSourceFactory } from './batch-consumer.ts';
 import { decodePayload, isBytesSchema } from './codec.ts';
 import type { Publisher } from './publisher.ts';
 import {
@@ -14,6 +15,7 @@ import {
   deadLetterTarget,
   endOffsetsOf,
   headersOf,
+  type RawRecord,
   ReceivedRecord,
   sleep,
 } from './records.ts';
@@ -26,8 +28,9 @@ export interface ConsumeOptions<T> {
   from?: 'earliest' | 'latest';
   /**
    * `committed` (default): resume from the group's committed offsets (`from` when it has none).
-   * `latest`: every assignment starts at the end of its partition, whatever was committed — for
-   * live pushes where only what arrives from now on matters.
+   * `latest`: a newly assigned partition starts at its end, whatever was committed (one kept through
+   * a rebalance carries on where it was) — for live pushes where only what arrives from now on
+   * matters.
    */
   start?: 'committed' | 'latest';
   /** Validate payloads against the registry schema; a violation is dead-lettered. Default true. */
@@ -48,7 +51,10 @@ export interface ConsumerStats {
 
 export interface DataConsumerDeps<T> {
   topic: TopicDef<T>;
+  /** The group member: membership, assignments, offsets and commits. */
   client: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  /** Where the member's records come from: its own fetch loop (ADR 0026). */
+  source: RecordSourceFactory;
   deadLetters: Publisher<Uint8Array> | undefined;
   log: ConsumerLog;
 }
@@ -66,14 +72,15 @@ export class DataConsumer<T> {
   readonly #deadLetters: DeadLetterTarget;
   readonly #deps: DataConsumerDeps<T>;
   readonly #options: Required<Omit<ConsumeOptions<T>, 'handler' | 'group'>> & ConsumeOptions<T>;
-  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #source: RecordSource | undefined;
   #chains = new Map<number, Promise<void>>();
   #inFlight = 0;
   #closing = false;
   #failure: Error | undefined;
   #commits = new Set<Promise<void>>();
   readonly #decode: { validate: boolean; bytesSchema: boolean };
-  #toCommit = new Map<number, Message<Buffer, Buffer, Buffer, Buffer>>();
+  /** Per partition, the offset after its last handled record, not committed yet. */
+  #toCommit = new Map<number, bigint>();
   #commitTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: DataConsumerDeps<T>, options: ConsumeOptions<T>) {
@@ -91,26 +98,19 @@ export class DataConsumer<T> {
     };
   }
 
-  /** Joins the group and starts handling; resolves once the stream is open. */
+  /** Joins the group and starts handling; resolves once the first assignment is placed. */
   async start(): Promise<void> {
-    const stream = await this.#deps.client.consume({
-      topics: [this.#deps.topic.name],
-      mode: this.#options.start === 'latest' ? 'latest' : 'committed',
-      fallbackMode: this.#options.from,
-      autocommit: false,
-      // Records must reach the handler as raw bytes: decoding and validation are ours.
-      onDeserializationError: () => 'continue',
-    });
-    this.#stream = stream;
-    stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => this.#dispatch(message));
-    stream.on('error', (error: Error) => {
-      if (this.#closing) return;
-      this.#failure = error;
-      this.#deps.log('error', 'data bus consumer stream failed', {
-        topic: this.#deps.topic.name,
-        error: error.message,
-      });
-    });
+    this.#source = await openSource(
+      this.#deps,
+      { mode: this.#options.start, fallback: this.#options.from },
+      {
+        take: (record) => this.#dispatch(record),
+        closing: () => this.#closing,
+        fail: (error) => {
+          this.#failure = error;
+        },
+      },
+    );
   }
 
   /**
@@ -126,10 +126,11 @@ export class DataConsumer<T> {
     return this.#failure;
   }
 
-  #dispatch(message: Message<Buffer, Buffer, Buffer, Buffer>) {
+  #dispatch(message: RawRecord) {
     if (this.#closing) return;
     this.#inFlight += 1;
-    if (this.#inFlight >= this.#options.maxInFlight) this.#stream?.pause();
+    // Stops the next fetch; the records of one already answered are all dispatched.
+    if (this.#inFlight >= this.#options.maxInFlight) this.#source?.pause();
     const previous = this.#chains.get(message.partition) ?? Promise.resolve();
     const next = previous
       .then(() => this.#handle(message))
@@ -138,7 +139,7 @@ export class DataConsumer<T> {
         // would let later commits move past it, so the consumer stops with the offset unmoved.
         this.#failure = error;
         this.#closing = true;
-        this.#stream?.pause();
+        this.#source?.pause();
         this.#deps.log('error', 'data bus consumer stopped', {
           topic: this.#deps.topic.name,
           error: error.message,
@@ -147,12 +148,12 @@ export class DataConsumer<T> {
     this.#chains.set(message.partition, next);
     void next.finally(() => {
       this.#inFlight -= 1;
-      if (this.#inFlight < this.#options.maxInFlight / 2 && !this.#closing) this.#stream?.resume();
+      if (this.#inFlight < this.#options.maxInFlight / 2 && !this.#closing) this.#source?.resume();
       if (this.#chains.get(message.partition) === next) this.#chains.delete(message.partition);
     });
   }
 
-  async #handle(message: Message<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+  async #handle(message: RawRecord): Promise<void> {
     if (this.#closing) return; // not committed: the next owner of the partition gets it again
     const { topic } = this.#deps;
     const position = `${message.partition}:${message.offset}`;
@@ -194,7 +195,7 @@ export class DataConsumer<T> {
   }
 
   async #deadLetter(
-    message: Message<Buffer, Buffer, Buffer, Buffer>,
+    message: RawRecord,
     headers: Record<string, string>,
     reason: string,
     detail: string,
@@ -206,12 +207,13 @@ export class DataConsumer<T> {
   }
 
   /**
-   * Marks the record handled. Offsets are committed in the background, at most one commit per
-   * partition per tick for the latest handled record (committing offset n covers everything
-   * before it, and a partition's records finish in order), so handling never waits a round trip.
+   * Marks the record handled. Offsets are committed in the background, in one request for the
+   * latest handled record of each partition at most every COMMIT_INTERVAL_MS (committing offset n
+   * covers everything before it, and a partition's records finish in order), so handling never
+   * waits a round trip.
    */
-  #commit(message: Message<Buffer, Buffer, Buffer, Buffer>): void {
-    this.#toCommit.set(message.partition, message);
+  #commit(message: RawRecord): void {
+    this.#toCommit.set(message.partition, message.offset + 1n);
     if (this.#commitTimer) return;
     this.#commitTimer = setTimeout(() => {
       this.#commitTimer = undefined;
@@ -220,32 +222,38 @@ export class DataConsumer<T> {
   }
 
   #flushCommits(): void {
-    for (const message of this.#toCommit.values()) {
-      const pending = Promise.resolve(message.commit()).catch((error: Error) => {
-        // A commit lost to a rebalance is harmless: the partition's next owner redelivers.
-        this.#deps.log('warn', 'offset commit failed; records may be delivered again', {
-          topic: this.#deps.topic.name,
-          position: `${message.partition}:${message.offset}`,
-          error: error.message,
-        });
-      });
-      this.#commits.add(pending);
-      void pending.finally(() => this.#commits.delete(pending));
-    }
+    if (this.#toCommit.size === 0) return;
+    const topic = this.#deps.topic.name;
+    const offsets = [...this.#toCommit].map(([partition, offset]) => ({
+      topic,
+      partition,
+      offset,
+      leaderEpoch: -1,
+    }));
     this.#toCommit.clear();
+    const pending = this.#deps.client.commit({ offsets }).catch((error: Error) => {
+      // A commit lost to a rebalance is harmless: the partition's next owner redelivers.
+      this.#deps.log('warn', 'offset commit failed; records may be delivered again', {
+        topic,
+        positions: offsets.map((o) => `${o.partition}:${o.offset}`),
+        error: error.message,
+      });
+    });
+    this.#commits.add(pending);
+    void pending.finally(() => this.#commits.delete(pending));
   }
 
   /** Stops taking records, lets handlers in progress finish and commit, then leaves the group. */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    this.#stream?.pause();
+    this.#source?.pause();
     await Promise.allSettled([...this.#chains.values()]);
     clearTimeout(this.#commitTimer);
     this.#commitTimer = undefined;
     this.#flushCommits();
     await Promise.allSettled([...this.#commits]);
-    await this.#stream?.close().catch(() => {});
+    await this.#source?.close().catch(() => {});
     await this.#deps.client.close().catch(() => {});
   }
 }

@@ -133,6 +133,13 @@ export function fetchPartitions(
 }
 
 const { OFFSET_OUT_OF_RANGE, TOPIC_AUTHORIZATION_FAILED } = KafkaCode;
+
+/** Which end of a partition a member starts at when it has no position of its own there. */
+function startOf(mode: FetchLoopOptions['mode'], fallback: FetchLoopOptions['fallback']) {
+  return mode === 'earliest' || (mode === 'committed' && fallback === 'earliest')
+    ? ListOffsetTimestamps.EARLIEST
+    : ListOffsetTimestamps.LATEST;
+}
 const RETRY_BASE_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -143,8 +150,12 @@ export interface FetchLoopOptions {
   /** How to reach the brokers (SASL), as for the client. */
   connection: ConnectionOptions;
   topic: string;
-  /** `committed`: each assigned partition resumes at the group's offset; `earliest`: at its start. */
-  mode: 'committed' | 'earliest';
+  /**
+   * `committed`: each assigned partition resumes at the group's offset; `earliest`: at its start;
+   * `latest`: at its end (a live push). In the last two a partition kept through a reassignment
+   * carries on where it was.
+   */
+  mode: 'committed' | 'earliest' | 'latest';
   /** Where a partition without a committed offset starts. */
   fallback: 'earliest' | 'latest';
   maxBytesPerPartition: number;
@@ -251,17 +262,14 @@ export class FetchLoop {
         const partitions = client.assignments?.find((a) => a.topic === topic)?.partitions ?? [];
         const positions = new Map<number, bigint>();
         if (partitions.length > 0) {
-          const timestamp =
-            mode === 'earliest' || fallback === 'earliest'
-              ? ListOffsetTimestamps.EARLIEST
-              : ListOffsetTimestamps.LATEST;
+          const timestamp = startOf(mode, fallback);
           const listed = (await client.listOffsets({ topics: [topic], timestamp })).get(topic) ?? [];
           const committed =
             mode === 'committed'
               ? ((await client.listCommittedOffsets({ topics: [{ topic, partitions }] })).get(topic) ?? [])
               : [];
           for (const partition of partitions) {
-            const kept = mode === 'earliest' ? this.#positions.get(partition) : undefined;
+            const kept = mode === 'committed' ? undefined : this.#positions.get(partition);
             const own = committed[partition];
             const start = kept ?? (own !== undefined && own >= 0n ? own : listed[partition]);
             if (start === undefined) throw new Error(`${topic} has no partition ${partition}`);
@@ -376,8 +384,8 @@ export class FetchLoop {
 
   /** The log no longer holds (or not yet) the position: start over where a new member would. */
   async #outOfRange(positions: Map<number, bigint>, partition: number, from: bigint): Promise<void> {
-    const { client, topic, fallback } = this.#options;
-    const timestamp = fallback === 'earliest' ? ListOffsetTimestamps.EARLIEST : ListOffsetTimestamps.LATEST;
+    const { client, topic, mode, fallback } = this.#options;
+    const timestamp = startOf(mode, fallback);
     const listed = (
       await client.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp })
     ).get(topic)?.[partition];

@@ -75,6 +75,28 @@ describe(DataBus.name, () => {
       expect(again.map((m) => m.value.asset)).toEqual(['asset-3']);
     });
 
+    it('starts a live push at the end of the stream, whatever is there before (start: latest)', async () => {
+      const producer = await fx.bus(fx.names.producer);
+      const pub = producer.publisher(fx.readings, { job: `${fx.names.producer}.normalise` });
+      await pub.publish({ key: 'asset-9', value: reading('asset-9', 0) });
+      const consumerBus = await fx.bus(fx.names.consumer);
+      const got: BusMessage<Reading>[] = [];
+      const consumer = await consumerBus.consume(fx.readings, {
+        group: fx.group,
+        start: 'latest',
+        handler: async (m) => {
+          got.push(m);
+        },
+      });
+      // consume() resolves once every assigned partition has its start: this comes after it.
+      await pub.publish({ key: 'asset-9', value: reading('asset-9', 1) });
+      await until(() => got.length >= 1, 30_000, 'the record published after the start');
+      await new Promise((r) => setTimeout(r, 500));
+      await consumer.close();
+      expect(got.map((m) => `${m.value.asset}/${m.value.seq}`)).toEqual(['asset-9/1']);
+      expect(consumer.stats.handled).toBe(1);
+    });
+
     it('puts a key on the partition a Java client picks for it, the first time and every time after (ADR 0003)', async () => {
       const producer = await fx.bus(fx.names.producer);
       const pub = producer.publisher(fx.readings, { job: `${fx.names.producer}.normalise` });
