@@ -78,12 +78,15 @@ export async function readTopic(
       mode: 'earliest',
     };
     if (options.since) {
-      const [atTime, latest] = await Promise.all([
-        consumer.listOffsets({ topics: [topicName], timestamp: BigInt(options.since.getTime()) }),
-        consumer.listOffsets({ topics: [topicName] }),
-      ]);
+      // The ends first, then the offsets by time: a partition with nothing written since then
+      // answers -1 and starts at the end listed before, so a record written between the two
+      // requests is still read (listing both at once could start past it).
+      const latest = await consumer.listOffsets({ topics: [topicName] });
+      const atTime = await consumer.listOffsets({
+        topics: [topicName],
+        timestamp: BigInt(options.since.getTime()),
+      });
       const ends = latest.get(topicName) ?? [];
-      // A partition with nothing written since then answers -1: start at its end.
       const offsets = (atTime.get(topicName) ?? []).map((offset, partition) => ({
         topic: topicName,
         partition,
