@@ -22,16 +22,22 @@ function nameOf(pid: number, comm: string): string {
   return comm;
 }
 
+/** A process's or thread's name and CPU ticks (user + system) from its `stat` file. */
+function readStat(path: string): { comm: string; ticks: number } {
+  const stat = readFileSync(path, 'utf8');
+  // comm is in parentheses and may contain spaces; fields after it are space-separated.
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
 /** Ticks of a process's JIT compiler threads, from /proc/<pid>/task. */
 function compilerTicks(pid: number): number {
   let ticks = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!COMPILER_THREAD.test(comm)) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      const thread = readStat(`/proc/${pid}/task/${task}/stat`);
+      if (COMPILER_THREAD.test(thread.comm)) ticks += thread.ticks;
     } catch {
       // the thread ended
     }
@@ -49,12 +55,7 @@ export function cpuSnapshot(): CpuSnapshot {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // comm is in parentheses and may contain spaces; fields after it are space-separated.
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
+      const { comm, ticks } = readStat(`/proc/${pid}/stat`);
       const name = nameOf(pid, comm);
       if (name === BROKER) {
         // Keyed by the negative pid: no process has one.

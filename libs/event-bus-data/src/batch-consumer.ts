@@ -115,23 +115,26 @@ export type RecordSourceFactory = (options: {
 
 /**
  * Opens a group member's record source and starts it: every record goes to `take`, in fetch
- * order. A failure the source cannot get past is handed to `fail` and logged, unless the consumer
- * is closing anyway.
+ * order. A failure the source cannot get past goes to `failed`, which answers whether it stopped
+ * the consumer (false while it closes anyway); one that did is logged.
  */
 export async function openSource(
   deps: { source: RecordSourceFactory; topic: { name: string }; log: ConsumerLog },
   start: { mode: 'committed' | 'earliest' | 'latest'; fallback: 'earliest' | 'latest' },
-  handlers: { take: (record: RawRecord) => void; closing: () => boolean; fail: (error: Error) => void },
+  take: (record: RawRecord) => void,
+  failed: (error: Error) => boolean,
 ): Promise<RecordSource> {
   const source = deps.source({
     ...start,
     onRecords: (records) => {
-      for (const record of records) handlers.take(record);
+      for (const record of records) take(record);
     },
     onFailure: (error) => {
-      if (handlers.closing()) return;
-      handlers.fail(error);
-      deps.log('error', 'data bus consumer stream failed', { topic: deps.topic.name, error: error.message });
+      if (failed(error))
+        deps.log('error', 'data bus consumer stream failed', {
+          topic: deps.topic.name,
+          error: error.message,
+        });
     },
   });
   await source.start();
@@ -195,15 +198,15 @@ export class BatchConsumer<T> {
   }
 
   async start(): Promise<void> {
+    const { start: mode, from: fallback } = this.#options;
     this.#source = await openSource(
       this.#deps,
-      { mode: this.#options.start, fallback: this.#options.from },
-      {
-        take: (record) => this.#take(record),
-        closing: () => this.#closing,
-        fail: (error) => {
-          this.#failure = error;
-        },
+      { mode, fallback },
+      (record) => this.#take(record),
+      (error) => {
+        if (this.#closing) return false;
+        this.#failure = error;
+        return true;
       },
     );
   }

@@ -100,15 +100,15 @@ export class DataConsumer<T> {
 
   /** Joins the group and starts handling; resolves once the first assignment is placed. */
   async start(): Promise<void> {
+    const { start: mode, from: fallback } = this.#options;
     this.#source = await openSource(
       this.#deps,
-      { mode: this.#options.start, fallback: this.#options.from },
-      {
-        take: (record) => this.#dispatch(record),
-        closing: () => this.#closing,
-        fail: (error) => {
-          this.#failure = error;
-        },
+      { mode, fallback },
+      (record) => this.#dispatch(record),
+      (error) => {
+        if (this.#closing) return false;
+        this.#failure = error;
+        return true;
       },
     );
   }

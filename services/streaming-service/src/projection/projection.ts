@@ -124,11 +124,12 @@ class AttributeWindows<V> {
   readonly bySize: Map<number, V>[] = WINDOW_SIZES.map(() => new Map<number, V>());
 }
 
-function attributeOf<V>(groups: Map<string, AttributeWindows<V>>, event: AssetEvent): AttributeWindows<V> {
+/** The event's attribute's entry in `groups` (keyed by stateKey), made by `create` on first use. */
+function attributeOf<G>(groups: Map<string, G>, event: AssetEvent, create: () => G): G {
   const key = stateKey(event.tenant, event.assetId, event.attribute);
   let group = groups.get(key);
   if (group === undefined) {
-    group = new AttributeWindows<V>();
+    group = create();
     groups.set(key, group);
   }
   return group;
@@ -140,7 +141,7 @@ export function touchedWindows(records: readonly StreamRecord[]): Map<string, Wi
   const groups = new Map<string, AttributeWindows<true>>();
   for (const { value: event } of records) {
     const time = epochMillis(event.sourceTime);
-    const group = attributeOf(groups, event);
+    const group = attributeOf(groups, event, () => new AttributeWindows<true>());
     for (let w = 0; w < WINDOW_SIZES.length; w++) {
       const window = WINDOW_SIZES[w] as WindowSize;
       const windowStart = windowStartOf(time, window);
@@ -180,12 +181,7 @@ export function project(
   const aggregates: AggregateRow[] = [];
   for (const record of records) {
     const event = record.value;
-    const key = stateKey(event.tenant, event.assetId, event.attribute);
-    let change = changes.get(key);
-    if (change === undefined) {
-      change = new AttributeChange();
-      changes.set(key, change);
-    }
+    const change = attributeOf(changes, event, () => new AttributeChange());
     change.last = record;
     const sourceTime = epochMillis(event.sourceTime);
     const number = numeric(event.value);
