@@ -32,6 +32,8 @@ const RATE = Number(process.env.BENCH_RATE ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PUSHERS = Number(process.env.BENCH_PUSHERS ?? 4);
 const BATCH = 500;
+/** The whole path's events go to this many assets, in turn. */
+const PATH_ASSETS = 200;
 /** How often the Iceberg table is polled for markers while the latency load runs. */
 const ICEBERG_POLL_MS = 250;
 const TENANT = 'acme';
@@ -285,6 +287,33 @@ async function main() {
     }).catch((error: Error) => {
       throw new Error(`${error.message}; streaming state counts ${caughtUp} of ${EVENTS}`);
     });
+    // This run's live subjects, counted by asset prefix (`live.<tenant>.<asset>.<attribute>`; NATS
+    // wildcards stand for whole tokens, so the subscription follows the tenant).
+    const forwarded = { warm: 0, path: 0 };
+    const warmSubjects = `live.${TENANT}.${run}-warm-`;
+    const pathSubjects = `live.${TENANT}.${run}-path-`;
+    nats.subscribe(`live.${TENANT}.>`, {
+      callback: (_error, message) => {
+        if (message.subject.startsWith(pathSubjects)) forwarded.path++;
+        else if (message.subject.startsWith(warmSubjects)) forwarded.warm++;
+      },
+    });
+    await nats.flush();
+
+    // A forwarder that has just been given a partition reads back its repeat window (ADR 0016)
+    // when that partition's first record arrives. That is paid once per assignment, not per event:
+    // one warm-up reading per asset of the whole path, every partition included, goes through
+    // before the clock starts.
+    log(`warming up: one reading for each of the whole path's ${PATH_ASSETS} assets`);
+    await push(
+      connector,
+      bodies(PATH_ASSETS, (i) => `${run}-warm-${i}`),
+    );
+    await until('the warm-up readings in streaming state and on live subjects', async () => {
+      if (forwarded.warm < PATH_ASSETS) return undefined;
+      return (await appliedCount(`${run}-warm-`)) >= PATH_ASSETS ? true : undefined;
+    });
+
     // The sink runs in the background class (ADR 0018) and is the last to get there: its work on the
     // baseline would otherwise be counted, and compete, in the whole path's run.
     const sink = url('lakehouse-sink-service');
@@ -295,17 +324,7 @@ async function main() {
     });
 
     log(`the whole path: ${EVENTS} events pushed over HTTP by ${PUSHERS} pushers`);
-    let forwarded = 0;
-    // NATS wildcards stand for whole tokens: follow the tenant and pick this run's assets
-    // (`live.<tenant>.<asset>.<attribute>`).
-    const pathAssets = `live.${TENANT}.${run}-path-`;
-    nats.subscribe(`live.${TENANT}.>`, {
-      callback: (_error, message) => {
-        if (message.subject.startsWith(pathAssets)) forwarded++;
-      },
-    });
-    await nats.flush();
-    const requests = bodies(EVENTS, (i) => `${run}-path-${i % 200}`);
+    const requests = bodies(EVENTS, (i) => `${run}-path-${i % PATH_ASSETS}`);
     const cpuBefore = cpuSnapshot();
     const started = performance.now();
     await push(connector, requests);
@@ -313,7 +332,7 @@ async function main() {
     // Applied: streaming-service's 1-hour windows (its read model, read through the edge's
     // postgres catalog) count every event; forwarded: the live subjects carried every event.
     await until('streaming state and the live forwarders to have every event', async () => {
-      if (forwarded < EVENTS) return undefined;
+      if (forwarded.path < EVENTS) return undefined;
       return (await appliedCount(`${run}-path-`)) >= EVENTS ? true : undefined;
     });
     const applied = performance.now();
