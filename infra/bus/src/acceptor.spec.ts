@@ -252,6 +252,36 @@ describe(compileAcceptor.name, () => {
     expect(parsePayload(other, { at: 'then' })).toMatchObject({ success: false });
   });
 
+  it('reads keys by their exact names, whatever characters they hold', () => {
+    // The acceptor is generated source (ADR 0032): a key must stay a string, never become code.
+    const odd = ['a"b', "c'd", 'e\\f', 'g\nh', 'i\u2028j', `\`${'$'}{k}`, '*/ return true; /*', 'é'];
+    const schema = z.object(Object.fromEntries(odd.map((key, i) => [key, z.literal(i)])));
+    const accept = compileAcceptor(schema) as (v: unknown) => boolean;
+    const good = Object.fromEntries(odd.map((key, i) => [key, i]));
+    expect(accept(good)).toBe(true);
+    expect(schema.safeParse(good).data).toStrictEqual(good);
+    for (const key of odd) {
+      const { [key]: _, ...missing } = good;
+      expect(accept(missing), key).toBe(false);
+      expect(accept({ ...good, [key]: -1 }), key).toBe(false);
+    }
+    expect(accept({ ...good, ab: 1 })).toBe(false);
+  });
+
+  it('checks every item of nested arrays and every option of nested unions', () => {
+    const schema = z.object({
+      rows: z.array(z.array(z.union([z.int().min(0), z.object({ n: z.string().max(2) })])).min(1)),
+    });
+    const accept = compileAcceptor(schema) as (v: unknown) => boolean;
+    expect(accept({ rows: [[1, { n: 'ab' }], [2]] })).toBe(true);
+    expect(accept({ rows: [] })).toBe(true);
+    expect(accept({ rows: [[1], []] })).toBe(false);
+    expect(accept({ rows: [[1], [-1]] })).toBe(false);
+    expect(accept({ rows: [[1], [{ n: 'abc' }]] })).toBe(false);
+    expect(accept({ rows: [[1], [{ n: 'a', m: 1 }]] })).toBe(false);
+    expect(accept({ rows: [[1], ['1']] })).toBe(false);
+  });
+
   it('follows Zod on what a missing key means', () => {
     const accept = compileAcceptor(
       z.object({ any: z.unknown(), maybe: z.string().optional(), n: z.int().nullable() }),

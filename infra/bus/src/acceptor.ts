@@ -36,61 +36,62 @@ function patternOf(def: Readonly<Record<string, unknown>>): RegExp {
   return pattern;
 }
 
-type Test = (value: never) => boolean;
-
 const LENGTH_CHECKS = new Set(['min_length', 'max_length', 'length_equals']);
 
-/** The checks a string, number or array def carries, as tests on a value already of that type. */
-function checkTests(def: Def, lengthOf: boolean): Test[] {
-  return checkDefsOf(def).map((check): Test => {
-    // Zod runs a check with a `when` only if that says so. The length checks' one asks whether
-    // the value has a length, which a string or an array always has; any other is not covered.
-    const isLength = LENGTH_CHECKS.has(check.check);
-    if (check.when !== undefined && !isLength) throw new NotCovered();
-    if (isLength && !lengthOf) throw new NotCovered();
-    switch (check.check) {
-      case 'min_length': {
-        const min = check.minimum as number;
-        return (v: { length: number }) => v.length >= min;
-      }
-      case 'max_length': {
-        const max = check.maximum as number;
-        return (v: { length: number }) => v.length <= max;
-      }
-      case 'length_equals': {
-        const length = check.length as number;
-        return (v: { length: number }) => v.length === length;
-      }
-      case 'string_format': {
-        const pattern = patternOf(check);
-        return (v: string) => pattern.test(v);
-      }
-      case 'greater_than': {
-        const bound = check.value;
-        if (typeof bound !== 'number') throw new NotCovered();
-        return check.inclusive ? (v: number) => v >= bound : (v: number) => v > bound;
-      }
-      case 'less_than': {
-        const bound = check.value;
-        if (typeof bound !== 'number') throw new NotCovered();
-        return check.inclusive ? (v: number) => v <= bound : (v: number) => v < bound;
-      }
-      case 'number_format':
-        if (check.format !== 'safeint') throw new NotCovered();
-        return (v: number) => Number.isSafeInteger(v);
-      default:
-        throw new NotCovered();
-    }
-  });
+/**
+ * The acceptor's source, written as one function (ADR 0032): a statement list per construct that
+ * returns false as soon as the value at hand is not accepted as it is. Values the source cannot
+ * spell (patterns, value sets, bounds) are constants handed in, never text of the schema.
+ */
+class Source {
+  readonly constants: unknown[] = [];
+  /** Union options, each a function of its own in the same source. */
+  readonly functions: string[] = [];
+  #names = 0;
+
+  constant(value: unknown): string {
+    this.constants.push(value);
+    return `k${this.constants.length - 1}`;
+  }
+
+  name(prefix: string): string {
+    return `${prefix}${this.#names++}`;
+  }
 }
 
-function all(tests: Test[]): (value: never) => boolean {
-  if (tests.length === 0) return () => true;
-  if (tests.length === 1) return tests[0] as Test;
-  return (value) => {
-    for (const test of tests) if (!test(value)) return false;
-    return true;
-  };
+/** Statements that return false unless the string, number or array in `x` passes `def`'s checks. */
+function checkStatements(def: Def, x: string, lengthOf: boolean, source: Source): string {
+  return checkDefsOf(def)
+    .map((check): string => {
+      // Zod runs a check with a `when` only if that says so. The length checks' one asks whether
+      // the value has a length, which a string or an array always has; any other is not covered.
+      const isLength = LENGTH_CHECKS.has(check.check);
+      if (check.when !== undefined && !isLength) throw new NotCovered();
+      if (isLength && !lengthOf) throw new NotCovered();
+      switch (check.check) {
+        case 'min_length':
+          return `if (!(${x}.length >= ${source.constant(check.minimum)})) return false;`;
+        case 'max_length':
+          return `if (!(${x}.length <= ${source.constant(check.maximum)})) return false;`;
+        case 'length_equals':
+          return `if (${x}.length !== ${source.constant(check.length)}) return false;`;
+        case 'string_format':
+          return `if (!${source.constant(patternOf(check))}.test(${x})) return false;`;
+        case 'greater_than':
+        case 'less_than': {
+          const bound = check.value;
+          if (typeof bound !== 'number') throw new NotCovered();
+          const operator = check.check === 'greater_than' ? '>' : '<';
+          return `if (!(${x} ${operator}${check.inclusive ? '=' : ''} ${source.constant(bound)})) return false;`;
+        }
+        case 'number_format':
+          if (check.format !== 'safeint') throw new NotCovered();
+          return `if (!Number.isSafeInteger(${x})) return false;`;
+        default:
+          throw new NotCovered();
+      }
+    })
+    .join('\n');
 }
 
 /** A plain object: what JSON.parse makes and what Zod copies an object schema's output into. */
@@ -100,96 +101,96 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-function compile(schema: unknown): Acceptor {
+/** Statements that return false unless the value in the variable `x` is accepted by `schema`. */
+function statements(schema: unknown, x: string, source: Source): string {
   const def = defOf(schema);
   // Coercion changes the value; `checks` on types below that take none are refinements (code).
   if (def.coerce) throw new NotCovered();
   switch (def.type) {
     case 'string': {
-      const format = def.format === undefined ? undefined : patternOf(def);
-      const checks = all(checkTests(def, true));
-      return format
-        ? (v) => typeof v === 'string' && format.test(v) && checks(v as never)
-        : (v) => typeof v === 'string' && checks(v as never);
+      const format =
+        def.format === undefined ? '' : `if (!${source.constant(patternOf(def))}.test(${x})) return false;`;
+      return `if (typeof ${x} !== 'string') return false;\n${format}\n${checkStatements(def, x, true, source)}`;
     }
     case 'number': {
       // z.number() takes no NaN or ±Infinity; neither can come out of JSON.
-      const tests = checkTests(def, false);
+      let format = '';
       if (def.format !== undefined) {
         // z.int() and friends carry their format on the schema itself.
         if (def.format !== 'safeint') throw new NotCovered();
-        tests.push((v: number) => Number.isSafeInteger(v));
+        format = `if (!Number.isSafeInteger(${x})) return false;`;
       }
-      const checks = all(tests);
-      return (v) => typeof v === 'number' && Number.isFinite(v) && checks(v as never);
+      return `if (typeof ${x} !== 'number' || !Number.isFinite(${x})) return false;\n${checkStatements(def, x, false, source)}\n${format}`;
     }
     case 'boolean':
       noChecks(def);
-      return (v) => typeof v === 'boolean';
+      return `if (typeof ${x} !== 'boolean') return false;`;
     case 'null':
       noChecks(def);
-      return (v) => v === null;
+      return `if (${x} !== null) return false;`;
     case 'unknown':
     case 'any':
       noChecks(def);
-      return () => true;
+      return '';
     case 'enum':
     case 'literal': {
       noChecks(def);
       // The set of values Zod itself checks against.
       const values = (schema as { _zod: { values?: unknown } })._zod.values;
       if (!(values instanceof Set)) throw new NotCovered();
-      return (v) => values.has(v);
+      return `if (!${source.constant(values)}.has(${x})) return false;`;
     }
-    case 'optional': {
+    case 'optional':
       noChecks(def);
-      const inner = compile(def.innerType);
-      return (v) => v === undefined || inner(v);
-    }
-    case 'nullable': {
+      return `if (${x} !== undefined) {\n${statements(def.innerType, x, source)}\n}`;
+    case 'nullable':
       noChecks(def);
-      const inner = compile(def.innerType);
-      return (v) => v === null || inner(v);
-    }
+      return `if (${x} !== null) {\n${statements(def.innerType, x, source)}\n}`;
     case 'union': {
       noChecks(def);
-      const options = (def.options as unknown[]).map(compile);
-      return (v) => {
-        for (const option of options) if (option(v)) return true;
-        return false;
-      };
+      const options = (def.options as unknown[]).map((option) => {
+        const name = source.name('option');
+        source.functions.push(`function ${name}(u) {\n${statements(option, 'u', source)}\nreturn true;\n}`);
+        return `${name}(${x})`;
+      });
+      return `if (!(${options.join(' || ')})) return false;`;
     }
     case 'array': {
-      const element = compile(def.element);
-      const checks = all(checkTests(def, true));
-      return (v) => {
-        if (!Array.isArray(v) || !checks(v as never)) return false;
-        for (const item of v) if (!element(item)) return false;
-        return true;
-      };
+      const index = source.name('i');
+      const item = source.name('item');
+      return [
+        `if (!Array.isArray(${x})) return false;`,
+        checkStatements(def, x, true, source),
+        `for (let ${index} = 0; ${index} < ${x}.length; ${index}++) {`,
+        `const ${item} = ${x}[${index}];`,
+        statements(def.element, item, source),
+        '}',
+      ].join('\n');
     }
     case 'object': {
       noChecks(def);
-      // Whatever the object does with unknown keys (strip, reject, keep), a value without any is
-      // treated alike; one with an unknown key is left to Zod.
-      const fields = Object.entries(def.shape as Record<string, unknown>).map(([key, field]) => {
+      const key = source.name('key');
+      const fields = Object.entries(def.shape as Record<string, unknown>).map(([name, field]) => {
         // A missing key reads as whatever Object.prototype has under that name.
-        if (key in Object.prototype) throw new NotCovered();
+        if (name in Object.prototype) throw new NotCovered();
         // Zod lets a key be missing only when its schema is optional on input (not z.unknown()).
         const optional = (field as { _zod: { optin?: string } })._zod.optin === 'optional';
-        return { key, accept: compile(field), optional };
+        const literal = JSON.stringify(name);
+        const value = source.name('field');
+        return [
+          `const ${value} = ${x}[${literal}];`,
+          optional ? '' : `if (${value} === undefined && !(${literal} in ${x})) return false;`,
+          statements(field, value, source),
+        ].join('\n');
       });
-      const keys = new Set(fields.map(({ key }) => key));
-      return (v) => {
-        if (!isPlainObject(v)) return false;
-        for (const key in v) if (!keys.has(key)) return false;
-        for (const { key, accept, optional } of fields) {
-          const value = v[key];
-          if (value === undefined && !optional && !(key in v)) return false;
-          if (!accept(value)) return false;
-        }
-        return true;
-      };
+      const names = Object.keys(def.shape as Record<string, unknown>);
+      // Whatever the object does with unknown keys (strip, reject, keep), a value without any is
+      // treated alike; one with an unknown key is left to Zod.
+      const unknownKeys =
+        names.length === 0
+          ? `for (const ${key} in ${x}) return false;`
+          : `for (const ${key} in ${x}) switch (${key}) {\n${names.map((name) => `case ${JSON.stringify(name)}:`).join('\n')}\nbreak;\ndefault:\nreturn false;\n}`;
+      return [`if (!isPlainObject(${x})) return false;`, unknownKeys, ...fields].join('\n');
     }
     default:
       // Defaults, transforms, pipes, refinements, records, tuples, dates, …: Zod only.
@@ -199,6 +200,17 @@ function compile(schema: unknown): Acceptor {
 
 function noChecks(def: Def): void {
   if (checkDefsOf(def).length > 0) throw new NotCovered();
+}
+
+/** The one function `statements` wrote for `schema`, with its constants bound. */
+function compile(schema: unknown): Acceptor {
+  const source = new Source();
+  const body = statements(schema, 'value', source);
+  const constants = source.constants.map((_, i) => `const k${i} = constants[${i}];`).join('\n');
+  const text = `${constants}\n${source.functions.join('\n')}\nreturn function accept(value) {\n${body}\nreturn true;\n};`;
+  // The text is built from the schema's structure only (key names as JSON string literals); every
+  // value it tests against is one of `constants`.
+  return new Function('constants', 'isPlainObject', text)(source.constants, isPlainObject) as Acceptor;
 }
 
 /** The acceptor of a Zod schema, or undefined when it uses something an acceptor does not cover. */
