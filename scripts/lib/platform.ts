@@ -170,6 +170,18 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** The units whose port another unit's settings name (`…127.0.0.1:<port>…`, e.g. a catalog URL). */
+function calledByOthers<T extends Unit>(units: readonly T[]): Set<T> {
+  return new Set(
+    units.filter((callee) => {
+      const address = new RegExp(`127\\.0\\.0\\.1:${callee.port}(?!\\d)`);
+      return units.some(
+        (caller) => caller !== callee && Object.values(caller.env).some((value) => address.test(value)),
+      );
+    }),
+  );
+}
+
 /** How far below the live path a `background` service runs (ADR 0018): nice 10. */
 export const BACKGROUND_NICE = 10;
 
@@ -193,8 +205,12 @@ export async function startPlatform(options: { extraEnv?: Record<string, string>
   mkdirSync(logDir, { recursive: true });
   const units = discoverUnits();
   const running: RunningUnit[] = [];
+  // A service another one calls stops after it: the lakehouse sink commits what it buffered through
+  // the catalog while it shuts down.
   const stop = async () => {
-    await Promise.all(running.map((u) => stopChild(u.child)));
+    const called = calledByOthers(running);
+    await Promise.all(running.filter((u) => !called.has(u)).map((u) => stopChild(u.child)));
+    await Promise.all(running.filter((u) => called.has(u)).map((u) => stopChild(u.child)));
   };
   try {
     units.forEach((unit, i) => {
