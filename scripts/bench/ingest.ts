@@ -201,6 +201,28 @@ function bodies(total: number, assetsOf: (i: number) => string): string[] {
   return out;
 }
 
+/** What the lakehouse sink committed and maintained between two wall-clock times (its own log). */
+async function sinkActivity(sink: string, window: { from: number; to: number }): Promise<string> {
+  const inside = (at: string) => {
+    const t = Date.parse(at);
+    return t >= window.from && t <= window.to;
+  };
+  const { commits } = await api<{ commits: { tenant: string; records: number; committedAt: string }[] }>(
+    `${sink}/v1/commits?tenant=${TENANT}&limit=500`,
+  );
+  const during = commits.filter((c) => inside(c.committedAt));
+  const status = await api<{ tenants: { tenant: string; lastMaintenance: { at: string } | null }[] }>(
+    `${sink}/v1/status`,
+  );
+  const maintained = status.tenants.find((t) => t.tenant === TENANT)?.lastMaintenance?.at;
+  const records = during.reduce((sum, c) => sum + c.records, 0);
+  return `during the whole path's run the sink committed ${during.length} time(s) (${records} records) and ${
+    maintained !== undefined && inside(maintained)
+      ? 'finished a table maintenance'
+      : 'finished no table maintenance'
+  }`;
+}
+
 /** Pushes the bodies over HTTP from `PUSHERS` concurrent devices' worth of requests. */
 async function push(connector: string, requests: readonly string[]): Promise<void> {
   let next = 0;
@@ -341,6 +363,7 @@ async function main() {
       return (await appliedCount(`${run}-path-`)) >= EVENTS ? true : undefined;
     });
     const applied = performance.now();
+    const pathWindow = { from: Date.now() - (applied - started), to: Date.now() };
     const pathCpu = cpuBetween(cpuBefore, cpuSnapshot());
     const pathRate = EVENTS / ((applied - started) / 1000);
     const acceptRate = EVENTS / ((accepted - started) / 1000);
@@ -440,6 +463,11 @@ async function main() {
     );
     latencies.sort((a, b) => a - b);
 
+    // The sink works in bursts (a commit every 10 s, table maintenance every 60 commits): what fell
+    // inside the whole path's run explains much of one run's figure against another's.
+    await sinkActivity(sink, pathWindow)
+      .then(log)
+      .catch((error: Error) => log(`could not read the sink's commits: ${error.message}`));
     log('device → queryable in Iceberg (polling through the Flight SQL edge since the first marker)');
     await polling;
     // Each marker's story, relative to the first one sent: when it went out and when it showed.
