@@ -363,7 +363,8 @@ async function main() {
       return (await appliedCount(`${run}-path-`)) >= EVENTS ? true : undefined;
     });
     const applied = performance.now();
-    const pathWindow = { from: Date.now() - (applied - started), to: Date.now() };
+    const pathEnded = Date.now();
+    const pathWindow = { from: pathEnded - (applied - started), to: pathEnded };
     const pathCpu = cpuBetween(cpuBefore, cpuSnapshot());
     const pathRate = EVENTS / ((applied - started) / 1000);
     const acceptRate = EVENTS / ((accepted - started) / 1000);

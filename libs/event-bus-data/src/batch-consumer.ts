@@ -120,12 +120,13 @@ export type RecordSourceFactory = (options: {
  */
 export async function openSource(
   deps: { source: RecordSourceFactory; topic: { name: string }; log: ConsumerLog },
-  start: { mode: 'committed' | 'earliest' | 'latest'; fallback: 'earliest' | 'latest' },
+  options: { start: 'committed' | 'earliest' | 'latest'; from: 'earliest' | 'latest' },
   take: (record: RawRecord) => void,
   failed: (error: Error) => boolean,
 ): Promise<RecordSource> {
   const source = deps.source({
-    ...start,
+    mode: options.start,
+    fallback: options.from,
     onRecords: (records) => {
       for (const record of records) take(record);
     },
@@ -198,10 +199,9 @@ export class BatchConsumer<T> {
   }
 
   async start(): Promise<void> {
-    const { start: mode, from: fallback } = this.#options;
     this.#source = await openSource(
       this.#deps,
-      { mode, fallback },
+      this.#options,
       (record) => this.#take(record),
       (error) => {
         if (this.#closing) return false;

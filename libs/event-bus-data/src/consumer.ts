@@ -100,10 +100,9 @@ export class DataConsumer<T> {
 
   /** Joins the group and starts handling; resolves once the first assignment is placed. */
   async start(): Promise<void> {
-    const { start: mode, from: fallback } = this.#options;
     this.#source = await openSource(
       this.#deps,
-      { mode, fallback },
+      this.#options,
       (record) => this.#dispatch(record),
       (error) => {
         if (this.#closing) return false;
